@@ -1,0 +1,222 @@
+"""B-spline primitives: pure functions on tensors, no state.
+
+Conventions
+-----------
+A *grid* for ``n_in`` inputs is a tensor of shape ``(n_in, G + 1)`` holding the interior knots
+(the grid points) of each input, increasing along the last axis. The *extended* knot vector adds
+``k`` knots on each side with the end spacing, giving ``(n_in, G + 2k + 1)`` knots and ``G + k``
+basis functions of degree ``k`` per input.
+"""
+from __future__ import annotations
+
+import torch
+
+__all__ = [
+    "extend_grid",
+    "uniform_grid",
+    "bspline_basis",
+    "spline_eval",
+    "curve_to_coef",
+    "grid_from_samples",
+    "subdivide_grid",
+]
+
+
+def uniform_grid(n_in: int, num: int, lo: float = -1.0, hi: float = 1.0, *, dtype=None, device=None) -> torch.Tensor:
+    """Uniform grid of ``num`` intervals on ``[lo, hi]``, shape ``(n_in, num + 1)``."""
+    g = torch.linspace(lo, hi, num + 1, dtype=dtype, device=device)
+    return g.unsqueeze(0).repeat(n_in, 1)
+
+
+def extend_grid(grid: torch.Tensor, k: int) -> torch.Tensor:
+    """Add ``k`` knots on each side of ``grid`` (``(n_in, G+1)`` → ``(n_in, G+2k+1)``).
+
+    The added knots continue the spacing of the first and last interval of each row.
+    """
+    if k == 0:
+        return grid
+    steps = torch.arange(1, k + 1, dtype=grid.dtype, device=grid.device)
+    h_lo = (grid[:, 1] - grid[:, 0]).unsqueeze(1)
+    h_hi = (grid[:, -1] - grid[:, -2]).unsqueeze(1)
+    left = grid[:, :1] - h_lo * steps.flip(0)
+    right = grid[:, -1:] + h_hi * steps
+    return torch.cat([left, grid, right], dim=1)
+
+
+def _basis_levels(x: torch.Tensor, knots: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Bases of degree ``k`` and ``k − 1`` (the latter ``None`` for ``k = 0``), no autograd."""
+    xe = x.unsqueeze(-1)  # (B, in, 1)
+    nk = knots.shape[1]
+    basis = ((xe >= knots[:, :-1]) & (xe < knots[:, 1:])).to(x.dtype)
+    prev = None
+    for d in range(1, k + 1):
+        inv = 1.0 / (knots[:, d:] - knots[:, : nk - d])  # (in, nk-d)
+        omega = (xe - knots[:, : nk - d]) * inv  # (B, in, nk-d)
+        upper = basis[..., 1:]
+        prev = basis
+        basis = omega[..., :-1] * basis[..., :-1] + upper - omega[..., 1:] * upper
+    return basis, prev
+
+
+def _derivative(lower: torch.Tensor, knots: torch.Tensor, k: int) -> torch.Tensor:
+    """``dN_{i,k}/dx = c_i N_{i,k-1} − c_{i+1} N_{i+1,k-1}`` with ``c_i = k / (t_{i+k} − t_i)``."""
+    nk = knots.shape[1]
+    cn = lower * (k / (knots[:, k:] - knots[:, : nk - k]))
+    return cn[..., :-1] - cn[..., 1:]
+
+
+class _Basis(torch.autograd.Function):
+    """Cox–de Boor basis with an analytic derivative in ``x`` (differentiable to any order,
+    and usable under ``torch.func`` transforms)."""
+
+    generate_vmap_rule = True
+
+    @staticmethod
+    def forward(x, knots, k):
+        basis, lower = _basis_levels(x, knots, k)
+        return basis, (lower if lower is not None else x.new_zeros(0))
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        x, knots, k = inputs
+        basis, lower = output
+        ctx.k = k
+        ctx.save_for_backward(x, knots, lower)
+        ctx.mark_non_differentiable(lower)
+
+    @staticmethod
+    def backward(ctx, grad, _grad_lower):
+        x, knots, lower = ctx.saved_tensors
+        k = ctx.k
+        if k == 0:
+            return torch.zeros_like(x), None, None
+        if torch.is_grad_enabled():  # double backward: rebuild the lower basis differentiably
+            lower = bspline_basis(x, knots, k - 1)
+        return (grad * _derivative(lower, knots, k)).sum(-1), None, None
+
+
+def bspline_basis(x: torch.Tensor, knots: torch.Tensor, k: int) -> torch.Tensor:
+    """B-spline basis functions of degree ``k`` by the Cox–de Boor recursion.
+
+    Written as ``N_{i,d} = ω_{i,d} N_{i,d-1} + (1 − ω_{i+1,d}) N_{i+1,d-1}`` with
+    ``ω_{i,d} = (x − t_i) / (t_{i+d} − t_i)``; the gradient in ``x`` is analytic (no autograd
+    graph through the recursion), and higher derivatives work too.
+
+    Parameters
+    ----------
+    x : Tensor, shape ``(batch, n_in)``
+    knots : Tensor, shape ``(n_in, n_knots)``
+        Extended knot vectors (see :func:`extend_grid`), ``n_knots = G + 2k + 1``.
+    k : int
+        Degree (3 = cubic).
+
+    Returns
+    -------
+    Tensor, shape ``(batch, n_in, n_knots - k - 1)``
+        Value of every basis function at every sample. Intervals are half-open ``[t_j, t_{j+1})``,
+        as in ``scipy.interpolate.BSpline``; outside ``[t_0, t_last)`` every basis is zero.
+    """
+    return _Basis.apply(x, knots, k)[0]
+
+
+def spline_eval(x: torch.Tensor, knots: torch.Tensor, coef: torch.Tensor, k: int) -> torch.Tensor:
+    """Per-edge spline values.
+
+    Parameters
+    ----------
+    x : Tensor, shape ``(batch, n_in)``
+    knots : Tensor, shape ``(n_in, G + 2k + 1)``
+    coef : Tensor, shape ``(n_out, n_in, G + k)``
+
+    Returns
+    -------
+    Tensor, shape ``(batch, n_out, n_in)``
+    """
+    return torch.einsum("bik,oik->boi", bspline_basis(x, knots, k), coef)
+
+
+def curve_to_coef(x: torch.Tensor, y: torch.Tensor, knots: torch.Tensor, k: int, ridge: float = 1e-10) -> torch.Tensor:
+    """Least-squares spline coefficients that reproduce sampled curves.
+
+    Parameters
+    ----------
+    x : Tensor, shape ``(batch, n_in)``
+        Sample positions per input.
+    y : Tensor, shape ``(batch, n_out, n_in)``
+        Curve values of every edge at those positions.
+    knots : Tensor, shape ``(n_in, n_knots)``
+    ridge : float
+        Tikhonov weight relative to the mean diagonal of the normal matrix; keeps basis functions
+        with no samples in their support at zero instead of making the system singular.
+
+    Returns
+    -------
+    Tensor, shape ``(n_out, n_in, n_knots - k - 1)``
+    """
+    basis = bspline_basis(x, knots, k).permute(1, 0, 2)  # (in, B, nb)
+    rhs = y.permute(2, 0, 1)  # (in, B, out)
+    gram = basis.transpose(1, 2) @ basis  # (in, nb, nb)
+    scale = gram.diagonal(dim1=1, dim2=2).mean(-1).clamp_min(1e-300)
+    eye = torch.eye(gram.shape[-1], dtype=gram.dtype, device=gram.device)
+    gram = gram + ridge * scale[:, None, None] * eye
+    coef = torch.linalg.solve(gram, basis.transpose(1, 2) @ rhs)  # (in, nb, out)
+    return coef.permute(2, 0, 1).contiguous()
+
+
+def grid_from_samples(x: torch.Tensor, num: int, grid_eps: float = 0.02, margin: float = 0.0) -> torch.Tensor:
+    """Grid that follows the distribution of samples.
+
+    A blend ``grid_eps · uniform + (1 − grid_eps) · quantile`` of a uniform grid on the sample range
+    and a grid at sample quantiles (as in the KAN paper).
+
+    Parameters
+    ----------
+    x : Tensor, shape ``(batch, n_in)``
+    num : int
+        Number of intervals ``G``.
+
+    Returns
+    -------
+    Tensor, shape ``(n_in, num + 1)``
+    """
+    xs = torch.sort(x, dim=0).values  # (B, in)
+    lo, hi = xs[0], xs[-1]
+    span = (hi - lo).clamp_min(1e-4)
+    lo = lo - margin * span
+    hi = hi + margin * span
+    # a degenerate (near-constant) input still needs an increasing grid
+    mid = 0.5 * (lo + hi)
+    half = torch.maximum(0.5 * (hi - lo), torch.full_like(lo, 1e-4))
+    lo, hi = mid - half, mid + half
+    frac = torch.linspace(0, 1, num + 1, dtype=x.dtype, device=x.device)
+    uniform = lo.unsqueeze(1) + (hi - lo).unsqueeze(1) * frac  # (in, G+1)
+    q = torch.quantile(x.T, frac.to(x.dtype), dim=1).T if x.shape[0] > 1 else uniform
+    q = q.clone()
+    q[:, 0], q[:, -1] = lo, hi
+    grid = grid_eps * uniform + (1 - grid_eps) * q
+    # enforce strictly increasing knots
+    min_gap = 1e-3 * (hi - lo).unsqueeze(1) / num
+    gaps = torch.diff(grid, dim=1).clamp_min(0) + min_gap
+    grid = torch.cat([grid[:, :1], grid[:, :1] + torch.cumsum(gaps, dim=1)], dim=1)
+    return grid
+
+
+def subdivide_grid(grid: torch.Tensor, num: int) -> torch.Tensor:
+    """Re-sample a grid to ``num`` intervals by piecewise-linear interpolation of its knots.
+
+    When ``num`` is a multiple of the old ``G`` the new knots contain the old ones, so every old
+    spline is exactly representable on the new grid (grid extension without loss).
+
+    Parameters
+    ----------
+    grid : Tensor, shape ``(n_in, G + 1)``
+
+    Returns
+    -------
+    Tensor, shape ``(n_in, num + 1)``
+    """
+    old = grid.shape[1] - 1
+    pos = torch.linspace(0, old, num + 1, dtype=grid.dtype, device=grid.device)
+    idx = pos.floor().long().clamp(max=old - 1)
+    frac = (pos - idx.to(grid.dtype)).unsqueeze(0)
+    return grid[:, idx] * (1 - frac) + grid[:, idx + 1] * frac

@@ -1,0 +1,248 @@
+"""Training a :class:`~kandiscover.kan.network.KAN`: LBFGS or Adam, sparsity, grid updates."""
+from __future__ import annotations
+
+import logging
+import math
+from typing import Callable, Optional, Sequence
+
+import torch
+from tqdm.auto import tqdm
+
+log = logging.getLogger("kandiscover")
+
+__all__ = ["fit", "History", "regularization", "check_dataset"]
+
+_KEYS = ("train_input", "train_label", "test_input", "test_label")
+
+
+class History(dict):
+    """Per-step record of a training run: ``train_loss``, ``test_loss`` (RMSE), ``reg``, metrics.
+
+    A ``dict`` of lists, as pykan returns, with :meth:`to_frame` for a DataFrame.
+    """
+
+    def to_frame(self):
+        import pandas as pd
+
+        return pd.DataFrame({k: v for k, v in self.items() if len(v) == len(self["train_loss"])})
+
+
+def check_dataset(model, dataset: dict, classification: bool = False) -> dict:
+    """Validate a pykan-style dataset dict; return it as tensors of the model's dtype and device.
+
+    Labels have shape ``(n, width[-1])`` for regression or ``(n,)`` integer classes when
+    ``classification`` is true.
+    """
+    if not isinstance(dataset, dict):
+        raise ValueError("dataset must be a dict with keys " + ", ".join(_KEYS))
+    missing = [k for k in _KEYS if k not in dataset]
+    if missing:
+        raise ValueError(f"dataset is missing {missing}; it needs {list(_KEYS)}")
+    out = {}
+    for part in ("train", "test"):
+        x = model.check_input(dataset[f"{part}_input"], name=f"dataset['{part}_input']")
+        y = torch.as_tensor(dataset[f"{part}_label"], device=model.device)
+        if classification:
+            y = y.long().flatten()
+        else:
+            y = y.to(model.dtype)
+            if y.ndim == 1:
+                y = y.unsqueeze(1)
+            if y.ndim != 2 or y.shape[1] != model.width_in[-1]:
+                raise ValueError(
+                    f"dataset['{part}_label'] must have shape (n_rows, {model.width_in[-1]}); got {tuple(y.shape)}"
+                )
+            if not torch.isfinite(y).all():
+                n_bad = int((~torch.isfinite(y)).any(1).sum())
+                raise ValueError(f"dataset['{part}_label'] holds {n_bad} NaN or inf rows; drop or impute them first")
+        if y.shape[0] != x.shape[0]:
+            raise ValueError(f"dataset['{part}_input'] has {x.shape[0]} rows but dataset['{part}_label'] has {y.shape[0]}")
+        if x.shape[0] == 0:
+            raise ValueError(f"dataset['{part}_input'] is empty")
+        out[f"{part}_input"], out[f"{part}_label"] = x, y
+    return out
+
+
+def regularization(edges: Sequence[torch.Tensor], lamb_l1: float, lamb_entropy: float) -> torch.Tensor:
+    """Sparsity penalty of the KAN paper from per-edge activations.
+
+    For each layer, ``s[o, i] = mean_batch |φ_oi|``; the penalty is ``lamb_l1·Σ s`` plus
+    ``lamb_entropy`` times the mean row and column entropies of ``s`` normalised to shares.
+
+    Parameters
+    ----------
+    edges : list of Tensor, shapes ``(batch, out, in)``
+    """
+    total = edges[0].new_zeros(())
+    for e in edges:
+        s = e.abs().mean(0)
+        p_row = s / (s.sum(1, keepdim=True) + 1)
+        p_col = s / (s.sum(0, keepdim=True) + 1)
+        ent_row = -(p_row * torch.log2(p_row + 1e-4)).sum(1).mean()
+        ent_col = -(p_col * torch.log2(p_col + 1e-4)).sum(0).mean()
+        total = total + lamb_l1 * s.sum() + lamb_entropy * (ent_row + ent_col)
+    return total
+
+
+def _mse(pred, y):
+    return torch.mean((pred - y) ** 2)
+
+
+def fit(
+    model,
+    dataset: dict,
+    opt: str = "LBFGS",
+    steps: int = 100,
+    lr: float = 1.0,
+    batch: int = -1,
+    lamb: float = 0.0,
+    lamb_l1: float = 1.0,
+    lamb_entropy: float = 2.0,
+    lamb_coef: float = 0.0,
+    update_grid: bool = True,
+    grid_update_num: int = 10,
+    stop_grid_update_step: int = 50,
+    loss_fn: Optional[Callable] = None,
+    metrics: Optional[dict] = None,
+    callbacks: Sequence[Callable] = (),
+    progress: bool = True,
+    seed: Optional[int] = None,
+) -> History:
+    """Train ``model`` in place.
+
+    Parameters
+    ----------
+    dataset : dict
+        ``train_input (n, in)``, ``train_label (n, out)``, ``test_input``, ``test_label``.
+    opt : {"LBFGS", "Adam", "LM"}
+        ``"LM"`` (Levenberg–Marquardt, :mod:`kandiscover.kan.lm`) converges in far fewer
+        evaluations on small models and the squared error without regularisation.
+    steps : int
+        Optimiser steps (an LBFGS step runs up to 20 iterations with a strong-Wolfe line search;
+        an LM step is one accepted damped Gauss–Newton update).
+    lr : float
+        Learning rate.
+    batch : int
+        Rows per step (a fresh random subset each step); ``-1`` uses all training rows.
+    lamb : float
+        Weight of the sparsity penalty (:func:`regularization`); 0 turns it off.
+    lamb_l1, lamb_entropy : float
+        Relative weights of its L1 and entropy terms.
+    lamb_coef : float
+        Weight of an L1 penalty on spline coefficients.
+    update_grid : bool
+        Move grids to the training inputs ``grid_update_num`` times during the first
+        ``stop_grid_update_step`` steps (always training inputs, never the test set).
+    loss_fn : callable, optional
+        ``loss_fn(pred, label) -> scalar``; mean squared error by default. With
+        ``torch.nn.functional.cross_entropy`` labels are class indices.
+    metrics : dict of callables, optional
+        ``{name: fn(pred, label) -> float}`` recorded as ``train_<name>`` and ``test_<name>``.
+    callbacks : sequence of callables
+        ``cb(step, model, logs)`` after each step; returning ``True`` stops training.
+    progress : bool
+        Show a progress bar.
+    seed : int, optional
+        Seed of the mini-batch sampler (defaults to the model's seed).
+
+    Returns
+    -------
+    History
+        Lists per step: ``train_loss``, ``test_loss`` (RMSE, or the loss for a custom ``loss_fn``),
+        ``reg``, and any metrics.
+    """
+    if opt not in ("LBFGS", "Adam", "LM"):
+        raise ValueError(f"opt must be 'LBFGS', 'Adam' or 'LM'; got {opt!r}")
+    if opt == "LM" and (lamb > 0 or loss_fn is not None):
+        raise ValueError("opt='LM' minimises the plain squared error: use lamb=0 and no loss_fn, or opt='LBFGS'")
+    if not isinstance(steps, int) or steps < 0:
+        raise ValueError(f"steps must be a non-negative int; got {steps!r}")
+    if not (isinstance(lr, (int, float)) and lr > 0 and math.isfinite(lr)):
+        raise ValueError(f"lr must be a positive number; got {lr!r}")
+    for name, v in dict(lamb=lamb, lamb_l1=lamb_l1, lamb_entropy=lamb_entropy, lamb_coef=lamb_coef).items():
+        if not (isinstance(v, (int, float)) and v >= 0):
+            raise ValueError(f"{name} must be a non-negative number; got {v!r}")
+    classification = loss_fn is torch.nn.functional.cross_entropy
+    data = check_dataset(model, dataset, classification=classification)
+    x_tr, y_tr = data["train_input"], data["train_label"]
+    n = x_tr.shape[0]
+    if batch == -1 or batch > n:
+        batch = n
+    if not isinstance(batch, int) or batch < 1:
+        raise ValueError(f"batch must be a positive int or -1 (all rows); got {batch!r}")
+    custom_loss = loss_fn is not None
+    loss_fn = loss_fn or _mse
+    model.train_input_ = x_tr
+    gen = torch.Generator().manual_seed(model.seed if seed is None else seed)
+    params = [p for p in model.parameters() if p.requires_grad]
+
+    def make_optimizer():
+        if opt == "LM":
+            from .lm import LevenbergMarquardt
+
+            return LevenbergMarquardt(model)
+        if opt == "LBFGS":
+            return torch.optim.LBFGS(
+                params, lr=lr, history_size=10, line_search_fn="strong_wolfe",
+                tolerance_grad=1e-32, tolerance_change=1e-32,
+            )
+        return torch.optim.Adam(params, lr=lr)
+
+    optimizer = make_optimizer()
+    grid_freq = max(1, stop_grid_update_step // max(grid_update_num, 1))
+    hist = History(train_loss=[], test_loss=[], reg=[])
+    for name in metrics or {}:
+        hist[f"train_{name}"], hist[f"test_{name}"] = [], []
+    bar = tqdm(range(steps), disable=not progress, desc="fit", leave=False)
+    for step in bar:
+        if update_grid and step < stop_grid_update_step and step % grid_freq == 0:
+            # before any training, hidden activations are arbitrary: only the input grid moves
+            model.update_grid(x_tr, layers=[0] if step == 0 else None)
+            if opt != "Adam" and step > 0:  # curvature information from before the move is stale
+                optimizer = make_optimizer()
+        idx = None if batch == n else torch.randperm(n, generator=gen)[:batch].to(x_tr.device)
+        xb, yb = (x_tr, y_tr) if idx is None else (x_tr[idx], y_tr[idx])
+        reg_val = [0.0]
+
+        def closure():
+            optimizer.zero_grad()
+            if lamb > 0:
+                pred, edges = model(xb, return_edges=True)
+                reg = regularization(edges, lamb_l1, lamb_entropy)
+                if lamb_coef > 0:
+                    reg = reg + lamb_coef * sum(layer.coef.abs().mean(-1).sum() for layer in model.layers)
+            else:
+                pred, reg = model(xb), xb.new_zeros(())
+            loss = loss_fn(pred, yb) + lamb * reg
+            loss.backward()
+            reg_val[0] = float(reg)
+            return loss
+
+        if opt == "LM":
+            optimizer.step(xb, yb)
+        else:
+            optimizer.step(closure)
+        logs = _evaluate(model, data, loss_fn, custom_loss, metrics)
+        logs["reg"] = reg_val[0]
+        for key, val in logs.items():
+            hist[key].append(val)
+        if progress:
+            bar.set_postfix(train=f"{logs['train_loss']:.2e}", test=f"{logs['test_loss']:.2e}", reg=f"{logs['reg']:.2e}")
+        if not math.isfinite(logs["train_loss"]):
+            log.warning("training diverged at step %d (loss is not finite); stopping", step)
+            break
+        if any(cb(step, model, logs) for cb in callbacks):
+            break
+    return hist
+
+
+@torch.no_grad()
+def _evaluate(model, data, loss_fn, custom_loss, metrics) -> dict:
+    logs = {}
+    for part in ("train", "test"):
+        pred = model(data[f"{part}_input"])
+        y = data[f"{part}_label"]
+        logs[f"{part}_loss"] = float(loss_fn(pred, y)) if custom_loss else float(torch.sqrt(_mse(pred, y)))
+        for name, fn in (metrics or {}).items():
+            logs[f"{part}_{name}"] = float(fn(pred, y))
+    return logs
