@@ -86,7 +86,7 @@ def load(path, lib=None):
         model.load_state_dict(state, strict=True)
     except (KeyError, TypeError, ValueError, RuntimeError, json.JSONDecodeError) as exc:
         raise ValueError(f"{path} is damaged or was edited: {exc}") from None
-    if symbolic:
+    if any(symbolic):
         if lib is None:
             from ..symbolic.library import default_library
 

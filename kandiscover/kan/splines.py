@@ -194,10 +194,11 @@ def grid_from_samples(x: torch.Tensor, num: int, grid_eps: float = 0.02, margin:
     q = q.clone()
     q[:, 0], q[:, -1] = lo, hi
     grid = grid_eps * uniform + (1 - grid_eps) * q
-    # enforce strictly increasing knots
-    min_gap = 1e-3 * (hi - lo).unsqueeze(1) / num
-    gaps = torch.diff(grid, dim=1).clamp_min(0) + min_gap
-    grid = torch.cat([grid[:, :1], grid[:, :1] + torch.cumsum(gaps, dim=1)], dim=1)
+    # strictly increasing knots on exactly [lo, hi], even where quantiles tie
+    gaps = torch.diff(grid, dim=1).clamp_min(0) + 1e-3 * (hi - lo).unsqueeze(1) / num
+    grid = lo.unsqueeze(1) + (hi - lo).unsqueeze(1) * torch.cat(
+        [torch.zeros_like(gaps[:, :1]), torch.cumsum(gaps, dim=1) / gaps.sum(1, keepdim=True)], dim=1
+    )
     return grid
 
 

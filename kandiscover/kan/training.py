@@ -107,6 +107,7 @@ def fit(
     callbacks: Sequence[Callable] = (),
     progress: bool = True,
     seed: Optional[int] = None,
+    history_size: int = 10,
 ) -> History:
     """Train ``model`` in place.
 
@@ -144,6 +145,8 @@ def fit(
         Show a progress bar.
     seed : int, optional
         Seed of the mini-batch sampler (defaults to the model's seed).
+    history_size : int
+        LBFGS memory (pykan uses 10; 50–100 helps on ill-conditioned fits such as fine grids).
 
     Returns
     -------
@@ -183,7 +186,7 @@ def fit(
             return LevenbergMarquardt(model)
         if opt == "LBFGS":
             return torch.optim.LBFGS(
-                params, lr=lr, history_size=10, line_search_fn="strong_wolfe",
+                params, lr=lr, history_size=history_size, line_search_fn="strong_wolfe",
                 tolerance_grad=1e-32, tolerance_change=1e-32,
             )
         return torch.optim.Adam(params, lr=lr)
@@ -215,7 +218,7 @@ def fit(
                 pred, reg = model(xb), xb.new_zeros(())
             loss = loss_fn(pred, yb) + lamb * reg
             loss.backward()
-            reg_val[0] = float(reg)
+            reg_val[0] = float(reg.detach())
             return loss
 
         if opt == "LM":
