@@ -17,14 +17,14 @@ __all__ = ["KANLayer", "SymbolicEdge"]
 
 
 class SymbolicEdge:
-    """What a layer needs to evaluate a fixed edge: a name and a torch function.
+    """What a layer needs to evaluate a fixed edge: a name and a training-safe torch function.
 
-    Any object with ``name`` (str) and ``torch_fn`` (callable on tensors) works, e.g. a
-    :class:`kandiscover.symbolic.Primitive`.
+    Any object with ``name`` (str) and ``safe`` (callable on tensors, finite everywhere) works,
+    e.g. a :class:`kandiscover.symbolic.Primitive`.
     """
 
     name: str
-    torch_fn: Callable[[torch.Tensor], torch.Tensor]
+    safe: Callable[[torch.Tensor], torch.Tensor]
 
 
 class KANLayer(nn.Module):
@@ -115,7 +115,7 @@ class KANLayer(nn.Module):
         i = torch.tensor([key[1] for key in keys], device=x.device, dtype=torch.long)
         p = self.sym_affine[o, i]  # (E, 4)
         z = x[:, i] * p[:, 0] + p[:, 1]
-        fz = torch.stack([self.sym_funs[key].torch_fn(z[:, e]) for e, key in enumerate(keys)], dim=1)
+        fz = torch.stack([self.sym_funs[key].safe(z[:, e]) for e, key in enumerate(keys)], dim=1)
         return fz * p[:, 2] + p[:, 3], o, i
 
     def forward(self, x: torch.Tensor, return_edges: bool = False):

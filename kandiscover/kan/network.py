@@ -344,7 +344,9 @@ class KAN(nn.Module):
         """Fix edge ``(l, i → j)`` to a library function, fitting its affine parameters."""
         from ..symbolic.auto import fix_symbolic
 
-        return fix_symbolic(self, l, i, j, fun, self._data_or_train(x, "fix_symbolic"), **kwargs)
+        if kwargs.get("fit_params", True):
+            x = self._data_or_train(x, "fix_symbolic")
+        return fix_symbolic(self, l, i, j, fun, x, **kwargs)
 
     def auto_symbolic(self, x=None, **kwargs):
         """Fix every edge whose best fit is good enough; see :func:`kandiscover.symbolic.auto.auto_symbolic`."""

@@ -1,0 +1,222 @@
+"""Constants of an assembled formula: joint refit, snapping to simple values, simplification.
+
+``polish(expr, data, y)`` runs the three stages: every float of the expression is refitted jointly
+by least squares (scipy), then each is replaced by the simplest nearby value — 0, an integer, a
+small rational, a rational multiple of π, e or √2 — when the loss does not rise beyond a tolerance
+(the remaining constants are refitted after each replacement, which resolves redundant pairs such as
+``c·exp(a·x + K)``), and finally ``sympy.simplify`` runs under a time limit.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import warnings
+from fractions import Fraction
+from typing import Callable, Mapping, Optional, Sequence
+
+import numpy as np
+import sympy
+from scipy.optimize import least_squares
+
+log = logging.getLogger("kandiscover")
+
+__all__ = ["refit_constants", "snap_constants", "simplify_timed", "polish", "mse", "round_floats"]
+
+
+def _floats(expr: sympy.Expr) -> list[sympy.Float]:
+    return sorted(expr.atoms(sympy.Float), key=lambda f: sympy.default_sort_key(f))
+
+
+def _compile(expr: sympy.Expr, names: Sequence[str], params: Sequence[sympy.Symbol]) -> Callable:
+    syms = [sympy.Symbol(n) for n in names]
+    return sympy.lambdify(syms + list(params), expr, modules="numpy")
+
+
+def _evaluate(fn: Callable, cols: Sequence[np.ndarray], theta, n: int) -> np.ndarray:
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        out = fn(*cols, *theta)
+    out = np.asarray(out, dtype=complex if np.iscomplexobj(out) else float)
+    if np.iscomplexobj(out):
+        out = np.where(np.abs(out.imag) < 1e-9 * (1 + np.abs(out.real)), out.real, np.nan)
+    return np.broadcast_to(out, (n,)).astype(float)
+
+
+def _columns(expr: sympy.Expr, data: Mapping[str, np.ndarray]) -> tuple[list[str], list[np.ndarray]]:
+    names = sorted(str(s) for s in expr.free_symbols)
+    missing = [n for n in names if n not in data]
+    if missing:
+        raise ValueError(f"the formula uses {missing}, which the data does not have")
+    return names, [np.asarray(data[n], dtype=float) for n in names]
+
+
+def mse(expr: sympy.Expr, data: Mapping[str, np.ndarray], y: np.ndarray) -> float:
+    """Mean squared error of ``expr`` on ``data`` (``inf`` where it is not finite)."""
+    y = np.asarray(y, dtype=float)
+    names, cols = _columns(expr, data)
+    pred = _evaluate(_compile(expr, names, []), cols, [], len(y))
+    err = np.mean((pred - y) ** 2)
+    return float(err) if np.isfinite(err) else float("inf")
+
+
+class _Problem:
+    """An expression with its floats lifted to parameters, bound to data."""
+
+    def __init__(self, expr: sympy.Expr, data: Mapping[str, np.ndarray], y: np.ndarray) -> None:
+        floats = _floats(expr)
+        self.params = [sympy.Symbol(f"_c{k}") for k in range(len(floats))]
+        self.templ = expr.xreplace(dict(zip(floats, self.params)))
+        self.theta = np.array([float(f) for f in floats])
+        self.y = np.asarray(y, dtype=float)
+        self.names, self.cols = _columns(expr, data)
+        self.scale = np.sqrt(np.mean(self.y**2)) + 1e-300
+
+    def residual_fn(self, templ, params):
+        fn = _compile(templ, self.names, params)
+
+        def resid(theta):
+            r = (_evaluate(fn, self.cols, theta, len(self.y)) - self.y) / self.scale
+            return np.where(np.isfinite(r), r, 1e6)
+
+        return resid
+
+    def fit(self, templ, params, theta, max_nfev: int = 200) -> tuple[np.ndarray, float]:
+        """Least-squares ``theta`` for ``templ`` and its mean squared error."""
+        resid = self.residual_fn(templ, params)
+        r0 = resid(theta)
+        best, err = theta, float(np.mean(r0**2))
+        if len(theta):
+            try:
+                sol = least_squares(resid, theta, method="lm" if len(self.y) >= len(theta) else "trf",
+                                    max_nfev=max_nfev * (len(theta) + 1), x_scale="jac")
+                e = float(np.mean(sol.fun**2))
+                if np.all(np.isfinite(sol.x)) and e <= err:
+                    best, err = sol.x, e
+            except (ValueError, FloatingPointError) as exc:
+                log.debug("refit failed: %s", exc)
+        return best, err * self.scale**2 if np.isfinite(err) else float("inf")
+
+    def expr(self, templ, params, theta) -> sympy.Expr:
+        return templ.xreplace({p: sympy.Float(v) for p, v in zip(params, theta)})
+
+
+def refit_constants(expr: sympy.Expr, data: Mapping[str, np.ndarray], y: np.ndarray) -> sympy.Expr:
+    """Refit every float constant of ``expr`` jointly by least squares on ``(data, y)``.
+
+    Parameters
+    ----------
+    data : mapping of str to array, each shape ``(n,)``
+        Columns named as the expression's symbols.
+    y : array, shape ``(n,)``
+
+    Returns
+    -------
+    sympy.Expr
+        The expression with refitted floats (unchanged if the fit does not improve it).
+    """
+    if not expr.atoms(sympy.Float):
+        return expr
+    prob = _Problem(expr, data, y)
+    theta, _ = prob.fit(prob.templ, prob.params, prob.theta)
+    return prob.expr(prob.templ, prob.params, theta)
+
+
+def _candidates(v: float, max_denominator: int = 12) -> list[sympy.Expr]:
+    """Simple numbers near ``v``, simplest first (always starting with 0)."""
+    out: list[sympy.Expr] = [sympy.Integer(0)]
+    if abs(v) < 1e-12:
+        return out
+    rel = 0.05
+    out.append(sympy.Integer(round(v)))
+    for base, sym in ((1.0, sympy.Integer(1)), (np.pi, sympy.pi), (np.e, sympy.E), (np.sqrt(2), sympy.sqrt(2))):
+        frac = Fraction(v / base).limit_denominator(max_denominator)
+        if frac != 0 and abs(float(frac) * base - v) <= rel * abs(v):
+            out.append(sympy.Rational(frac.numerator, frac.denominator) * sym)
+    seen, uniq = set(), []
+    for c in out:
+        if c not in seen and (c == 0 or abs(float(c) - v) <= max(rel * abs(v), 0.5)):
+            seen.add(c)
+            uniq.append(c)
+    return uniq
+
+
+def _closeness(v: float) -> float:
+    cands = _candidates(v)
+    if abs(v) < 1e-12:
+        return 0.0
+    return min(abs(float(c) - v) / abs(v) for c in cands[1:]) if len(cands) > 1 else 1.0
+
+
+def snap_constants(expr: sympy.Expr, data: Mapping[str, np.ndarray], y: np.ndarray, *,
+                   rtol: float = 0.1, atol: Optional[float] = None, max_denominator: int = 12) -> sympy.Expr:
+    """Replace floats by simple numbers where the loss allows.
+
+    Floats are tried one at a time, nearest to a simple value first; a replacement, followed by a
+    refit of the floats that remain, is kept when the mean squared error stays below
+    ``max(mse₀·(1 + rtol), atol)`` (``atol`` defaults to ``1e-10·var(y)``). Each float is tried once.
+    """
+    if not expr.atoms(sympy.Float):
+        return expr
+    prob = _Problem(expr, data, y)
+    atol = 1e-10 * float(np.var(prob.y)) if atol is None else atol
+    templ, params, theta = prob.templ, list(prob.params), prob.theta.copy()
+    _, base = prob.fit(templ, params, theta, max_nfev=1)
+    limit = max(base * (1 + rtol), atol)
+    untried = set(params)
+    while untried:
+        k = min((params.index(p) for p in untried), key=lambda n: _closeness(theta[n]))
+        p = params[k]
+        untried.discard(p)
+        rest = params[:k] + params[k + 1 :]
+        for cand in _candidates(float(theta[k]), max_denominator):
+            trial = templ.xreplace({p: cand})
+            if trial.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo):
+                continue
+            keep = [q for q in rest if trial.has(q)]
+            th0 = np.array([theta[params.index(q)] for q in keep])
+            th, err = prob.fit(trial, keep, th0)
+            if err <= limit:
+                templ, params, theta = trial, keep, th
+                untried &= set(keep)
+                break
+    return prob.expr(templ, params, theta)
+
+
+def simplify_timed(expr: sympy.Expr, timeout: float = 5.0) -> sympy.Expr:
+    """``sympy.simplify(expr)`` if it finishes within ``timeout`` seconds, else ``expr``.
+
+    sympy cannot be interrupted, so a late simplification finishes in a daemon thread whose
+    result is dropped.
+    """
+    box: list = []
+
+    def work():
+        try:
+            box.append(sympy.simplify(expr))
+        except Exception as exc:  # sympy raises assorted errors on exotic input
+            log.debug("simplify failed: %s", exc)
+
+    th = threading.Thread(target=work, daemon=True)
+    th.start()
+    th.join(timeout)
+    if not box:
+        log.info("sympy.simplify did not finish within %.1f s; keeping the unsimplified formula", timeout)
+        return expr
+    out = box[0]
+    return out if sympy.count_ops(out) <= sympy.count_ops(expr) else expr
+
+
+def round_floats(expr: sympy.Expr, digits: int = 6) -> sympy.Expr:
+    """Every float rounded to ``digits`` significant digits (for display)."""
+    return expr.xreplace({f: sympy.Float(float(f"{float(f):.{digits}g}"), digits) for f in _floats(expr)})
+
+
+def polish(expr: sympy.Expr, data: Mapping[str, np.ndarray], y: np.ndarray, *, rtol: float = 0.1,
+           simplify_timeout: float = 5.0, digits: int = 6) -> sympy.Expr:
+    """Refit, snap, simplify, then snap and round again: the formula a person reads."""
+    expr = refit_constants(expr, data, y)
+    expr = snap_constants(expr, data, y, rtol=rtol)
+    expr = simplify_timed(expr, simplify_timeout)
+    if expr.atoms(sympy.Float):
+        expr = snap_constants(refit_constants(expr, data, y), data, y, rtol=rtol)
+    return round_floats(expr, digits)

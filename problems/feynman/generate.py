@@ -1,0 +1,170 @@
+"""Regenerate ``problems/feynman/feynman.csv`` from the AI Feynman tables.
+
+Usage (from the repository root)::
+
+    python problems/feynman/generate.py                 # reads ../shared/data, writes feynman.csv
+    python problems/feynman/generate.py --data DIR --out PATH
+    python problems/feynman/generate.py --check         # exit 1 if the committed file is stale
+
+Inputs: ``feynman_equations.csv`` (100 rows) and ``feynman_bonus_equations.csv`` (20 rows), the AI
+Feynman database tables (Udrescu & Tegmark, Sci. Adv. 6, eaay2631, 2020); see
+``../shared/data/README.md``. The output is deterministic (same input bytes -> same output bytes) and
+is never edited by hand.
+
+Output columns, one row per equation (120), Feynman rows first, then bonus rows, in table order:
+
+- ``id``: the ``Filename`` column (``I.6.2a``, ``test_1``);
+- ``source``: ``feynman`` (Feynman Lectures) or ``bonus`` (other textbooks);
+- ``number``: the table's ``Number`` column;
+- ``name``, ``eqn_no``: the bonus table's ``Name`` and ``Eqn. No.`` (empty for ``feynman`` rows);
+- ``output``: the target's name;
+- ``formula``: the formula with ``arcsin``/``arccos``/``ln`` renamed ``asin``/``acos``/``log``;
+- ``srbench``: ``True`` for the 116 equations of SRBench's Feynman set. SRBench ran on PMLB's
+  Feynman datasets, which hold 119 of the 120 equations (II.11.17, table number 62, was missing from
+  the AI Feynman data files when PMLB imported them: EpistasisLab/pmlb pull request 145), and then
+  dropped I.26.2, I.30.5 and test_10 from its results (SRBench's ``collate`` step). 120 - 1 - 3 = 116.
+- ``n_vars``, ``variables``, ``lows``, ``highs``: the inputs in table order and their uniform sampling
+  ranges (space-separated). Variables are counted from the ``vN_name`` cells; the ``# variables``
+  column is wrong for ten rows (README errata) and is ignored.
+
+Validation while generating: ids are unique, ranges are numbers with low < high, the output is not an
+input, every listed variable occurs in the formula as a token, and the free symbols of the formula
+(parsed with ``kandiscover.symbolic.parse.parse_formula``) are exactly the listed variables.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import math
+import re
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_DATA = ROOT.parent / "shared" / "data"
+DEFAULT_OUT = Path(__file__).resolve().parent / "feynman.csv"
+TABLES = (("feynman", "feynman_equations.csv"), ("bonus", "feynman_bonus_equations.csv"))
+EXCLUDED_BY_SRBENCH = frozenset({"I.26.2", "I.30.5", "test_10"})
+NOT_IN_PMLB = frozenset({"II.11.17"})
+NOT_IN_SRBENCH = EXCLUDED_BY_SRBENCH | NOT_IN_PMLB
+RENAMES = (("arcsin", "asin"), ("arccos", "acos"), ("ln", "log"))
+COLUMNS = ("id", "source", "number", "name", "eqn_no", "output", "formula", "srbench",
+           "n_vars", "variables", "lows", "highs")
+MAX_VARS = 10
+TOKEN = re.compile(r"[A-Za-z_][A-Za-z_0-9]*")
+
+
+def _parse(text: str, variables: list[str]):
+    try:
+        from kandiscover.symbolic.parse import parse_formula
+    except ImportError:  # run as a script without the package installed
+        sys.path.insert(0, str(ROOT))
+        from kandiscover.symbolic.parse import parse_formula
+    return parse_formula(text, variables=variables)
+
+
+def _rename(formula: str) -> str:
+    for old, new in RENAMES:
+        formula = re.sub(rf"\b{old}(?=\s*\()", new, formula)
+    return formula
+
+
+def _number(text: str, where: str) -> str:
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"{where}: range bound {text!r} is not a number") from None
+    if not math.isfinite(value):
+        raise ValueError(f"{where}: range bound {text!r} is not finite")
+    return text.strip()
+
+
+def _row(record: dict, source: str) -> dict:
+    eid = record["Filename"].strip()
+    names, lows, highs = [], [], []
+    for i in range(1, MAX_VARS + 1):
+        name = (record.get(f"v{i}_name") or "").strip()
+        if not name:
+            continue
+        lo = _number(record[f"v{i}_low"], f"{eid} v{i}_low")
+        hi = _number(record[f"v{i}_high"], f"{eid} v{i}_high")
+        if not float(lo) < float(hi):
+            raise ValueError(f"{eid}: empty range [{lo}, {hi}] for {name}")
+        names.append(name)
+        lows.append(lo)
+        highs.append(hi)
+    if len(set(names)) != len(names):
+        raise ValueError(f"{eid}: repeated variable names {names}")
+    output = record["Output"].strip()
+    if output in names:
+        raise ValueError(f"{eid}: output {output!r} is also an input")
+    formula = _rename(record["Formula"].strip())
+    tokens = set(TOKEN.findall(formula))
+    missing = [n for n in names if n not in tokens]
+    if missing:
+        raise ValueError(f"{eid}: variables {missing} do not occur in {formula!r}")
+    expr = _parse(formula, names)
+    free = {s.name for s in expr.free_symbols}
+    if free != set(names):
+        raise ValueError(f"{eid}: free symbols {sorted(free)} differ from variables {sorted(names)}")
+    return {
+        "id": eid,
+        "source": source,
+        "number": record["Number"].strip(),
+        "name": (record.get("Name") or "").strip(),
+        "eqn_no": (record.get("Eqn. No.") or "").strip(),
+        "output": output,
+        "formula": formula,
+        "srbench": str(eid not in NOT_IN_SRBENCH),
+        "n_vars": str(len(names)),
+        "variables": " ".join(names),
+        "lows": " ".join(lows),
+        "highs": " ".join(highs),
+    }
+
+
+def build(data_dir: Path) -> str:
+    """Return the text of ``feynman.csv`` built from the tables in ``data_dir``."""
+    rows = []
+    for source, filename in TABLES:
+        path = Path(data_dir) / filename
+        if not path.is_file():
+            raise FileNotFoundError(f"{path} not found; pass --data DIR (the folder holding {filename})")
+        with open(path, newline="", encoding="utf-8-sig") as fh:
+            rows += [_row(rec, source) for rec in csv.DictReader(fh)]
+    ids = [r["id"] for r in rows]
+    if len(set(ids)) != len(ids):
+        raise ValueError("equation ids are not unique")
+    if not NOT_IN_SRBENCH <= set(ids):
+        raise ValueError(f"SRBench exclusions {sorted(NOT_IN_SRBENCH - set(ids))} not in the tables")
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", type=Path, default=DEFAULT_DATA,
+                    help=f"folder with the AI Feynman tables (default {DEFAULT_DATA})")
+    ap.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"output file (default {DEFAULT_OUT})")
+    ap.add_argument("--check", action="store_true", help="only compare with --out; exit 1 if it differs")
+    args = ap.parse_args(argv)
+    text = build(args.data)
+    if args.check:
+        current = args.out.read_bytes() if args.out.is_file() else b""
+        if current != text.encode("utf-8"):
+            print(f"{args.out} is stale; rerun {Path(__file__).name}", file=sys.stderr)
+            return 1
+        return 0
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_bytes(text.encode("utf-8"))
+    n = text.count("\n") - 1
+    print(f"wrote {n} equations to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

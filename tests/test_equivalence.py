@@ -1,0 +1,120 @@
+import threading
+import time
+
+import pytest
+import sympy
+
+from kandiscover.symbolic import equivalence
+from kandiscover.symbolic.equivalence import is_equivalent, round_constants
+
+x, y = sympy.symbols("x y")
+
+
+@pytest.mark.parametrize("found, truth", [
+    ("x*y", "y*x"),
+    ("exp(sin(pi*x) + 1.0001*y**2)", "exp(y**2 + sin(pi*x))"),
+    ("x/y + 1", "x/y"),                      # constant difference
+    ("2.5*x*y", "x*y"),                      # constant ratio
+    ("sqrt(x**2 + y**2)", "sqrt(y**2 + x**2)"),
+    ("0.39894*exp(-0.5*x**2)", "exp(-x**2/2)/sqrt(2*pi)"),
+    ("(x + y)**2 - 2*x*y", "x**2 + y**2"),
+    ("sin(x)**2", "1 - cos(x)**2"),
+    ("x + 0.00001*y", "x"),                  # tiny constants are dropped by rounding
+])
+def test_equivalent_pairs(found, truth):
+    assert is_equivalent(found, truth)
+
+
+@pytest.mark.parametrize("found, truth", [
+    ("exp(sin(3.14159*x) + y**2)", "exp(y**2 + sin(pi*x))"),  # strict SRBench: 3.14 is not pi
+    ("x**0.33333", "x**(1/3)"),
+    ("x*y", "x + y"),
+    ("sin(x)", "cos(x)"),
+    ("x**2", "x**3"),
+    ("exp(x)", "exp(1.1*x)"),
+    ("sin(3.2*x)", "sin(pi*x)"),
+    ("x + 0.001*y", "x"),
+    ("0", "x"),
+])
+def test_non_equivalent_pairs(found, truth):
+    assert not is_equivalent(found, truth)
+
+
+def test_accepts_sympy_expressions():
+    assert is_equivalent(sympy.Float(1.5) * x * y, x * y)
+    assert not is_equivalent(x * y, x + y)
+
+
+def test_symbols_are_matched_by_name():
+    x_pos = sympy.Symbol("x", positive=True)
+    assert is_equivalent(2 * x, x_pos)
+    assert is_equivalent(sympy.sqrt(x**2), x_pos, timeout=0)
+
+
+def test_round_constants():
+    assert round_constants(sympy.Float(1.00002288810115) * x) == sympy.Float(1.0) * x
+    assert sympy.simplify(round_constants(sympy.Float(1.00002288810115) * x) - x) == 0
+    rounded = round_constants(sympy.Float(3.14159) * x + sympy.Float(0.012345) * y)
+    assert rounded == sympy.Float(3.14) * x + sympy.Float(0.0123) * y
+    assert round_constants(sympy.Float(2e-5) * x + y) == y
+    assert round_constants(sympy.Float(123456.0) * x, digits=2) == sympy.Float(120000.0) * x
+    exact = sympy.Rational(1, 3) * x**2 + 7 * sympy.pi
+    assert round_constants(exact) == exact
+
+
+def test_round_constants_validates_digits():
+    with pytest.raises(ValueError, match="digits"):
+        round_constants(x, digits=0)
+
+
+def test_domain_decides_where_formulas_are_compared():
+    # log(x - 3) is nan on the default domain; the symbolic proof still accepts
+    assert is_equivalent("log(x - 3) + 1", "log(x - 3)")
+    # abs(x) == x only where x > 0
+    assert is_equivalent("abs(x)", "x")
+    assert not is_equivalent("abs(x)", "x", domain={"x": (-2.0, 2.0)}, timeout=1.0)
+
+
+def test_invalid_domain_is_rejected():
+    with pytest.raises(ValueError, match="domain"):
+        is_equivalent("x", "x", domain={"x": (2.0, 1.0)})
+
+
+@pytest.fixture
+def hanging_simplify(monkeypatch):
+    """Every symbolic rewrite blocks until the test ends (a stand-in for a hanging simplify)."""
+    release = threading.Event()
+    calls = []
+
+    def hang(expr):
+        calls.append(expr)
+        release.wait(10)
+        raise RuntimeError("released")
+
+    monkeypatch.setattr(equivalence, "_SIMPLIFIERS", (("hang", hang),))
+    yield calls
+    release.set()
+
+
+def test_numeric_fallback_when_symbolic_times_out(hanging_simplify):
+    start = time.monotonic()
+    assert not is_equivalent("x*y", "x + y", timeout=0.3)
+    assert time.monotonic() - start < 3.0
+    assert hanging_simplify, "the symbolic step was not attempted"
+    assert is_equivalent("exp(x + y)", "exp(x)*exp(y)", timeout=0.3)
+    assert is_equivalent("3.0*sin(x)*cos(x)", "sin(2*x)", timeout=0.3)
+
+
+def test_numeric_fallback_when_symbolic_raises(monkeypatch):
+    def broken(expr):
+        raise RecursionError("sympy gave up")
+
+    monkeypatch.setattr(equivalence, "_SIMPLIFIERS", (("broken", broken),))
+    assert is_equivalent("x/y + 2", "x/y")
+    assert not is_equivalent("x/y + x", "x/y")
+
+
+def test_symbolic_proof_used_when_numbers_are_unavailable(monkeypatch):
+    monkeypatch.setattr(equivalence, "_numeric_verdict", lambda *args: None)
+    assert is_equivalent("2*(x + y)", "x + y")
+    assert not is_equivalent("x + y", "x*y")
