@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import logging
 import math
+import time
 from dataclasses import dataclass, field
 from typing import Optional, Sequence
 
@@ -95,7 +96,7 @@ def _distinct(fits):
 
 def compose_candidates(model, x, y, var_names: Sequence[str], *, lib: Optional[Library] = None,
                        topk: int = 3, max_combos: int = 64, output: int = 0, min_r2: float = 0.99,
-                       max_rows: int = 1000, seed: int = 0) -> list[Composition]:
+                       max_rows: int = 1000, seed: int = 0, deadline: Optional[float] = None) -> list[Composition]:
     """All compositions of the top edge matches, refitted and ranked (best first).
 
     Parameters
@@ -109,6 +110,8 @@ def compose_candidates(model, x, y, var_names: Sequence[str], *, lib: Optional[L
         combinations.
     max_rows : int
         Rows used for the refits (a seeded random subset when there are more).
+    deadline : float, optional
+        ``time.monotonic()`` value after which no further composition is refitted.
 
     Returns
     -------
@@ -129,6 +132,8 @@ def compose_candidates(model, x, y, var_names: Sequence[str], *, lib: Optional[L
     data = {str(n): xn[:, k] for k, n in enumerate(var_names)}
     results = []
     for combo in itertools.product(*(cands[k] for k in keys)):
+        if deadline is not None and time.monotonic() > deadline and results:
+            break
         choices = {k: (prim, affine) for k, (prim, affine, _) in zip(keys, combo)}
         expr = symbolic_formula(model, var_names, choices=choices)[output]
         if expr.has(sympy.zoo, sympy.nan):

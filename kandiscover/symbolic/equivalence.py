@@ -39,6 +39,7 @@ import mpmath
 import numpy as np
 import sympy
 
+from kandiscover._timeout import call_with_timeout
 from kandiscover.symbolic.export import to_numpy
 from kandiscover.symbolic.parse import parse_formula
 
@@ -164,39 +165,37 @@ def _is_constant(expr: sympy.Expr, nonzero: bool = False) -> bool:
         return False
 
 
-def _symbolic_worker(found, truth, cancel: threading.Event, result: dict) -> None:
+def _symbolic_proof(found, truth):
+    """Name of the rewrite that proves the rule, or None."""
     candidates = [(found - truth, False)]
     if truth != 0:
         candidates.append((found / truth, True))
     for name, rewrite in _SIMPLIFIERS:
         for expr, is_ratio in candidates:
-            if cancel.is_set():
-                return
             try:
                 if _is_constant(rewrite(expr), nonzero=is_ratio):
-                    result["proof"] = f"{'ratio' if is_ratio else 'difference'} by {name}"
-                    return
+                    return f"{'ratio' if is_ratio else 'difference'} by {name}"
             except Exception as exc:  # sympy raises many exception types on hard inputs
                 logger.debug("equivalence: %s failed: %s", name, exc)
+    return None
 
 
 def _symbolic_verdict(found, truth, deadline: float | None) -> bool:
-    """True when sympy proves the rule before ``deadline`` (``time.monotonic`` value)."""
-    remaining = None if deadline is None else deadline - time.monotonic()
-    if remaining is not None and remaining <= 0:
+    """True when sympy proves the rule before ``deadline`` (``time.monotonic`` value).
+
+    The proof runs under a hard time limit (a forked child killed at the deadline), so a
+    hopeless simplification never keeps running in the background.
+    """
+    remaining = 3600.0 if deadline is None else deadline - time.monotonic()
+    if remaining <= 0:
         return False
-    cancel, result = threading.Event(), {}
-    worker = threading.Thread(target=_symbolic_worker, args=(found, truth, cancel, result),
-                              name="kandiscover-equivalence", daemon=True)
-    worker.start()
-    worker.join(remaining)
-    if worker.is_alive():
-        cancel.set()  # the worker stops after its current rewrite
-        logger.debug("equivalence: symbolic check timed out; the numeric verdict stands")
-        return False
-    if "proof" in result:
-        logger.debug("equivalence proven symbolically (%s)", result["proof"])
-    return "proof" in result
+    ok, proof = call_with_timeout(_symbolic_proof, (found, truth), remaining)
+    if ok and proof:
+        logger.debug("equivalence proven symbolically (%s)", proof)
+        return True
+    if not ok:
+        logger.debug("equivalence: symbolic check timed out or failed; the numeric verdict stands")
+    return False
 
 
 def _check_domain(domain) -> dict[str, tuple[float, float]]:
@@ -258,7 +257,8 @@ def is_equivalent(found, truth, *, digits: int = 3, timeout: float | None = 5.0,
     by_name = {s.name: s for s in truth.free_symbols}
     found = found.xreplace({s: by_name[s.name] for s in found.free_symbols if s.name in by_name})
     rounded = round_constants(found, digits)
-    if _numeric_verdict(rounded, truth, n_points, seed, domain):
-        logger.debug("equivalence: numeric check accepts %s ~ %s", rounded, truth)
-        return True
+    verdict = _numeric_verdict(rounded, truth, n_points, seed, domain)
+    if verdict is not None:  # both formulas evaluate on the domain: the numbers decide
+        logger.debug("equivalence: numeric verdict %s for %s ~ %s", verdict, rounded, truth)
+        return verdict
     return _symbolic_verdict(rounded, truth, deadline)

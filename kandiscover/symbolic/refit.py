@@ -9,7 +9,7 @@ small rational, a rational multiple of π, e or √2 — when the loss does not 
 from __future__ import annotations
 
 import logging
-import threading
+import time
 import warnings
 from fractions import Fraction
 from typing import Callable, Mapping, Optional, Sequence
@@ -17,6 +17,8 @@ from typing import Callable, Mapping, Optional, Sequence
 import numpy as np
 import sympy
 from scipy.optimize import least_squares
+
+from .._timeout import call_with_timeout
 
 log = logging.getLogger("kandiscover")
 
@@ -121,20 +123,25 @@ def refit_constants(expr: sympy.Expr, data: Mapping[str, np.ndarray], y: np.ndar
     return prob.expr(prob.templ, prob.params, theta)
 
 
-def _candidates(v: float, max_denominator: int = 12) -> list[sympy.Expr]:
-    """Simple numbers near ``v``, simplest first (always starting with 0)."""
+def _candidates(v: float, max_denominator: int = 12, rel: float = 0.01) -> list[sympy.Expr]:
+    """Simple numbers near ``v``, simplest first (always starting with 0).
+
+    Integers within ``rel`` (relative) of ``v``; rationals ``p/q`` (``q ≤ max_denominator``) and
+    rational multiples of π within ``rel/2``; multiples of e and √2 with ``q ≤ 4`` within ``rel/2``.
+    """
     out: list[sympy.Expr] = [sympy.Integer(0)]
     if abs(v) < 1e-12:
         return out
-    rel = 0.05
-    out.append(sympy.Integer(round(v)))
-    for base, sym in ((1.0, sympy.Integer(1)), (np.pi, sympy.pi), (np.e, sympy.E), (np.sqrt(2), sympy.sqrt(2))):
-        frac = Fraction(v / base).limit_denominator(max_denominator)
-        if frac != 0 and abs(float(frac) * base - v) <= rel * abs(v):
+    if abs(round(v) - v) <= rel * max(abs(v), 1.0) and round(v) != 0:
+        out.append(sympy.Integer(round(v)))
+    for base, sym, qmax in ((1.0, sympy.Integer(1), max_denominator), (np.pi, sympy.pi, max_denominator),
+                            (np.e, sympy.E, 4), (np.sqrt(2), sympy.sqrt(2), 4)):
+        frac = Fraction(v / base).limit_denominator(qmax)
+        if frac != 0 and abs(float(frac) * base - v) <= 0.5 * rel * abs(v):
             out.append(sympy.Rational(frac.numerator, frac.denominator) * sym)
     seen, uniq = set(), []
     for c in out:
-        if c not in seen and (c == 0 or abs(float(c) - v) <= max(rel * abs(v), 0.5)):
+        if c not in seen:
             seen.add(c)
             uniq.append(c)
     return uniq
@@ -148,12 +155,14 @@ def _closeness(v: float) -> float:
 
 
 def snap_constants(expr: sympy.Expr, data: Mapping[str, np.ndarray], y: np.ndarray, *,
-                   rtol: float = 0.1, atol: Optional[float] = None, max_denominator: int = 12) -> sympy.Expr:
+                   rtol: float = 0.1, atol: Optional[float] = None, max_denominator: int = 12,
+                   deadline: Optional[float] = None) -> sympy.Expr:
     """Replace floats by simple numbers where the loss allows.
 
     Floats are tried one at a time, nearest to a simple value first; a replacement, followed by a
     refit of the floats that remain, is kept when the mean squared error stays below
     ``max(mse₀·(1 + rtol), atol)`` (``atol`` defaults to ``1e-10·var(y)``). Each float is tried once.
+    Past ``deadline`` (a ``time.monotonic()`` value) the remaining floats are left as they are.
     """
     if not expr.atoms(sympy.Float):
         return expr
@@ -163,7 +172,7 @@ def snap_constants(expr: sympy.Expr, data: Mapping[str, np.ndarray], y: np.ndarr
     _, base = prob.fit(templ, params, theta, max_nfev=1)
     limit = max(base * (1 + rtol), atol)
     untried = set(params)
-    while untried:
+    while untried and (deadline is None or time.monotonic() < deadline):
         k = min((params.index(p) for p in untried), key=lambda n: _closeness(theta[n]))
         p = params[k]
         untried.discard(p)
@@ -182,27 +191,17 @@ def snap_constants(expr: sympy.Expr, data: Mapping[str, np.ndarray], y: np.ndarr
     return prob.expr(templ, params, theta)
 
 
+def _simplify(expr):
+    return sympy.simplify(expr)
+
+
 def simplify_timed(expr: sympy.Expr, timeout: float = 5.0) -> sympy.Expr:
-    """``sympy.simplify(expr)`` if it finishes within ``timeout`` seconds, else ``expr``.
-
-    sympy cannot be interrupted, so a late simplification finishes in a daemon thread whose
-    result is dropped.
-    """
-    box: list = []
-
-    def work():
-        try:
-            box.append(sympy.simplify(expr))
-        except Exception as exc:  # sympy raises assorted errors on exotic input
-            log.debug("simplify failed: %s", exc)
-
-    th = threading.Thread(target=work, daemon=True)
-    th.start()
-    th.join(timeout)
-    if not box:
+    """``sympy.simplify(expr)`` if it finishes within ``timeout`` seconds (and is no longer than
+    ``expr``), else ``expr``. The work is killed at the deadline (:mod:`kandiscover._timeout`)."""
+    ok, out = call_with_timeout(_simplify, (expr,), timeout)
+    if not ok or not isinstance(out, sympy.Expr):
         log.info("sympy.simplify did not finish within %.1f s; keeping the unsimplified formula", timeout)
         return expr
-    out = box[0]
     return out if sympy.count_ops(out) <= sympy.count_ops(expr) else expr
 
 
@@ -212,11 +211,16 @@ def round_floats(expr: sympy.Expr, digits: int = 6) -> sympy.Expr:
 
 
 def polish(expr: sympy.Expr, data: Mapping[str, np.ndarray], y: np.ndarray, *, rtol: float = 0.1,
-           simplify_timeout: float = 5.0, digits: int = 6) -> sympy.Expr:
-    """Refit, snap, simplify, then snap and round again: the formula a person reads."""
+           simplify_timeout: float = 5.0, digits: int = 6, deadline: Optional[float] = None) -> sympy.Expr:
+    """Refit, snap, simplify, then snap and round again: the formula a person reads.
+
+    ``deadline`` (a ``time.monotonic()`` value) cuts snapping short and bounds the simplification.
+    """
+    if deadline is not None:
+        simplify_timeout = max(0.2, min(simplify_timeout, deadline - time.monotonic()))
     expr = refit_constants(expr, data, y)
-    expr = snap_constants(expr, data, y, rtol=rtol)
+    expr = snap_constants(expr, data, y, rtol=rtol, deadline=deadline)
     expr = simplify_timed(expr, simplify_timeout)
     if expr.atoms(sympy.Float):
-        expr = snap_constants(refit_constants(expr, data, y), data, y, rtol=rtol)
+        expr = snap_constants(refit_constants(expr, data, y), data, y, rtol=rtol, deadline=deadline)
     return round_floats(expr, digits)

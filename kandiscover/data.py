@@ -1,0 +1,179 @@
+"""Turning user data into validated arrays, with errors that say what to do.
+
+Every check names the column and the fix; :class:`DataError` is a ``ValueError`` so callers may
+catch either. Used by :func:`kandiscover.discover`, :func:`kandiscover.verify`, the estimator and
+the command line.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Optional, Sequence
+
+import numpy as np
+import pandas as pd
+
+log = logging.getLogger("kandiscover")
+
+__all__ = ["DataError", "Table", "prepare", "read_csv", "split_rows", "MIN_ROWS"]
+
+MIN_ROWS = 10
+
+
+class DataError(ValueError):
+    """Bad input data; the message names the column or parameter and what to do."""
+
+
+@dataclass
+class Table:
+    """Validated data.
+
+    Attributes
+    ----------
+    X : ndarray, shape ``(n, d)``
+        Inputs as float64.
+    y : ndarray, shape ``(n,)``
+        Target as float64.
+    inputs : list of str
+        Input column names, in the order of ``X``'s columns.
+    target : str
+    notes : list of str
+        What was changed on the way (dropped rows or constant columns).
+    """
+
+    X: np.ndarray
+    y: np.ndarray
+    inputs: list
+    target: str
+    notes: list = field(default_factory=list)
+
+    def frame(self) -> pd.DataFrame:
+        df = pd.DataFrame(self.X, columns=self.inputs)
+        df[self.target] = self.y
+        return df
+
+
+def read_csv(path) -> pd.DataFrame:
+    """Read a CSV file, turning every failure into a one-line :class:`DataError`."""
+    import os
+
+    if not os.path.exists(path):
+        raise DataError(f"{path}: no such file")
+    if os.path.getsize(path) == 0:
+        raise DataError(f"{path} is empty: give a CSV file with a header row and at least {MIN_ROWS} data rows")
+    try:
+        df = pd.read_csv(path)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DataError(f"{path} could not be read as CSV ({first}); check the delimiter and quoting") from None
+    dup = [c for c in df.columns if "." in str(c) and str(c).rsplit(".", 1)[0] in df.columns and str(c).rsplit(".", 1)[1].isdigit()]
+    if dup:
+        raise DataError(f"{path} has duplicate column names ({', '.join(str(d).rsplit('.', 1)[0] for d in dup)}); rename them")
+    return df
+
+
+def _as_frame(data, target, inputs, names) -> pd.DataFrame:
+    if isinstance(data, pd.DataFrame):
+        return data
+    if isinstance(data, tuple) and len(data) == 2:
+        X, y = (np.asarray(a) for a in data)
+        if X.ndim == 1:
+            X = X[:, None]
+        if names is None:
+            names = [f"x{k + 1}" for k in range(X.shape[1])]
+        if len(names) != X.shape[1]:
+            raise DataError(f"names has {len(names)} entries but X has {X.shape[1]} columns")
+        if len(y) != len(X):
+            raise DataError(f"X has {len(X)} rows but y has {len(y)}")
+        df = pd.DataFrame(X, columns=list(names))
+        df[target or "y"] = y
+        return df
+    raise DataError("data must be a pandas DataFrame or a tuple (X, y) of arrays (with names=[...])")
+
+
+def prepare(data, target: Optional[str] = None, inputs: Optional[Sequence[str]] = None, *,
+            names: Optional[Sequence[str]] = None, drop_invalid: bool = False,
+            min_rows: int = MIN_ROWS) -> Table:
+    """Validate ``data`` and return a :class:`Table`.
+
+    Parameters
+    ----------
+    data : DataFrame or (X, y)
+    target : str
+        Target column (``"y"`` for arrays when omitted).
+    inputs : sequence of str, optional
+        Input columns; all other columns by default.
+    names : sequence of str, optional
+        Input names when ``data`` is ``(X, y)``.
+    drop_invalid : bool
+        Drop rows with NaN/inf instead of raising.
+
+    Raises
+    ------
+    DataError
+        Missing target, duplicate or non-numeric columns, NaN/inf cells (unless ``drop_invalid``),
+        too few rows, a constant target, or no usable input.
+    """
+    df = _as_frame(data, target, inputs, names)
+    target = target or ("y" if "y" in df.columns else None)
+    if target is None:
+        raise DataError("no target given: pass target='<column>' naming the column to explain")
+    cols = [str(c) for c in df.columns]
+    dups = sorted({c for c in cols if cols.count(c) > 1})
+    if dups:
+        raise DataError(f"duplicate column names {dups}: rename them so every column is unique")
+    df = df.rename(columns=str)
+    if target not in df.columns:
+        raise DataError(f"target column {target!r} not found; columns are {cols}")
+    if inputs is None:
+        inputs = [c for c in df.columns if c != target]
+    else:
+        inputs = [str(c) for c in inputs]
+        missing = [c for c in inputs if c not in df.columns]
+        if missing:
+            raise DataError(f"input columns {missing} not found; columns are {cols}")
+        if target in inputs:
+            raise DataError(f"the target {target!r} is also listed as an input; remove it from inputs")
+    if not inputs:
+        raise DataError("no input columns: the data needs at least one column besides the target")
+    for c in inputs + [target]:
+        if not pd.api.types.is_numeric_dtype(df[c]) or pd.api.types.is_bool_dtype(df[c]):
+            sample = df[c].dropna().astype(str).head(3).tolist()
+            raise DataError(f"column {c!r} is not numeric (e.g. {sample}); convert or drop it")
+    values = df[inputs + [target]].to_numpy(dtype=float)
+    notes = []
+    bad = ~np.isfinite(values).all(axis=1)
+    if bad.any():
+        rows = np.flatnonzero(bad)
+        where = sorted({(inputs + [target])[k] for k in np.flatnonzero(~np.isfinite(values[bad]).all(axis=0))})
+        if not drop_invalid:
+            raise DataError(
+                f"{int(bad.sum())} rows hold NaN or inf (columns {where}; first rows {rows[:5].tolist()}); "
+                "clean them or pass drop_invalid=True (--drop-invalid) to drop them"
+            )
+        values = values[~bad]
+        notes.append(f"dropped {int(bad.sum())} rows with NaN or inf")
+        log.info(notes[-1])
+    if len(values) < min_rows:
+        raise DataError(f"only {len(values)} usable rows; at least {min_rows} are needed")
+    X, y = values[:, :-1], values[:, -1]
+    if np.ptp(y) == 0:
+        raise DataError(f"target {target!r} is constant ({y[0]:g}); there is nothing to explain")
+    const = [c for k, c in enumerate(inputs) if np.ptp(X[:, k]) == 0]
+    if const:
+        keep = [k for k, c in enumerate(inputs) if c not in const]
+        if not keep:
+            raise DataError(f"every input column is constant ({const}); nothing can explain {target!r}")
+        X = X[:, keep]
+        inputs = [inputs[k] for k in keep]
+        notes.append(f"dropped constant columns {const}")
+        log.info(notes[-1])
+    return Table(X, y, list(inputs), target, notes)
+
+
+def split_rows(n: int, seed: int, fractions=(0.6, 0.2, 0.2)) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Seeded train / validation / test row indices (each at least one row)."""
+    order = np.random.default_rng(seed).permutation(n)
+    n_tr = max(1, int(round(fractions[0] * n)))
+    n_va = max(1, int(round(fractions[1] * n)))
+    return np.sort(order[:n_tr]), np.sort(order[n_tr : n_tr + n_va]), np.sort(order[n_tr + n_va :])

@@ -1,0 +1,240 @@
+"""Candidate generators of the discovery pipeline.
+
+Each strategy takes a :class:`Context` (training rows, names, seed, deadline) and returns raw
+candidate formulas (sympy, constants not yet polished). They are ordered from cheap and specific to
+expensive and general:
+
+``monomial``
+    The log-space pass: with positive inputs and a target of one sign, ``log|y|`` is fitted by a
+    ``[d, 1]`` KAN whose edges are the identity on ``log x_i`` — a linear least-squares problem,
+    solved in closed form. Monomials such as ``G·m1·m2/r²`` come out directly.
+``additive``
+    A ``[d, 1]`` KAN on the raw inputs: ``y = Σ g_i(x_i)``, edges matched to the library.
+``multiplicative``
+    A ``[d, 1]`` KAN on ``log|y|``: ``y = s·Π exp(φ_i(x_i))``; each factor ``exp(φ_i)`` is matched
+    to the library (so ``x·sin(θ)`` is found as two factors).
+``kan``
+    General KANs with a hidden layer and multiplication nodes, trained with sparsity, pruned,
+    every composition of the top edge matches refitted (:mod:`kandiscover.symbolic.compose`).
+"""
+from __future__ import annotations
+
+import itertools
+import logging
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Optional
+
+import numpy as np
+import sympy
+import torch
+
+from .kan import KAN
+from .symbolic.compose import compose_candidates
+from .symbolic.fit import fit_affine
+from .symbolic.library import Library, default_library
+
+log = logging.getLogger("kandiscover")
+
+__all__ = ["Context", "STRATEGIES", "monomial", "additive", "multiplicative", "kan_strategy"]
+
+
+@dataclass
+class Context:
+    """What a strategy works from.
+
+    Attributes
+    ----------
+    X : ndarray, shape ``(n, d)``
+        Training inputs.
+    y : ndarray, shape ``(n,)``
+        Training target.
+    names : list of str
+    seed : int
+    deadline : float
+        ``time.monotonic()`` value after which strategies stop.
+    lib : Library
+    models : list
+        Trained KANs, kept for the report (name, model) — the last one drawn is shown.
+    """
+
+    X: np.ndarray
+    y: np.ndarray
+    names: list
+    seed: int
+    deadline: float
+    lib: Library = field(default_factory=default_library)
+    models: list = field(default_factory=list)
+
+    @property
+    def symbols(self) -> list:
+        return [sympy.Symbol(n) for n in self.names]
+
+    def remaining(self) -> float:
+        return self.deadline - time.monotonic()
+
+    def sub(self, X: np.ndarray, y: np.ndarray, names: list) -> "Context":
+        """A smaller problem with the same seed, deadline and library."""
+        return Context(X, y, list(names), self.seed, self.deadline, self.lib, self.models)
+
+    def dataset(self, target: np.ndarray, x: Optional[np.ndarray] = None, val_frac: float = 0.2) -> dict:
+        """A KAN dataset dict from training rows (a seeded slice serves as the KAN's test set)."""
+        x = self.X if x is None else x
+        n = len(x)
+        order = np.random.default_rng(self.seed).permutation(n)
+        cut = max(1, int(n * (1 - val_frac)))
+        t = lambda a: torch.tensor(a, dtype=torch.float64)  # noqa: E731
+        tr, te = order[:cut], order[cut:] if cut < n else order[:1]
+        return dict(train_input=t(x[tr]), train_label=t(target[tr, None]), test_input=t(x[te]), test_label=t(target[te, None]))
+
+
+def _stop_at(deadline: float) -> Callable:
+    return lambda step, model, logs: time.monotonic() > deadline
+
+
+def _one_sign(y: np.ndarray) -> int:
+    if np.all(y > 0):
+        return 1
+    if np.all(y < 0):
+        return -1
+    return 0
+
+
+def monomial(ctx: Context) -> list[sympy.Expr]:
+    """``y = s·C·Π x_i^{p_i}`` from a linear fit of ``log|y|`` on ``log x`` (see module doc)."""
+    sign = _one_sign(ctx.y)
+    if not sign or np.any(ctx.X <= 0):
+        return []
+    A = np.column_stack([np.log(ctx.X), np.ones(len(ctx.X))])
+    coef, *_ = np.linalg.lstsq(A, np.log(np.abs(ctx.y)), rcond=None)
+    expr = sign * sympy.Float(math.exp(coef[-1]))
+    for s, p in zip(ctx.symbols, coef[:-1]):
+        expr *= s ** sympy.Float(p)
+    return [expr]
+
+
+def _sum_expr(model: KAN, ctx: Context, target: np.ndarray, topk: int = 3, max_combos: int = 32) -> list[sympy.Expr]:
+    comps = compose_candidates(model, ctx.X, target, ctx.names, lib=ctx.lib, topk=topk,
+                               max_combos=max_combos, deadline=ctx.deadline)
+    return [c.expr for c in comps[:4]]
+
+
+def _fit_kan(ctx: Context, width, target: np.ndarray, *, steps: int = 40, lamb: float = 0.0, grid: int = 5,
+             mult_arity=2, seed: Optional[int] = None) -> KAN:
+    ds = ctx.dataset(target)
+    model = KAN(width, grid=grid, seed=ctx.seed if seed is None else seed, mult_arity=mult_arity)
+    stop = [_stop_at(ctx.deadline)]
+    if lamb > 0:
+        model.fit(ds, opt="LBFGS", steps=max(10, steps // 2), lamb=lamb, progress=False, callbacks=stop)
+        model = model.prune()
+    model.fit(ds, opt="LM", steps=steps, progress=False, callbacks=stop)
+    model.train_input_ = torch.tensor(ctx.X, dtype=torch.float64)
+    return model
+
+
+def additive(ctx: Context) -> list[sympy.Expr]:
+    """``y = Σ g_i(x_i)``: a ``[d, 1]`` KAN, edges matched to the library."""
+    scale = float(np.sqrt(np.mean(ctx.y**2))) or 1.0
+    model = _fit_kan(ctx, [len(ctx.names), 1], ctx.y / scale)
+    ctx.models.append(("additive", model))
+    return [scale * e for e in _sum_expr(model, ctx, ctx.y / scale)]
+
+
+def multiplicative(ctx: Context, topk: int = 2, max_combos: int = 32) -> list[sympy.Expr]:
+    """``y = s·Π g_i(x_i)``: a ``[d, 1]`` KAN on ``log|y|``; each factor matched to the library."""
+    sign = _one_sign(ctx.y)
+    if not sign or len(ctx.names) < 2:
+        return []
+    logy = np.log(np.abs(ctx.y))
+    model = _fit_kan(ctx, [len(ctx.names), 1], logy)
+    ctx.models.append(("multiplicative", model))
+    x = torch.tensor(ctx.X, dtype=torch.float64)
+    with torch.no_grad():
+        edges = model.edge_activations(x)[0][:, 0, :]  # (n, d)
+    per_factor = []
+    for i in range(len(ctx.names)):
+        fits = fit_affine(x[:, i], torch.exp(edges[:, i] - edges[:, i].mean()), ctx.lib)
+        per_factor.append([f for f in fits[:topk] if f.r2 > 0.99] or fits[:1])
+    out = []
+    for combo in itertools.islice(itertools.product(*per_factor), max_combos):
+        expr = sympy.Float(sign * math.exp(float(edges.mean(0).sum() + model.layers[0].bias[0].detach())))
+        for s, f in zip(ctx.symbols, combo):
+            prim = ctx.lib[f.name]
+            expr *= f.d if f.name == "0" else sympy.Float(f.c) * prim.sympy_fn(sympy.Float(f.a) * s + sympy.Float(f.b)) + sympy.Float(f.d)
+        out.append(expr)
+        if time.monotonic() > ctx.deadline:
+            break
+    return out
+
+
+def kan_strategy(ctx: Context, width, *, lamb: float = 0.002, seed: Optional[int] = None, mult_arity=2) -> list[sympy.Expr]:
+    """General KAN of the given ``width``: sparse fit, prune, LM, composed edge matches."""
+    scale = float(np.sqrt(np.mean(ctx.y**2))) or 1.0
+    model = _fit_kan(ctx, width, ctx.y / scale, lamb=lamb, seed=seed, mult_arity=mult_arity)
+    ctx.models.append((f"kan{width}", model))
+    return [scale * e for e in _sum_expr(model, ctx, ctx.y / scale)]
+
+
+def _sub_loss(expr: sympy.Expr, ctx: Context) -> tuple[float, sympy.Expr]:
+    from .symbolic.refit import _Problem
+
+    prob = _Problem(expr, {n: ctx.X[:, k] for k, n in enumerate(ctx.names)}, ctx.y)
+    theta, err = prob.fit(prob.templ, prob.params, prob.theta)
+    return err / (float(np.var(ctx.y)) or 1e-300), prob.expr(prob.templ, prob.params, theta)
+
+
+def solve(ctx: Context, depth: int = 0, keep: int = 2, good: float = 1e-7) -> list[sympy.Expr]:
+    """Best candidates for a (sub)problem: cheap strategies, then splitting, then a general KAN.
+
+    Returns up to ``keep`` refitted expressions, best first; stops at the first stage whose best
+    candidate reaches a relative MSE of ``good``.
+    """
+    from .decompose import split_strategy
+
+    d = len(ctx.names)
+    stages = [monomial, multiplicative, additive]
+    if depth < 2:
+        stages.append(lambda c: split_strategy(c, solve, depth))
+    stages.append(lambda c: kan_strategy(c, [d, [min(d, 2), 1], 1] if d > 1 else [1, 2, 1]))
+    found: list[tuple[float, sympy.Expr]] = []
+    for stage in stages:
+        if ctx.remaining() <= 0:
+            break
+        try:
+            raw = stage(ctx)
+        except (ValueError, RuntimeError, np.linalg.LinAlgError) as exc:
+            log.debug("sub-strategy failed: %s", exc)
+            continue
+        for e in raw:
+            if not e.has(sympy.zoo, sympy.nan):
+                loss, refit = _sub_loss(e, ctx)
+                if math.isfinite(loss):
+                    found.append((loss, refit))
+        found.sort(key=lambda t: t[0])
+        if found and found[0][0] <= good:
+            break
+    return [e for _, e in found[:keep]]
+
+
+def split(ctx: Context) -> list[sympy.Expr]:
+    """Symmetry reduction and separation on a surrogate KAN (:mod:`kandiscover.decompose`)."""
+    from .decompose import split_strategy
+
+    return split_strategy(ctx, solve, 0)
+
+
+def default_plan(d: int) -> list[tuple[str, Callable[[Context], list]]]:
+    """Strategies tried in order for ``d`` inputs."""
+    plan = [("monomial", monomial), ("multiplicative", multiplicative), ("additive", additive)]
+    if d >= 2:
+        plan.append(("split", split))
+    plan.append(("kan-mult", lambda ctx: kan_strategy(ctx, [d, [min(d, 2), 1], 1] if d > 1 else [1, 2, 1])))
+    plan.append(("kan-sum", lambda ctx: kan_strategy(ctx, [d, d + 1, 1])))
+    for s in (1, 2):
+        plan.append((f"kan-mult-s{s}", lambda ctx, s=s: kan_strategy(ctx, [d, [min(d, 2), 2], 1], seed=ctx.seed + s)))
+        plan.append((f"kan-deep-s{s}", lambda ctx, s=s: kan_strategy(ctx, [d, d + 1, 2, 1], seed=ctx.seed + s)))
+    return plan
+
+
+STRATEGIES = ("monomial", "multiplicative", "additive", "split", "kan-mult", "kan-sum")
