@@ -66,9 +66,13 @@ def read_csv(path) -> pd.DataFrame:
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise DataError(f"{path} could not be read as CSV ({first}); check the delimiter and quoting") from None
-    dup = [c for c in df.columns if "." in str(c) and str(c).rsplit(".", 1)[0] in df.columns and str(c).rsplit(".", 1)[1].isdigit()]
+    import csv
+
+    with open(path, newline="", encoding="utf-8", errors="replace") as fh:
+        header = next(csv.reader(fh), [])
+    dup = sorted({h for h in header if header.count(h) > 1})
     if dup:
-        raise DataError(f"{path} has duplicate column names ({', '.join(str(d).rsplit('.', 1)[0] for d in dup)}); rename them")
+        raise DataError(f"{path} has duplicate column names {dup}; rename them so every column is unique")
     return df
 
 
@@ -85,6 +89,8 @@ def _as_frame(data, target, inputs, names) -> pd.DataFrame:
             raise DataError(f"names has {len(names)} entries but X has {X.shape[1]} columns")
         if len(y) != len(X):
             raise DataError(f"X has {len(X)} rows but y has {len(y)}")
+        if (target or "y") in list(names):
+            raise DataError(f"an input is named like the target {(target or 'y')!r}; rename it or pass target=")
         df = pd.DataFrame(X, columns=list(names))
         df[target or "y"] = y
         return df
@@ -128,7 +134,11 @@ def prepare(data, target: Optional[str] = None, inputs: Optional[Sequence[str]] 
     if inputs is None:
         inputs = [c for c in df.columns if c != target]
     else:
+        if isinstance(inputs, str):
+            raise DataError(f"inputs must be a list of column names, not the string {inputs!r}")
         inputs = [str(c) for c in inputs]
+        if len(set(inputs)) != len(inputs):
+            raise DataError(f"inputs lists a column twice: {sorted({c for c in inputs if inputs.count(c) > 1})}")
         missing = [c for c in inputs if c not in df.columns]
         if missing:
             raise DataError(f"input columns {missing} not found; columns are {cols}")

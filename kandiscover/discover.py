@@ -44,6 +44,17 @@ def _val_loss(expr, X, y, names) -> float:
     return err if math.isfinite(err) else math.inf
 
 
+def _baseline(Xtr, ytr, Xva, yva, names) -> dict:
+    """Linear least squares: a candidate that always exists (and the floor every law must beat)."""
+    A = np.column_stack([Xtr, np.ones(len(Xtr))])
+    coef, *_ = np.linalg.lstsq(A, ytr, rcond=None)
+    expr = sympy.Float(coef[-1]) + sum(sympy.Float(c) * sympy.Symbol(n) for c, n in zip(coef[:-1], names))
+    from .symbolic.refit import round_floats
+
+    expr = round_floats(expr, 6)
+    return dict(formula=expr, loss=_val_loss(expr, Xva, yva, names), complexity=complexity(expr), strategy="linear")
+
+
 def _quick_refit(expr, data, y) -> tuple[sympy.Expr, float]:
     prob = _Problem(expr, data, y)
     theta, err = prob.fit(prob.templ, prob.params, prob.theta)
@@ -107,13 +118,15 @@ def discover(
         tr = np.sort(np.random.default_rng(seed).choice(tr, MAX_TRAIN_ROWS, replace=False))
     ctx = Context(X[tr], y[tr], names_, seed, deadline, lib or default_library())
     var_y = float(np.var(y[va])) or 1e-300
-    stop_nmse = max(1e-10, 1.5 * noise_hint**2) if noise_hint else 1e-10
+    # noise_hint is std / RMS(y); the stop rule compares MSE / Var(y)
+    rms2 = float(np.mean(y[va] ** 2))
+    stop_nmse = max(1e-10, 1.5 * noise_hint**2 * rms2 / var_y) if noise_hint else 1e-10
     train_cols = {n: X[tr, k] for k, n in enumerate(names_)}
-    pool, history = [], []
+    pool, history = [_baseline(X[tr], y[tr], X[va], y[va], names_)], []
     steps = plan or default_plan(len(names_))
     bar = tqdm(steps, desc="discover", disable=not progress, leave=False)
     for name, strategy in bar:
-        if time.monotonic() > deadline:
+        if ctx.remaining() < 0.1 * time_budget and pool:  # too little left to finish another one
             break
         bar.set_postfix_str(name)
         t0 = time.monotonic()
@@ -123,8 +136,8 @@ def discover(
             log.info("strategy %s failed: %s", name, exc)
             raw = []
         quick = []
-        for expr in raw:
-            if expr.has(sympy.zoo, sympy.nan) or time.monotonic() > deadline:
+        for expr in raw[:6]:
+            if expr.has(sympy.zoo, sympy.nan) or (time.monotonic() > deadline and quick):
                 continue
             refit, _ = _quick_refit(expr, train_cols, y[tr])
             quick.append((_val_loss(refit, X[va], y[va], names_), refit))

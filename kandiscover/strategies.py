@@ -128,26 +128,36 @@ def _fit_kan(ctx: Context, width, target: np.ndarray, *, steps: int = 40, lamb: 
     if lamb > 0:
         model.fit(ds, opt="LBFGS", steps=max(10, steps // 2), lamb=lamb, progress=False, callbacks=stop)
         model = model.prune()
-    model.fit(ds, opt="LM", steps=steps, progress=False, callbacks=stop)
+    hist = model.fit(ds, opt="LM", steps=steps, progress=False, callbacks=stop)
     model.train_input_ = torch.tensor(ctx.X, dtype=torch.float64)
+    model.rel_rmse_ = hist["test_loss"][-1] / (float(np.std(target)) or 1.0) if hist["test_loss"] else math.inf
     return model
+
+
+STRUCTURE_RTOL = 0.01
+"""A ``[d, 1]`` KAN that misses the target by more than this (relative RMSE) means the assumed
+structure (sum or product of one-variable functions) does not hold; the strategy gives up."""
 
 
 def additive(ctx: Context) -> list[sympy.Expr]:
     """``y = Σ g_i(x_i)``: a ``[d, 1]`` KAN, edges matched to the library."""
     scale = float(np.sqrt(np.mean(ctx.y**2))) or 1.0
     model = _fit_kan(ctx, [len(ctx.names), 1], ctx.y / scale)
+    if not model.rel_rmse_ <= STRUCTURE_RTOL:
+        return []
     ctx.models.append(("additive", model))
     return [scale * e for e in _sum_expr(model, ctx, ctx.y / scale)]
 
 
-def multiplicative(ctx: Context, topk: int = 2, max_combos: int = 32) -> list[sympy.Expr]:
+def multiplicative(ctx: Context, topk: int = 2, max_combos: int = 8) -> list[sympy.Expr]:
     """``y = s·Π g_i(x_i)``: a ``[d, 1]`` KAN on ``log|y|``; each factor matched to the library."""
     sign = _one_sign(ctx.y)
     if not sign or len(ctx.names) < 2:
         return []
     logy = np.log(np.abs(ctx.y))
     model = _fit_kan(ctx, [len(ctx.names), 1], logy)
+    if not model.rel_rmse_ <= STRUCTURE_RTOL:
+        return []
     ctx.models.append(("multiplicative", model))
     x = torch.tensor(ctx.X, dtype=torch.float64)
     with torch.no_grad():
@@ -196,6 +206,8 @@ def solve(ctx: Context, depth: int = 0, keep: int = 2, good: float = 1e-7) -> li
     stages = [monomial, multiplicative, additive]
     if depth < 2:
         stages.append(lambda c: split_strategy(c, solve, depth))
+    if d <= 3:
+        stages.append(lambda c: kan_strategy(c, [d, 1, 1]))
     stages.append(lambda c: kan_strategy(c, [d, [min(d, 2), 1], 1] if d > 1 else [1, 2, 1]))
     found: list[tuple[float, sympy.Expr]] = []
     for stage in stages:
@@ -229,6 +241,7 @@ def default_plan(d: int) -> list[tuple[str, Callable[[Context], list]]]:
     plan = [("monomial", monomial), ("multiplicative", multiplicative), ("additive", additive)]
     if d >= 2:
         plan.append(("split", split))
+    plan.append(("kan-1", lambda ctx: kan_strategy(ctx, [d, 1, 1])))
     plan.append(("kan-mult", lambda ctx: kan_strategy(ctx, [d, [min(d, 2), 1], 1] if d > 1 else [1, 2, 1])))
     plan.append(("kan-sum", lambda ctx: kan_strategy(ctx, [d, d + 1, 1])))
     for s in (1, 2):

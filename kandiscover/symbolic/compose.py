@@ -51,11 +51,12 @@ class Composition:
 
 
 def edge_candidates(model, x: torch.Tensor, *, lib: Optional[Library] = None, topk: int = 3,
-                    min_r2: float = 0.99, weight_simple: float = 1.0) -> dict:
+                    min_r2: float = 0.99, weight_simple: float = 1.0, deadline: Optional[float] = None) -> dict:
     """Top matches of every live edge: ``{(l, i, j): [(primitive, affine, r2), ...]}``.
 
     Edges already fixed keep their function. Candidates below ``min_r2`` are dropped, except that
-    every edge keeps at least its best match.
+    every edge keeps at least its best match. Past ``deadline`` the remaining edges are matched
+    against ``x`` alone (a quick, always-available answer).
     """
     lib = lib or default_library()
     x = model.check_input(x)
@@ -71,7 +72,9 @@ def edge_candidates(model, x: torch.Tensor, *, lib: Optional[Library] = None, to
                 if layer.sym_mask[j, i] == 1:
                     out[(l, i, j)] = [(layer.sym_funs[(j, i)], tuple(layer.sym_affine[j, i].detach().tolist()), 1.0)]
                     continue
-                fits = _distinct(fit_affine(inputs[l][:, i], edges[:, j, i], lib, weight_simple=weight_simple))
+                late = deadline is not None and time.monotonic() > deadline
+                use = lib.only([n for n in ("x", "0") if n in lib]) if late and "x" in lib else lib
+                fits = _distinct(fit_affine(inputs[l][:, i], edges[:, j, i], use, weight_simple=weight_simple))
                 good = [f for f in fits[:topk] if f.r2 >= min_r2] or fits[:1]
                 out[(l, i, j)] = [(lib[f.name], f.affine, f.r2) for f in good]
     return out
@@ -120,7 +123,7 @@ def compose_candidates(model, x, y, var_names: Sequence[str], *, lib: Optional[L
     """
     x = model.check_input(x)
     y = np.asarray(y, dtype=float).reshape(-1)
-    cands = edge_candidates(model, x, lib=lib, topk=topk, min_r2=min_r2)
+    cands = edge_candidates(model, x, lib=lib, topk=topk, min_r2=min_r2, deadline=deadline)
     keys = sorted(cands)
     while math.prod(len(cands[k]) for k in keys) > max_combos:
         widest = max(keys, key=lambda k: len(cands[k]))

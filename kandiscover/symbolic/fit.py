@@ -265,23 +265,35 @@ def fit_affine(
     return rank(fits, x, y, lib)
 
 
+def _degenerate(f: EdgeFit, prim: Primitive, x: torch.Tensor, y: torch.Tensor, spread: float) -> bool:
+    """A fit that uses only a sliver of its function (its Taylor expansion): ``−cos(0.04·x)``
+    posing as ``x²``, ``exp(0.001·x)`` as a line, ``(x + 500)³`` as a line."""
+    span = float(x.max() - x.min()) + 1e-300
+    if prim.search in ("ab", "a") and abs(f.a) * span < 0.3:
+        return True
+    if prim.search == "b":
+        lo, hi = float(x.min()), float(x.max())
+        centre = -f.b / f.a if f.a else 0.0
+        if min(abs(centre - lo), abs(centre - hi)) > 20 * span:
+            return True
+    u = prim.torch_fn(f.a * x + f.b)
+    return abs(f.c) * float(u.abs().max()) > 1e3 * spread
+
+
 def rank(fits: list[EdgeFit], x: torch.Tensor, y: torch.Tensor, lib: Library, tie: float = 0.3) -> list[EdgeFit]:
     """Order candidates best first.
 
-    A *degenerate* fit — one that matches only through a tiny slice of its function, recognisable
-    by ``|c|·max|f|`` exceeding the spread of ``y`` a thousandfold (``−cos(0.04·x)`` posing as
-    ``x²``) — is pushed back by two score units. Candidates within ``tie`` of the best score are
+    A *degenerate* fit (see ``_degenerate``: the function is used only through its Taylor
+    expansion) is pushed back by two score units. Candidates within ``tie`` of the best score are
     then ordered by complexity and library order, so near-equal fits resolve to the simplest.
     """
     spread = float((y - y.mean()).abs().max()) + 1e-300
     index = {name: n for n, name in enumerate(lib.names)}
 
     def penalised(f: EdgeFit) -> float:
-        if not math.isfinite(f.score) or f.name == "0":
+        if not math.isfinite(f.score) or f.name in ("0", "x"):
             return f.score
-        u = lib[f.name].torch_fn(f.a * x + f.b)
-        big = abs(f.c) * float(u.abs().max()) > 1e3 * spread
-        return f.score + (2.0 if big else 0.0)
+        return f.score + (2.0 if _degenerate(f, lib[f.name], x, y, spread) else 0.0)
 
     scored = sorted(((penalised(f), f) for f in fits), key=lambda t: t[0])
     best = scored[0][0]

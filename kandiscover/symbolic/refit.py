@@ -82,7 +82,7 @@ class _Problem:
 
         return resid
 
-    def fit(self, templ, params, theta, max_nfev: int = 200) -> tuple[np.ndarray, float]:
+    def fit(self, templ, params, theta, max_nfev: int = 50) -> tuple[np.ndarray, float]:
         """Least-squares ``theta`` for ``templ`` and its mean squared error."""
         resid = self.residual_fn(templ, params)
         r0 = resid(theta)
@@ -123,24 +123,44 @@ def refit_constants(expr: sympy.Expr, data: Mapping[str, np.ndarray], y: np.ndar
     return prob.expr(prob.templ, prob.params, theta)
 
 
-def _candidates(v: float, max_denominator: int = 12, rel: float = 0.01) -> list[sympy.Expr]:
-    """Simple numbers near ``v``, simplest first (always starting with 0).
+_BASES = [
+    (float(b), b)
+    for b in (
+        sympy.Integer(1), sympy.pi, 1 / sympy.pi, sympy.pi**2, 1 / sympy.pi**2, sympy.sqrt(sympy.pi),
+        1 / sympy.sqrt(sympy.pi), sympy.sqrt(2), sympy.sqrt(2 * sympy.pi), 1 / sympy.sqrt(2 * sympy.pi),
+        sympy.E, sympy.sqrt(3),
+    )
+]
+"""Irrational factors a physics constant is often made of: (p/q)·base is tried for each."""
 
-    Integers within ``rel`` (relative) of ``v``; rationals ``p/q`` (``q ≤ max_denominator``) and
-    rational multiples of π within ``rel/2``; multiples of e and √2 with ``q ≤ 4`` within ``rel/2``.
+
+def _cost(c: sympy.Expr) -> int:
+    """How complicated a constant looks: digits of numerator and denominator plus its irrational part."""
+    rational, rest = c.as_coeff_Mul()
+    r = sympy.Rational(rational)
+    return len(str(abs(r.p))) + (len(str(r.q)) if r.q != 1 else 0) + (0 if rest == 1 else sympy.count_ops(rest) + 1)
+
+
+def _candidates(v: float, max_denominator: int = 12, rel: float = 0.01) -> list[sympy.Expr]:
+    """Simple numbers to try for ``v``: 0 and 1 always (a redundant constant can take any value),
+    then the nearby ones, simplest first.
+
+    Nearby: integers within ``rel`` (relative) of ``v``; rationals ``p/q`` (``q ≤ max_denominator``)
+    times 1, π, 1/π, π², √π, √2, √(2π), e, √3 … (see ``_BASES``) within ``rel/2``.
     """
     out: list[sympy.Expr] = [sympy.Integer(0)]
     if abs(v) < 1e-12:
         return out
+    out.append(sympy.Integer(1) if v > 0 else sympy.Integer(-1))
+    near = []
     if abs(round(v) - v) <= rel * max(abs(v), 1.0) and round(v) != 0:
-        out.append(sympy.Integer(round(v)))
-    for base, sym, qmax in ((1.0, sympy.Integer(1), max_denominator), (np.pi, sympy.pi, max_denominator),
-                            (np.e, sympy.E, 4), (np.sqrt(2), sympy.sqrt(2), 4)):
-        frac = Fraction(v / base).limit_denominator(qmax)
+        near.append(sympy.Integer(round(v)))
+    for base, sym in _BASES:
+        frac = Fraction(v / base).limit_denominator(max_denominator)
         if frac != 0 and abs(float(frac) * base - v) <= 0.5 * rel * abs(v):
-            out.append(sympy.Rational(frac.numerator, frac.denominator) * sym)
+            near.append(sympy.Rational(frac.numerator, frac.denominator) * sym)
     seen, uniq = set(), []
-    for c in out:
+    for c in out + sorted(near, key=lambda c: (_cost(c), abs(float(c) - v))):
         if c not in seen:
             seen.add(c)
             uniq.append(c)
@@ -171,13 +191,17 @@ def snap_constants(expr: sympy.Expr, data: Mapping[str, np.ndarray], y: np.ndarr
     templ, params, theta = prob.templ, list(prob.params), prob.theta.copy()
     _, base = prob.fit(templ, params, theta, max_nfev=1)
     limit = max(base * (1 + rtol), atol)
+    rough = base > 1e-6 * float(np.var(prob.y))  # an approximate law: only 0, integers, halves
     untried = set(params)
     while untried and (deadline is None or time.monotonic() < deadline):
         k = min((params.index(p) for p in untried), key=lambda n: _closeness(theta[n]))
         p = params[k]
         untried.discard(p)
         rest = params[:k] + params[k + 1 :]
-        for cand in _candidates(float(theta[k]), max_denominator):
+        cands = _candidates(float(theta[k]), 2 if rough else max_denominator)
+        if rough:
+            cands = [c for c in cands if c.is_Rational]
+        for cand in cands[:6]:
             trial = templ.xreplace({p: cand})
             if trial.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo):
                 continue
@@ -198,7 +222,7 @@ def _simplify(expr):
 def simplify_timed(expr: sympy.Expr, timeout: float = 5.0) -> sympy.Expr:
     """``sympy.simplify(expr)`` if it finishes within ``timeout`` seconds (and is no longer than
     ``expr``), else ``expr``. The work is killed at the deadline (:mod:`kandiscover._timeout`)."""
-    ok, out = call_with_timeout(_simplify, (expr,), timeout)
+    ok, out = call_with_timeout(_simplify, (expr,), timeout, light=sympy.count_ops(expr) <= 20)
     if not ok or not isinstance(out, sympy.Expr):
         log.info("sympy.simplify did not finish within %.1f s; keeping the unsimplified formula", timeout)
         return expr

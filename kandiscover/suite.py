@@ -1,0 +1,448 @@
+"""`run_suite()`: batch-run a problem pack, resumably, in worker processes or on a Dask cluster.
+
+Work items are ``(problem, seed)`` pairs. Each runs in a worker process: sample ``n`` rows, run
+:func:`kandiscover.discover.discover`, then judge exact recovery (SRBench rule, only when test
+R² > 0.5) against the ground truth. The parent process is the only writer of ``out/results.jsonl``:
+one complete JSON line per pair, appended with a single ``write`` and ``fsync``. A run killed at any
+moment (even ``kill -9``) loses only the items in flight; the next ``run_suite(..., resume=True)``
+drops a trailing partial line and skips every pair already written, so there are never duplicates.
+
+Workers are ``python`` child processes that import kandiscover once and then take items over a pipe
+(pickled frames on stdin/stdout). An item that runs past ``timeout`` gets its worker killed (status
+``"timeout"``); an exception or a dying worker gives status ``"error"``; the suite goes on. Workers
+die with the parent: ``PR_SET_PDEATHSIG`` on Linux, plus a thread that watches ``os.getppid()``; they
+stay in the parent's process group and ignore SIGINT (the parent handles Ctrl-C and stops them).
+
+With ``scheduler=`` the items go to ``dask.distributed`` instead (``"local"``: a ``LocalCluster`` of
+``jobs`` single-threaded worker processes; else a scheduler address). Each Dask worker keeps one such
+child process (a worker plugin), so timeouts are enforced the same way there.
+
+Test hook: ``run_suite(..., _work_fn=f)`` replaces :func:`run_item` by ``f(problem, seed, settings)
+-> dict`` (a picklable module-level function); private, for tests of timeouts, errors and kills.
+"""
+from __future__ import annotations
+
+import contextlib
+import datetime
+import functools
+import logging
+import math
+import numbers
+import os
+import pickle
+import signal
+import struct
+import subprocess
+import sys
+import threading
+import time
+import traceback
+import uuid
+from collections import deque
+from multiprocessing.connection import wait as _wait_ready
+from pathlib import Path
+from typing import Optional, Sequence
+
+from .suite_summary import RESULTS_FILE, ResultsFile, json_safe, summarize  # noqa: F401 (re-exported)
+
+log = logging.getLogger("kandiscover")
+
+__all__ = ["run_suite", "run_item", "summarize"]
+
+_HEADER = struct.Struct(">Q")
+
+
+
+
+# ------------------------------------------------------------------------------------- one work item
+
+def run_item(problem, seed: int, settings: dict) -> dict:
+    """Sample, discover and evaluate one ``(problem, seed)``; the work function of the workers.
+
+    ``settings`` holds ``n``, ``noise`` and ``time_budget``. Returns ``exact`` (None without a ground
+    truth), test ``r2``/``rmse``, ``strategy`` and the ``formula`` string. Exceptions propagate.
+    """
+    from .discover import discover
+    from .symbolic.equivalence import is_equivalent
+
+    df = problem.sample(n=settings["n"], seed=seed, noise=settings["noise"])
+    res = discover(df, target=problem.target, time_budget=settings["time_budget"], seed=seed,
+                   noise_hint=settings["noise"] or None, progress=False)
+    exact = None
+    if problem.formula is not None:  # SRBench: only models with test R² > 0.5 are checked
+        exact = bool(res.r2 > 0.5) and bool(is_equivalent(
+            res.formula, problem.formula, domain=dict(zip(problem.variables, problem.ranges))))
+    return dict(exact=exact, r2=res.r2, rmse=res.rmse, discover_seconds=res.seconds,
+                strategy=res.strategy, formula=str(res.formula))
+
+
+def _call(fn, problem, seed, settings) -> dict:
+    t0 = time.monotonic()
+    try:
+        rec = dict(fn(problem, seed, settings))
+        rec.setdefault("status", "ok")
+    except Exception as exc:  # any failure of one item is recorded, the suite goes on
+        rec = dict(status="error", error=f"{type(exc).__name__}: {exc}",
+                   traceback=traceback.format_exc(limit=-8)[-4000:])
+    rec["seconds"] = time.monotonic() - t0
+    return rec
+
+
+# ----------------------------------------------------------------------------- worker child processes
+
+def _write_frame(stream, obj) -> None:
+    """One frame: length, then the pickle (``bytes`` are sent as they are: pre-pickled items)."""
+    data = obj if isinstance(obj, bytes) else pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+    stream.write(_HEADER.pack(len(data)) + data)
+    stream.flush()
+
+
+def _read_frame(stream) -> Optional[bytes]:
+    """One frame's payload, or None at end of file (the other side is gone)."""
+    head = stream.read(_HEADER.size)
+    size = _HEADER.unpack(head)[0] if len(head) == _HEADER.size else -1
+    data = stream.read(size) if size >= 0 else b""
+    return data if len(data) == size else None
+
+
+def _die_with_parent(parent_pid: int) -> None:
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(Exception):
+            import ctypes
+
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    if os.getppid() != parent_pid:
+        os._exit(1)
+
+    def watch():
+        while os.getppid() == parent_pid:
+            time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="kandiscover-parent-watch", daemon=True).start()
+
+
+def _worker_main() -> None:
+    """Entry point of a worker child: ``python -c "...; _worker_main()" PARENT_PID THREADS``."""
+    _die_with_parent(int(sys.argv[1]))
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    inp, out = os.fdopen(os.dup(0), "rb"), os.fdopen(os.dup(1), "wb")
+    os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
+    os.dup2(2, 1)  # stray prints go to stderr, never into the protocol
+    import torch
+
+    torch.set_num_threads(int(sys.argv[2]))
+    from . import discover as _discover  # noqa: F401  (import once, before the first item)
+
+    _write_frame(out, ("ready", os.getpid()))
+    while (data := _read_frame(inp)) is not None:
+        try:
+            fn, problem, seed, settings = pickle.loads(data)
+            rec = _call(fn, problem, seed, settings)
+        except Exception as exc:
+            rec = dict(status="error", error=f"cannot load the work item: {type(exc).__name__}: {exc}")
+        _write_frame(out, ("result", rec))
+
+
+class _Worker:
+    """One worker child process, its pipes, and the item it is running (if any)."""
+
+    def __init__(self, threads: int = 1):
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(p or os.getcwd() for p in sys.path)
+        code = "from kandiscover.suite import _worker_main; _worker_main()"
+        self.proc = subprocess.Popen([sys.executable, "-c", code, str(os.getpid()), str(threads)],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
+        self.ready, self.item, self.started = False, None, 0.0
+
+    def fileno(self) -> int:
+        return self.proc.stdout.fileno()
+
+    def send(self, item, msg) -> None:
+        self.item, self.started = item, time.monotonic()
+        with contextlib.suppress(BrokenPipeError):  # a dead child shows up as end of file next
+            _write_frame(self.proc.stdin, msg)
+
+    def receive(self):
+        """The next message, or None if the child died. Blocks until it comes. (A child has at most
+        one unread frame -- "ready", then one result per item sent -- so buffered reads are safe.)"""
+        data = _read_frame(self.proc.stdout)
+        if data is None:
+            return None
+        msg = pickle.loads(data)
+        if msg[0] == "ready":
+            self.ready = True
+        return msg
+
+    def died(self) -> str:
+        code = self.proc.wait()
+        why = f"signal {signal.Signals(-code).name}" if code < 0 else f"exit code {code}"
+        return f"worker process died ({why})"
+
+    def close(self, kill: bool = False) -> None:
+        if self.proc.poll() is None and not kill:
+            with contextlib.suppress(OSError):
+                self.proc.stdin.close()  # end of input: the child exits after its current item
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.proc.wait(2.0)
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        for stream in (self.proc.stdin, self.proc.stdout):
+            with contextlib.suppress(OSError):
+                stream.close()
+
+    def run_one(self, msg, timeout: float) -> dict:
+        """Blocking: wait until ready, run one item, kill the child on timeout (Dask path)."""
+        while not self.ready:
+            if self.receive() is None:
+                raise RuntimeError(f"kandiscover suite worker failed to start: {self.died()}")
+        self.send(True, msg)
+        if not _wait_ready([self], timeout):
+            self.close(kill=True)
+            return _timeout_record(timeout)
+        reply = self.receive()
+        self.item = None
+        return reply[1] if reply else dict(status="error", error=self.died(),
+                                           seconds=time.monotonic() - self.started)
+
+
+def _timeout_record(timeout: float) -> dict:
+    return dict(status="timeout", seconds=timeout,
+                error=f"no result after {timeout:g} s; worker process killed")
+
+
+def _run_local(todo, msg_for, jobs: int, timeout: float, emit) -> None:
+    threads = max(1, (os.cpu_count() or 1) // jobs)
+    queue, workers = deque(todo), []
+    try:
+        while queue or any(w.item is not None for w in workers):
+            busy = sum(w.item is not None for w in workers)
+            while len(workers) < min(jobs, busy + len(queue)):
+                workers.append(_Worker(threads))
+            for w in workers:
+                if w.ready and w.item is None and queue:
+                    item = queue.popleft()
+                    w.send(item, msg_for(item))
+            now = time.monotonic()
+            ends = [w.started + timeout for w in workers if w.item is not None]
+            wait_s = min(1.0, max(0.0, min(ends) - now)) if ends else 1.0
+            readable = set(_wait_ready(workers, wait_s))
+            now = time.monotonic()
+            for w in list(workers):
+                msg = w.receive() if w in readable else ()
+                if msg and msg[0] == "result":
+                    item, w.item = w.item, None
+                    emit(item, msg[1])
+                elif msg is None and w.item is None:
+                    raise RuntimeError(f"kandiscover suite worker failed to start: {w.died()}; "
+                                       "see its messages on stderr")
+                elif msg is None or (w.item is not None and now >= w.started + timeout):
+                    w.close(kill=True)  # gone by itself, or killed for running too long
+                    emit(w.item, dict(status="error", error=w.died(), seconds=now - w.started)
+                         if msg is None else _timeout_record(timeout))
+                    workers.remove(w)
+    finally:
+        for w in workers:
+            w.close(kill=w.item is not None)
+
+
+# --------------------------------------------------------------------------------------------- dask
+
+def _child_plugin(name: str):
+    """A Dask worker plugin holding one worker child per thread of each Dask worker."""
+    from distributed.diagnostics.plugin import WorkerPlugin
+
+    class _ChildPlugin(WorkerPlugin):  # local class: Dask ships it by value (cloudpickle)
+        def __init__(self):
+            self.name, self.children = name, {}
+
+        def setup(self, worker):
+            self.children = {}
+
+        def teardown(self, worker):
+            for child in self.children.values():
+                child.close()
+
+        def run(self, msg, timeout):
+            child = self.children.get(threading.get_ident())
+            if child is None or child.proc.poll() is not None:
+                child = self.children[threading.get_ident()] = _Worker(threads=1)
+            return child.run_one(msg, timeout)
+
+    return _ChildPlugin()
+
+
+def _dask_item(plugin_name: str, msg: bytes, timeout: float) -> dict:
+    from distributed import get_worker
+
+    return get_worker().plugins[plugin_name].run(msg, timeout)
+
+
+def _run_dask(todo, msg_for, jobs: int, timeout: float, emit, *, scheduler: str) -> None:
+    try:
+        from distributed import Client, LocalCluster, as_completed
+    except ImportError as exc:
+        raise ImportError("scheduler= needs dask.distributed; install it with "
+                          "pip install 'kandiscover[dask]'") from exc
+    cluster = None
+    if scheduler == "local":
+        cluster = LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True,
+                               dashboard_address=None)
+    client = Client(cluster if cluster is not None else scheduler)
+    name = f"kandiscover-suite-{uuid.uuid4().hex[:8]}"
+    futures = {}
+    try:
+        client.register_plugin(_child_plugin(name), name=name)
+        for item in todo:
+            key = f"kandiscover-{item[0]}-{item[1]}-{uuid.uuid4().hex[:8]}"
+            futures[client.submit(_dask_item, name, msg_for(item), timeout, pure=False, key=key)] = item
+        for fut in as_completed(list(futures)):
+            item = futures.pop(fut)
+            try:
+                rec = fut.result()
+            except Exception as exc:  # e.g. a Dask worker lost, or our child failing to start
+                rec = dict(status="error", error=f"dask: {type(exc).__name__}: {exc}")
+            emit(item, rec)
+    finally:
+        for fut in futures:
+            fut.cancel()
+        with contextlib.suppress(Exception):
+            client.unregister_worker_plugin(name)  # its teardown stops the children
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+# ----------------------------------------------------------------------------------------- run_suite
+
+def _select(pack, problems, limit):
+    from .problems import Pack, load
+
+    if isinstance(pack, str):
+        pack = load(pack)
+    elif not isinstance(pack, Pack):
+        raise ValueError(f"pack must be a pack name or a Pack, got {type(pack).__name__}")
+    if isinstance(problems, str):
+        problems = [problems]
+    names = list(pack.names) if problems is None else [str(p) for p in problems]
+    unknown = [p for p in names if p not in pack]
+    if unknown:
+        raise ValueError(f"problems: {unknown} are not in pack {pack.name!r} ({len(pack)} problems; "
+                         f"e.g. {', '.join(pack.names[:3])})")
+    if limit is not None:
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
+            raise ValueError(f"limit must be a non-negative integer or None, got {limit!r}")
+        names = names[:limit]
+    return pack, [pack[p] for p in dict.fromkeys(names)]
+
+
+def run_suite(pack, out, *, jobs: int = 1, scheduler: Optional[str] = None, time_budget: float = 60.0,
+              n: int = 1000, noise: float = 0.0, seeds: Sequence[int] = (0,), limit: Optional[int] = None,
+              resume: bool = True, problems: Optional[Sequence[str]] = None,
+              timeout: Optional[float] = None, progress: bool = True, _work_fn=None) -> Path:
+    """Run :func:`~kandiscover.discover.discover` on every ``(problem, seed)`` of a pack.
+
+    Parameters
+    ----------
+    pack : str or Pack
+        ``"feynman"``, ``"special"``, ``"knots"`` or a :class:`~kandiscover.problems.Pack`.
+    out : path
+        Folder for ``results.jsonl`` (one JSON line per item), ``summary.md``/``.csv`` and plots.
+    jobs : int
+        Worker processes (or Dask workers for ``scheduler="local"``).
+    scheduler : str, optional
+        ``"local"`` (a Dask ``LocalCluster``) or a Dask scheduler address ``"tcp://host:8786"``.
+    time_budget, n, noise, seeds
+        Per item: seconds for ``discover``, rows sampled, relative noise (SRBench convention),
+        and the sampling/discovery seeds (one item per seed).
+    limit, problems
+        Only these problem names (in this order), and of them the first ``limit``.
+    resume : bool
+        Skip pairs already in ``results.jsonl``; False moves the old file aside and starts anew.
+    timeout : float, optional
+        Seconds before an item's worker is killed (status ``"timeout"``); ``2*time_budget + 30``.
+    progress : bool
+        tqdm progress bar on stderr.
+
+    Returns
+    -------
+    Path of ``out/summary.md``.
+    """
+    def number(x, low=0.0, kind=numbers.Real):
+        return isinstance(x, kind) and not isinstance(x, bool) and math.isfinite(x) and x > low
+
+    seeds = (seeds,) if isinstance(seeds, numbers.Integral) else tuple(seeds)
+    timeout = 2.0 * time_budget + 30.0 if timeout is None and number(time_budget) else timeout
+    checks = [("jobs", jobs, "an integer >= 1", number(jobs, 0.5, numbers.Integral)),
+              ("time_budget", time_budget, "a positive number of seconds", number(time_budget)),
+              ("n", n, "an integer >= 1", number(n, 0.5, numbers.Integral)),
+              ("noise", noise, "a finite number >= 0", number(noise, -1) and noise >= 0),
+              ("timeout", timeout, "a positive number of seconds or None", number(timeout)),
+              ("seeds", seeds, "a non-empty sequence of integers",
+               bool(seeds) and all(number(s, -math.inf, numbers.Integral) for s in seeds)),
+              ("scheduler", scheduler, "'local' or an address like 'tcp://host:8786'",
+               scheduler is None or isinstance(scheduler, str))]
+    for name, value, what, ok in checks:
+        if not ok:
+            raise ValueError(f"{name} must be {what}, got {value!r}")
+    pack, chosen = _select(pack, problems, limit)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    settings = dict(n=int(n), noise=float(noise), time_budget=float(time_budget))
+    results = ResultsFile(out, resume)
+    try:
+        for rec in results.records:
+            if rec.get("pack") != pack.name or rec.get("n") != settings["n"] \
+                    or rec.get("noise") != settings["noise"]:
+                raise ValueError(
+                    f"{results.path} holds results of another setting (pack {rec.get('pack')!r}, "
+                    f"n={rec.get('n')}, noise={rec.get('noise')}); use resume=False or another out=")
+        other = sum(r.get("time_budget") != settings["time_budget"] for r in results.records)
+        if other:
+            log.warning("%s: %d results were run with another time_budget than %g s", results.path,
+                        other, settings["time_budget"])
+        done = {(r["problem"], r.get("seed")) for r in results.records}
+        seeds = [int(s) for s in dict.fromkeys(seeds)]
+        todo = [(p.name, s) for p in chosen for s in seeds if (p.name, s) not in done]
+        by_name = {p.name: p for p in chosen}
+        fn = _work_fn or run_item
+        log.info("suite %s: %d items to run (%d already in %s)", pack.name, len(todo),
+                 len(chosen) * len(seeds) - len(todo), results.path)
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(todo), desc=f"suite {pack.name}", unit="item", file=sys.stderr,
+                   disable=not progress)
+        exact = [0]
+
+        def emit(item, raw):
+            problem = by_name[item[0]]
+            rec = dict(pack=pack.name, problem=item[0], seed=item[1], status="error", exact=None,
+                       r2=None, rmse=None, seconds=None, strategy=None, formula=None,
+                       truth=None if problem.formula is None else str(problem.formula), error=None,
+                       srbench=bool(problem.srbench), **settings)
+            rec.update(raw)
+            rec.update(pack=pack.name, problem=item[0], seed=item[1])
+            if rec["status"] != "ok" and problem.formula is not None:
+                rec["exact"] = False
+            rec = {k: json_safe(v) for k, v in rec.items()}
+            rec["finished"] = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+            results.append(rec)
+            exact[0] += bool(rec["exact"])
+            log.info("%s seed %s: %s exact=%s r2=%s in %.1f s %s", item[0], item[1], rec["status"],
+                     rec["exact"], rec["r2"], rec["seconds"] or 0.0, rec["error"] or "")
+            bar.set_postfix(exact=exact[0], refresh=False)
+            bar.update(1)
+
+        def msg_for(item):  # pickled here: a Dask worker only forwards the bytes to its child
+            return pickle.dumps((fn, by_name[item[0]], item[1], settings), pickle.HIGHEST_PROTOCOL)
+
+        try:
+            if todo:
+                runner = _run_local if scheduler is None else functools.partial(_run_dask, scheduler=scheduler)
+                runner(todo, msg_for, jobs, float(timeout), emit)
+        finally:
+            bar.close()
+    finally:
+        results.close()
+    return summarize(out, pack=pack)

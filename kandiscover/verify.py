@@ -1,0 +1,417 @@
+"""`verify()`: check a formula against data, optionally fitting its free constants.
+
+    >>> chk = verify("m*c**2", df, target="E")                          # doctest: +SKIP
+    >>> chk.ok, chk.r2, chk.max_abs_error                                 # doctest: +SKIP
+    >>> verify("G*m1*m2/r**2", df, target="F", fit_constants=True).constants   # doctest: +SKIP
+    {'G': 6.674e-11}
+
+The formula is a string (parsed by the whitelisting :func:`~kandiscover.symbolic.parse.parse_formula`,
+never evaluated) or a sympy expression. Its names must be columns of the data; with
+``fit_constants=True`` every other name becomes a free constant fitted by least squares.
+"""
+from __future__ import annotations
+
+import ast
+import html
+import logging
+import math
+import warnings
+from dataclasses import dataclass, field
+from typing import Optional, Sequence
+
+import numpy as np
+import pandas as pd
+import sympy
+from scipy.optimize import least_squares
+
+from .data import DataError, _as_frame, prepare
+from .symbolic.export import to_latex
+from .symbolic.parse import CONSTANTS, FUNCTIONS, parse_formula
+
+log = logging.getLogger("kandiscover")
+
+__all__ = ["verify", "Verification", "DEFAULT_TOL"]
+
+#: Default ``tol``: the largest accepted relative MSE, ``MSE / Var(y) = 1 - R²``.
+DEFAULT_TOL = 1e-6
+#: Random restarts of the nonlinear constant fit (after the start at all-ones).
+_RESTARTS = 8
+
+
+@dataclass
+class Verification:
+    """How well a formula explains the data; returned by :func:`verify`.
+
+    Attributes
+    ----------
+    formula : sympy.Expr
+        The formula checked, with fitted constants substituted.
+    target : str
+    inputs : list of str
+        Columns the formula uses.
+    r2 : float
+        Coefficient of determination on all rows used, ``1 - MSE / Var(y)``.
+    rmse : float
+        Root mean squared error.
+    max_abs_error : float
+        Largest absolute residual.
+    ok : bool
+        The verdict: ``r2 >= 1 - tol``.
+    tol : float
+        Largest accepted relative MSE (``1 - R²``).
+    constants : dict of str to float
+        Fitted values of the free constants (empty unless ``fit_constants=True``).
+    residuals : ndarray
+        ``observed - predicted``, one per row used.
+    predictions : ndarray
+        The formula's values on the rows used.
+    observed : ndarray
+        The target on the rows used.
+    rows : ndarray of int
+        0-based positions in the given data of the rows used.
+    notes : list of str
+        Data changes (e.g. dropped rows) and remarks.
+    """
+
+    formula: sympy.Expr
+    target: str
+    inputs: list
+    r2: float
+    rmse: float
+    max_abs_error: float
+    ok: bool
+    tol: float
+    constants: dict = field(default_factory=dict)
+    residuals: np.ndarray = field(default=None, repr=False)
+    predictions: np.ndarray = field(default=None, repr=False)
+    observed: np.ndarray = field(default=None, repr=False)
+    rows: np.ndarray = field(default=None, repr=False)
+    notes: list = field(default_factory=list)
+
+    @property
+    def n_rows(self) -> int:
+        """Number of rows the formula was checked on."""
+        return int(len(self.observed))
+
+    def verdict(self) -> str:
+        """``"OK"`` or ``"NOT OK"`` with the criterion."""
+        word = "OK" if self.ok else "NOT OK"
+        return f"{word} (criterion: R² ≥ 1 - {self.tol:g})"
+
+    def summary(self) -> str:
+        lines = [f"{self.target} = {self.formula}",
+                 f"  {self.verdict()}",
+                 f"  R² = {self.r2:.12g}, RMSE = {self.rmse:.4g}, max |error| = {self.max_abs_error:.4g} "
+                 f"on {self.n_rows} rows"]
+        if self.constants:
+            lines.append("  fitted constants: " + ", ".join(f"{k} = {v:.10g}" for k, v in self.constants.items()))
+        lines += [f"  note: {n}" for n in self.notes]
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def to_dict(self) -> dict:
+        """JSON-ready summary (non-finite numbers become ``None``)."""
+        return {"formula": str(self.formula), "latex": to_latex(self.formula), "target": self.target,
+                "inputs": list(self.inputs), "ok": bool(self.ok), "tol": self.tol, "r2": _finite(self.r2),
+                "rmse": _finite(self.rmse), "max_abs_error": _finite(self.max_abs_error),
+                "n_rows": self.n_rows, "constants": {k: _finite(v) for k, v in self.constants.items()},
+                "notes": list(self.notes)}
+
+    def plot(self, ax=None):
+        """Residuals against predictions.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, optional
+            Draw into this Axes; by default a new :class:`matplotlib.figure.Figure` is made
+            (no pyplot global state, so it works with any backend).
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+        """
+        if ax is None:
+            from matplotlib.figure import Figure
+
+            fig = Figure(figsize=(6.0, 4.0), layout="constrained")
+            ax = fig.add_subplot()
+        else:
+            fig = ax.figure
+        ax.scatter(self.predictions, self.residuals, s=8, alpha=0.6, color="C0" if self.ok else "C3")
+        ax.axhline(0.0, color="0.3", lw=0.8)
+        ax.set_xlabel(f"predicted {self.target}")
+        ax.set_ylabel("residual (observed − predicted)")
+        text = str(self.formula)
+        text = text if len(text) <= 60 else text[:57] + "..."
+        ax.set_title(f"{self.target} = {text}\nR² = {self.r2:.6g}, {self.verdict()}", fontsize=9)
+        return fig
+
+    def _repr_html_(self) -> str:
+        color = "green" if self.ok else "crimson"
+        consts = "".join(f"<tr><td>{html.escape(k)}</td><td>{v:.10g}</td></tr>" for k, v in self.constants.items())
+        consts = f"<table><tr><th>constant</th><th>fitted value</th></tr>{consts}</table>" if consts else ""
+        notes = "".join(f"<li>{html.escape(n)}</li>" for n in self.notes)
+        return (
+            f"<div><p><b>{html.escape(self.target)}</b> = $${to_latex(self.formula)}$$</p>"
+            f"<p style='color:{color}'><b>{html.escape(self.verdict())}</b></p>"
+            f"<p>R² = {self.r2:.12g} · RMSE = {self.rmse:.4g} · max |error| = {self.max_abs_error:.4g} · "
+            f"{self.n_rows} rows</p>{consts}{f'<ul>{notes}</ul>' if notes else ''}</div>"
+        )
+
+
+def _finite(v):
+    return float(v) if v is not None and math.isfinite(v) else None
+
+
+# ------------------------------------------------------------------------------------ names
+
+def _names_in_text(text: str) -> list:
+    """Identifiers used as values (not as called functions) in a formula, in order of appearance.
+
+    Only :mod:`ast` parsing, nothing is evaluated; on a syntax error returns ``[]`` (the
+    whitelisting parser then reports the error).
+    """
+    try:
+        tree = ast.parse(text.replace("^", "**").strip(), mode="eval")
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return []
+    called = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
+    found = sorted(((n.lineno, n.col_offset, n.id) for n in ast.walk(tree)
+                    if isinstance(n, ast.Name) and id(n) not in called))
+    return list(dict.fromkeys(name for *_, name in found))
+
+
+def _classify(names, columns, allowed, target, fit_constants):
+    """Split the names a formula uses into columns and free constants, or raise a clear error."""
+    if target in names:
+        raise DataError(f"the formula uses the target column {target!r} itself; write the formula for "
+                        f"{target!r} in terms of the other columns {allowed}")
+    excluded = [n for n in names if n in columns and n not in allowed]
+    if excluded:
+        raise DataError(f"the formula uses columns {excluded}, which are not among inputs {allowed}; "
+                        "add them to inputs")
+    free = [n for n in names if n not in columns]
+    if free and not fit_constants:
+        one = len(free) == 1
+        what = "it as a free constant" if one else "them as free constants"
+        raise DataError(f"the formula uses {free}, which {'is not a column' if one else 'are not columns'} "
+                        f"of the data (columns: {allowed}); fix the name{'' if one else 's'}, or pass "
+                        f"fit_constants=True (--fit-constants) to fit {what}")
+    return [n for n in names if n in allowed], free
+
+
+def _as_formula(formula, columns, allowed, target, fit_constants):
+    if isinstance(formula, str):
+        names = [n for n in _names_in_text(formula)
+                 if n in columns or (n not in CONSTANTS and n not in FUNCTIONS)]
+        used, free = _classify(names, columns, allowed, target, fit_constants)
+        expr = parse_formula(formula, variables=used + free)
+    elif isinstance(formula, sympy.Expr):
+        expr = formula
+        names = sorted(s.name for s in expr.free_symbols)
+        used, free = _classify(names, columns, allowed, target, fit_constants)
+    elif isinstance(formula, (int, float)) and not isinstance(formula, bool):
+        return sympy.Float(formula), [], []
+    else:
+        raise TypeError(f"formula must be a string or a sympy expression, got {type(formula).__name__}")
+    if expr.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo):
+        raise DataError(f"the formula {formula} is not finite")
+    present = {s.name for s in expr.free_symbols}
+    return expr, [n for n in used if n in present], [n for n in free if n in present]
+
+
+# -------------------------------------------------------------------------------- evaluation
+
+def _compile(expr, names):
+    syms = {s.name: s for s in expr.free_symbols}
+    args = [syms.get(n, sympy.Symbol(n)) for n in names]
+    try:
+        return sympy.lambdify(args, expr, modules=["scipy", "numpy"], dummify=True)
+    except ImportError:  # pragma: no cover - scipy is a dependency
+        return sympy.lambdify(args, expr, modules="numpy", dummify=True)
+
+
+def _values(fn, args, n) -> np.ndarray:
+    """Evaluate a compiled formula; non-finite or non-real values become NaN."""
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            out = np.asarray(fn(*args))
+        except (ZeroDivisionError, OverflowError, ValueError, TypeError):
+            return np.full(n, np.nan)
+    if np.iscomplexobj(out):
+        out = np.where(np.abs(out.imag) <= 1e-12 * (1 + np.abs(out.real)), out.real, np.nan)
+    try:
+        out = np.broadcast_to(out.astype(float), (n,))
+    except (TypeError, ValueError):
+        return np.full(n, np.nan)
+    return np.where(np.isfinite(out), out, np.nan)
+
+
+def _linear_design(expr, free):
+    """``(base, [d expr / d c_j])`` when ``expr`` is linear in the constants, else ``None``."""
+    params = {s.name: s for s in expr.free_symbols if s.name in free}
+    parts = []
+    for name in free:
+        d = sympy.diff(expr, params[name])
+        if d.free_symbols & set(params.values()):
+            return None
+        parts.append(d)
+    base = expr.xreplace({s: sympy.Integer(0) for s in params.values()})
+    if base.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo):
+        return None
+    return base, parts
+
+
+def _fit(expr, used, free, cols, y, seed=0) -> dict:
+    """Least-squares values of the free constants (closed form when the formula is linear in them)."""
+    n = len(y)
+    scale = float(np.sqrt(np.mean(y**2))) or 1.0
+    lin = _linear_design(expr, free)
+    if lin is not None:
+        base, parts = lin
+        b = _values(_compile(base, used), cols, n)
+        A = np.column_stack([_values(_compile(p, used), cols, n) for p in parts])
+        good = np.isfinite(b) & np.all(np.isfinite(A), axis=1)
+        if good.sum() >= len(free):
+            sol, *_ = np.linalg.lstsq(A[good], (y - b)[good], rcond=None)
+            if np.all(np.isfinite(sol)):
+                return dict(zip(free, map(float, sol)))
+    fn = _compile(expr, used + free)
+
+    def resid(theta):
+        r = (_values(fn, [*cols, *theta], n) - y) / scale
+        return np.where(np.isfinite(r), r, 1e3)
+
+    rng = np.random.default_rng(seed)
+    starts = [np.ones(len(free))]
+    starts += [rng.choice([-1.0, 1.0], len(free)) * 10.0 ** rng.uniform(-2, 2, len(free)) for _ in range(_RESTARTS)]
+    best, best_err = starts[0], math.inf
+    method = "lm" if n > len(free) else "trf"
+    for theta0 in starts:
+        try:
+            sol = least_squares(resid, theta0, method=method, x_scale="jac", xtol=1e-15, ftol=1e-15,
+                                gtol=1e-15, max_nfev=400 * (len(free) + 1))
+        except (ValueError, FloatingPointError, np.linalg.LinAlgError) as exc:
+            log.debug("constant fit from %s failed: %s", theta0, exc)
+            continue
+        err = float(np.mean(sol.fun**2))
+        if np.all(np.isfinite(sol.x)) and err < best_err:
+            best, best_err = sol.x, err
+        if best_err < 1e-24:
+            break
+    return dict(zip(free, map(float, best)))
+
+
+# ------------------------------------------------------------------------------------ verify
+
+def verify(formula, data, target: Optional[str] = None, *, inputs: Optional[Sequence[str]] = None,
+           fit_constants: bool = False, tol: Optional[float] = None, drop_invalid: bool = False) -> Verification:
+    """Check how well ``formula`` explains ``target`` in ``data``.
+
+    Parameters
+    ----------
+    formula : str or sympy.Expr
+        The law, e.g. ``"m*c**2"``. A string goes through the whitelisting parser (see
+        :func:`~kandiscover.symbolic.parse.parse_formula`; ``^`` means power, ``pi`` and ``e``
+        are constants unless a column has that name). Its names must be columns of ``data``.
+    data : DataFrame or (X, y)
+        The data (arrays get the column names ``x1..xd`` and ``y``).
+    target : str, optional
+        Column the formula should equal (``"y"`` when omitted and present).
+    inputs : sequence of str, optional
+        Columns the formula may use (all but the target by default).
+    fit_constants : bool
+        Treat every name that is not a column as a free constant and fit it by least squares
+        on all rows (closed form when the formula is linear in the constants, otherwise
+        Levenberg–Marquardt from several starts). Numbers written in the formula stay fixed.
+    tol : float, optional
+        The verdict ``ok`` is ``R² ≥ 1 - tol``, i.e. ``MSE / Var(y) ≤ tol``. Default
+        :data:`DEFAULT_TOL` = ``1e-6``: the formula explains all but a millionth of the
+        target's variance (RMSE ≤ 0.1 % of its standard deviation). That accepts exact data and
+        constants written to about 3–4 significant digits. For noisy data pass a tolerance
+        above the noise: about ``2 * (noise std / std of y)**2``.
+    drop_invalid : bool
+        Drop rows with NaN/inf in the columns used instead of raising.
+
+    Returns
+    -------
+    Verification
+        Metrics on all usable rows (at least 3, and 2 more than the number of free constants).
+        Other columns of ``data`` (text, NaN, constant) are ignored.
+
+    Raises
+    ------
+    DataError
+        (a ``ValueError``) when the formula names something that is not a column (unless
+        ``fit_constants``), uses the target or a column outside ``inputs``, when the data is
+        unusable (missing target, non-numeric, NaN/inf, too few rows, constant target), or when
+        the formula is not finite on some rows (e.g. ``log`` of a negative value): the message
+        gives the count, the first rows and the ranges of the columns.
+    ValueError
+        When a formula string does not parse (the message names the token and its position).
+    """
+    if tol is None:
+        tol = DEFAULT_TOL
+    if not (isinstance(tol, (int, float)) and not isinstance(tol, bool) and 0 <= tol < 1):
+        raise DataError(f"tol must be a number in [0, 1) (the largest accepted 1 - R²); got {tol!r}")
+    frame = _as_frame(data, target, inputs, None)
+    columns = [str(c) for c in frame.columns]
+    dups = sorted({c for c in columns if columns.count(c) > 1})
+    if dups:
+        raise DataError(f"duplicate column names {dups}: rename them so every column is unique")
+    frame = frame.rename(columns=str)
+    target = target if target is not None else ("y" if "y" in columns else None)
+    if target is None:
+        raise DataError("no target given: pass target='<column>' naming the column the formula should equal")
+    target = str(target)
+    if target not in columns:
+        raise DataError(f"target column {target!r} not found; columns are {columns}")
+    if inputs is None:
+        allowed = [c for c in columns if c != target]
+    else:
+        allowed = [str(c) for c in inputs]
+        missing = [c for c in allowed if c not in columns]
+        if missing:
+            raise DataError(f"input columns {missing} not found; columns are {columns}")
+    expr, used, free = _as_formula(formula, columns, allowed, target, fit_constants)
+
+    # validation (types, NaN/inf, row count, constant target) by the shared data layer
+    min_rows = max(3, len(free) + 2)
+    if used:
+        table = prepare(frame, target, used, drop_invalid=drop_invalid, min_rows=min_rows)
+    else:  # a formula without variables: validate the target alone
+        probe = pd.DataFrame({"__row__": np.arange(len(frame), dtype=float), target: frame[target]})
+        table = prepare(probe, target, ["__row__"], drop_invalid=drop_invalid, min_rows=min_rows)
+    notes = [n for n in table.notes if not n.startswith("dropped constant columns")]
+    values = frame[used + [target]].to_numpy(dtype=float)
+    rows = np.flatnonzero(np.isfinite(values).all(axis=1))
+    values = values[rows]
+    y = values[:, -1]
+    cols = [values[:, k] for k in range(len(used))]
+
+    constants = {}
+    if free:
+        constants = _fit(expr, used, free, cols, y)
+        expr = expr.xreplace({s: sympy.Float(constants[s.name], 15) for s in expr.free_symbols if s.name in constants})
+        log.info("fitted constants: %s", ", ".join(f"{k} = {v:.10g}" for k, v in constants.items()))
+
+    pred = _values(_compile(expr, used), cols, len(y))
+    bad = ~np.isfinite(pred)
+    if bad.any():
+        ranges = ", ".join(f"{c} in [{np.min(v):.4g}, {np.max(v):.4g}]" for c, v in zip(used[:6], cols))
+        raise DataError(
+            f"the formula {expr} is not finite (NaN, inf or complex) on {int(bad.sum())} of {len(y)} rows "
+            f"(first rows {rows[bad][:5].tolist()}): the data leaves its domain (log or sqrt of a negative "
+            f"number, division by zero, overflow?); the data has {ranges or 'no input columns'}"
+        )
+    resid = y - pred
+    var = float(np.var(y))
+    mse = float(np.mean(resid**2))
+    r2 = 1.0 - mse / var if var > 0 else (1.0 if mse == 0 else -math.inf)
+    return Verification(formula=expr, target=target, inputs=used, r2=r2, rmse=math.sqrt(mse),
+                        max_abs_error=float(np.max(np.abs(resid))), ok=bool(r2 >= 1 - tol), tol=float(tol),
+                        constants=constants, residuals=resid, predictions=pred, observed=y, rows=rows,
+                        notes=notes)
