@@ -64,7 +64,8 @@ def fit_surrogate(ctx, max_rows: int = 1000, steps: int = 50) -> Surrogate:
 
 
 def _pairs_stat(f: Callable, X: np.ndarray, transform, rng, m: int = 256) -> np.ndarray:
-    """RMS of the mixed difference for every pair of columns, relative to the spread of ``f``."""
+    """RMS of the mixed difference for every pair of columns, relative to the geometric mean of
+    the two columns' own effects (so a weak pair is judged on its own scale, not the target's)."""
     n, d = X.shape
     a = X[rng.integers(0, n, m)]
     b = X[rng.integers(0, n, m)]
@@ -76,12 +77,13 @@ def _pairs_stat(f: Callable, X: np.ndarray, transform, rng, m: int = 256) -> np.
         ai = a.copy()
         ai[:, i] = b[:, i]
         single.append(transform(f(ai)))
+    effect = [float(np.sqrt(np.nanmean((s - base) ** 2))) + 1e-12 * spread for s in single]
     for i in range(d):
         for j in range(i + 1, d):
             both = a.copy()
             both[:, [i, j]] = b[:, [i, j]]
             diff = transform(f(both)) - single[i] - single[j] + base
-            stat[i, j] = stat[j, i] = float(np.sqrt(np.nanmean(diff**2))) / spread
+            stat[i, j] = stat[j, i] = float(np.sqrt(np.nanmean(diff**2))) / np.sqrt(effect[i] * effect[j])
     return stat
 
 
@@ -191,7 +193,7 @@ def split_strategy(ctx, solve: Callable, depth: int = 0) -> list[sympy.Expr]:
             Xs = np.tile(anchor, (len(ctx.X), 1))
             Xs[:, g] = ctx.X[:, g]
             ys = sur(Xs)
-            sub = ctx.sub(ctx.X[:, g], ys, [ctx.names[k] for k in g])
+            sub = ctx.sub(ctx.X[:, g], ys, [ctx.names[k] for k in g], floor=max(ctx.floor, (5 * sur.rel_rmse) ** 2))
             cands = solve(sub, depth + 1)
             if not cands:
                 break

@@ -74,6 +74,7 @@ def discover(
     drop_invalid: bool = False,
     lib: Optional[Library] = None,
     plan=None,
+    threads: Optional[int] = 1,
 ) -> Discovery:
     """Find a closed-form law ``target = f(inputs)`` in tabular data.
 
@@ -100,6 +101,10 @@ def discover(
         Primitives for edge matching.
     plan : list of (name, callable), optional
         Strategies to run instead of :func:`kandiscover.strategies.default_plan`.
+    threads : int or None
+        torch intra-op threads during the search, restored afterwards (small KANs run fastest on
+        one thread; several threads on tiny tensors mostly wait on each other). ``None`` leaves
+        torch's setting alone.
 
     Returns
     -------
@@ -109,6 +114,19 @@ def discover(
         raise DataError(f"time_budget must be a positive number of seconds; got {time_budget!r}")
     if noise_hint is not None and not (isinstance(noise_hint, (int, float)) and noise_hint >= 0):
         raise DataError(f"noise_hint must be a non-negative number; got {noise_hint!r}")
+    if threads is None:
+        return _discover(data, target, inputs, time_budget, seed, noise_hint, progress, names, drop_invalid, lib, plan)
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        return _discover(data, target, inputs, time_budget, seed, noise_hint, progress, names, drop_invalid, lib, plan)
+    finally:
+        torch.set_num_threads(before)
+
+
+def _discover(data, target, inputs, time_budget, seed, noise_hint, progress, names, drop_invalid, lib, plan):
     start = time.monotonic()
     deadline = start + 0.9 * time_budget
     table = prepare(data, target, inputs, names=names, drop_invalid=drop_invalid)

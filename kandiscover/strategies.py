@@ -66,6 +66,8 @@ class Context:
     deadline: float
     lib: Library = field(default_factory=default_library)
     models: list = field(default_factory=list)
+    floor: float = 1e-7
+    """Relative MSE that counts as solved (raised for data read off a surrogate)."""
 
     @property
     def symbols(self) -> list:
@@ -74,9 +76,10 @@ class Context:
     def remaining(self) -> float:
         return self.deadline - time.monotonic()
 
-    def sub(self, X: np.ndarray, y: np.ndarray, names: list) -> "Context":
+    def sub(self, X: np.ndarray, y: np.ndarray, names: list, floor: Optional[float] = None) -> "Context":
         """A smaller problem with the same seed, deadline and library."""
-        return Context(X, y, list(names), self.seed, self.deadline, self.lib, self.models)
+        return Context(X, y, list(names), self.seed, self.deadline, self.lib, self.models,
+                       self.floor if floor is None else floor)
 
     def dataset(self, target: np.ndarray, x: Optional[np.ndarray] = None, val_frac: float = 0.2) -> dict:
         """A KAN dataset dict from training rows (a seeded slice serves as the KAN's test set)."""
@@ -102,15 +105,50 @@ def _one_sign(y: np.ndarray) -> int:
 
 
 def monomial(ctx: Context) -> list[sympy.Expr]:
-    """``y = s·C·Π x_i^{p_i}`` from a linear fit of ``log|y|`` on ``log x`` (see module doc)."""
+    """``y = s·C·Π x_i^{p_i}`` from a linear fit of ``log|y|`` on ``log|x|`` (see module doc).
+
+    Inputs of either sign are allowed (``k·x²/2`` with ``x`` in ``[-1, 1]``); a power that is not
+    an integer then leaves a formula that is not real on part of the data and loses on validation.
+    """
     sign = _one_sign(ctx.y)
-    if not sign or np.any(ctx.X <= 0):
+    if not sign or np.any(ctx.X == 0):
         return []
-    A = np.column_stack([np.log(ctx.X), np.ones(len(ctx.X))])
+    A = np.column_stack([np.log(np.abs(ctx.X)), np.ones(len(ctx.X))])
     coef, *_ = np.linalg.lstsq(A, np.log(np.abs(ctx.y)), rcond=None)
     expr = sign * sympy.Float(math.exp(coef[-1]))
-    for s, p in zip(ctx.symbols, coef[:-1]):
-        expr *= s ** sympy.Float(p)
+    for k, (s, p) in enumerate(zip(ctx.symbols, coef[:-1])):
+        if np.any(ctx.X[:, k] < 0):
+            p = round(p) if abs(p - round(p)) < 0.05 else p
+            expr *= s ** (sympy.Integer(p) if isinstance(p, int) else sympy.Float(p))
+        else:
+            expr *= s ** sympy.Float(p)
+    return [expr]
+
+
+def offset_monomial(ctx: Context) -> list[sympy.Expr]:
+    """``y = c₀ + C·Π x_i^{p_i}``: the monomial pass with the offset ``c₀`` found by a 1-D search
+    (the parts of an additive split carry such offsets)."""
+    if np.any(ctx.X == 0):
+        return []
+    from scipy.optimize import minimize_scalar
+
+    A = np.column_stack([np.log(np.abs(ctx.X)), np.ones(len(ctx.X))])
+    span = float(np.ptp(ctx.y)) or 1.0
+    best = None
+    for sign, edge in ((1, float(ctx.y.min())), (-1, float(ctx.y.max()))):
+        def loss(t):
+            r = sign * (ctx.y - (edge - sign * span * math.exp(t)))
+            coef, res, *_ = np.linalg.lstsq(A, np.log(r), rcond=None)
+            return float(np.mean((A @ coef - np.log(r)) ** 2)), coef
+
+        sol = minimize_scalar(lambda t: loss(t)[0], bounds=(-30, 4), method="bounded", options={"xatol": 1e-6})
+        err, coef = loss(sol.x)
+        if best is None or err < best[0]:
+            best = (err, coef, edge - sign * span * math.exp(sol.x), sign)
+    _, coef, c0, sign = best
+    expr = sympy.Float(c0) + sign * sympy.Float(math.exp(coef[-1])) * sympy.Mul(
+        *(s ** sympy.Float(p) for s, p in zip(ctx.symbols, coef[:-1]))
+    )
     return [expr]
 
 
@@ -134,7 +172,7 @@ def _fit_kan(ctx: Context, width, target: np.ndarray, *, steps: int = 40, lamb: 
     return model
 
 
-STRUCTURE_RTOL = 0.01
+STRUCTURE_RTOL = 0.05
 """A ``[d, 1]`` KAN that misses the target by more than this (relative RMSE) means the assumed
 structure (sum or product of one-variable functions) does not hold; the strategy gives up."""
 
@@ -142,7 +180,7 @@ structure (sum or product of one-variable functions) does not hold; the strategy
 def additive(ctx: Context) -> list[sympy.Expr]:
     """``y = Σ g_i(x_i)``: a ``[d, 1]`` KAN, edges matched to the library."""
     scale = float(np.sqrt(np.mean(ctx.y**2))) or 1.0
-    model = _fit_kan(ctx, [len(ctx.names), 1], ctx.y / scale)
+    model = _fit_kan(ctx, [len(ctx.names), 1], ctx.y / scale, grid=10)
     if not model.rel_rmse_ <= STRUCTURE_RTOL:
         return []
     ctx.models.append(("additive", model))
@@ -155,7 +193,7 @@ def multiplicative(ctx: Context, topk: int = 2, max_combos: int = 8) -> list[sym
     if not sign or len(ctx.names) < 2:
         return []
     logy = np.log(np.abs(ctx.y))
-    model = _fit_kan(ctx, [len(ctx.names), 1], logy)
+    model = _fit_kan(ctx, [len(ctx.names), 1], logy, grid=10)
     if not model.rel_rmse_ <= STRUCTURE_RTOL:
         return []
     ctx.models.append(("multiplicative", model))
@@ -194,16 +232,16 @@ def _sub_loss(expr: sympy.Expr, ctx: Context) -> tuple[float, sympy.Expr]:
     return err / (float(np.var(ctx.y)) or 1e-300), prob.expr(prob.templ, prob.params, theta)
 
 
-def solve(ctx: Context, depth: int = 0, keep: int = 2, good: float = 1e-7) -> list[sympy.Expr]:
+def solve(ctx: Context, depth: int = 0, keep: int = 2) -> list[sympy.Expr]:
     """Best candidates for a (sub)problem: cheap strategies, then splitting, then a general KAN.
 
     Returns up to ``keep`` refitted expressions, best first; stops at the first stage whose best
-    candidate reaches a relative MSE of ``good``.
+    candidate reaches the context's ``floor`` (relative MSE).
     """
     from .decompose import split_strategy
 
     d = len(ctx.names)
-    stages = [monomial, multiplicative, additive]
+    stages = [monomial, offset_monomial, multiplicative, additive]
     if depth < 2:
         stages.append(lambda c: split_strategy(c, solve, depth))
     if d <= 3:
@@ -224,7 +262,7 @@ def solve(ctx: Context, depth: int = 0, keep: int = 2, good: float = 1e-7) -> li
                 if math.isfinite(loss):
                     found.append((loss, refit))
         found.sort(key=lambda t: t[0])
-        if found and found[0][0] <= good:
+        if found and found[0][0] <= ctx.floor:
             break
     return [e for _, e in found[:keep]]
 
@@ -239,9 +277,12 @@ def split(ctx: Context) -> list[sympy.Expr]:
 def default_plan(d: int) -> list[tuple[str, Callable[[Context], list]]]:
     """Strategies tried in order for ``d`` inputs."""
     plan = [("monomial", monomial), ("multiplicative", multiplicative), ("additive", additive)]
+    if d <= 4:
+        plan.append(("kan-1", lambda ctx: kan_strategy(ctx, [d, 1, 1])))
     if d >= 2:
         plan.append(("split", split))
-    plan.append(("kan-1", lambda ctx: kan_strategy(ctx, [d, 1, 1])))
+    if d > 4:
+        plan.append(("kan-1", lambda ctx: kan_strategy(ctx, [d, 1, 1])))
     plan.append(("kan-mult", lambda ctx: kan_strategy(ctx, [d, [min(d, 2), 1], 1] if d > 1 else [1, 2, 1])))
     plan.append(("kan-sum", lambda ctx: kan_strategy(ctx, [d, d + 1, 1])))
     for s in (1, 2):
