@@ -51,11 +51,15 @@ def kernel_env(tmp_path_factory):
 
 @pytest.mark.parametrize("name", NOTEBOOKS)
 def test_notebook_runs(name, kernel_env, monkeypatch, tmp_path):
+    workdir, scratch = tmp_path / "cwd", tmp_path / "tmp"
+    workdir.mkdir()
+    scratch.mkdir()
     for key, value in kernel_env.items():
         monkeypatch.setenv(key, value)
+    monkeypatch.setenv("TMPDIR", str(scratch))  # the notebooks' tempfile folders land under pytest's tmp_path
     nb = nbformat.read(NB_DIR / name, as_version=4)
     client = nbclient.NotebookClient(nb, kernel_name=KERNEL_NAME, timeout=CELL_TIMEOUT,
-                                     resources={"metadata": {"path": str(tmp_path)}})
+                                     resources={"metadata": {"path": str(workdir)}})
     start = time.monotonic()
     try:
         client.execute()
@@ -66,7 +70,7 @@ def test_notebook_runs(name, kernel_env, monkeypatch, tmp_path):
     print(f"{name}: {time.monotonic() - start:.1f} s")
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.output_type == "error"]
     assert not errors
-    assert list(tmp_path.iterdir()) == [], "a notebook wrote into its working directory; use a temporary folder"
+    assert list(workdir.iterdir()) == [], "a notebook wrote into its working directory; use a temporary folder"
 
 
 @pytest.mark.parametrize("name", NOTEBOOKS)

@@ -201,7 +201,7 @@ def fit(
         if update_grid and step < stop_grid_update_step and step % grid_freq == 0:
             # before any training, hidden activations are arbitrary: only the input grid moves
             model.update_grid(x_tr, layers=[0] if step == 0 else None)
-            if opt == "LBFGS" and step > 0:  # curvature pairs from before the move are stale
+            if opt != "Adam" and step > 0:  # curvature (LBFGS) or damping (LM) from before the move is stale
                 optimizer = make_optimizer()
         idx = None if batch == n else torch.randperm(n, generator=gen)[:batch].to(x_tr.device)
         xb, yb = (x_tr, y_tr) if idx is None else (x_tr[idx], y_tr[idx])
