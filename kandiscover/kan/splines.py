@@ -44,18 +44,44 @@ def extend_grid(grid: torch.Tensor, k: int) -> torch.Tensor:
 
 
 def _basis_levels(x: torch.Tensor, knots: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Bases of degree ``k`` and ``k − 1`` (the latter ``None`` for ``k = 0``), no autograd."""
-    xe = x.unsqueeze(-1)  # (B, in, 1)
+    """Bases of degree ``k`` and ``k − 1`` (the latter ``None`` for ``k = 0``), no autograd.
+
+    Only the ``k + 1`` basis functions that are non-zero at each sample are computed (de Boor's
+    local recursion on the knot interval of the sample) and then scattered into the dense
+    ``(batch, n_in, n_basis)`` tensor: far fewer operations than the full Cox–de Boor triangle.
+    """
+    B, n_in = x.shape
     nk = knots.shape[1]
-    basis = ((xe >= knots[:, :-1]) & (xe < knots[:, 1:])).to(x.dtype)
-    prev = None
+    j = torch.searchsorted(knots.contiguous(), x.T.contiguous(), right=True).T - 1  # t_j <= x < t_{j+1}
+    inside = ((j >= 0) & (j <= nk - 2)).to(x.dtype)
+    j = j.clamp(0, nk - 2)
+    ext = extend_grid(knots, k)  # (in, nk + 2k): a safe neighbourhood at both ends
+    offs = torch.arange(-k + 1, k + 1, device=x.device) + k  # t_{j-k+1} … t_{j+k} in ext
+    T = ext.unsqueeze(0).expand(B, -1, -1).gather(2, j.unsqueeze(-1) + offs)  # (B, in, 2k)
+    left = [None] + [x - T[..., k - r] for r in range(1, k + 1)]
+    right = [None] + [T[..., k - 1 + r] - x for r in range(1, k + 1)]
+    level = [torch.ones_like(x)]
+    lower = None
     for d in range(1, k + 1):
-        inv = 1.0 / (knots[:, d:] - knots[:, : nk - d])  # (in, nk-d)
-        omega = (xe - knots[:, : nk - d]) * inv  # (B, in, nk-d)
-        upper = basis[..., 1:]
-        prev = basis
-        basis = omega[..., :-1] * basis[..., :-1] + upper - omega[..., 1:] * upper
-    return basis, prev
+        saved = torch.zeros_like(x)
+        new = []
+        for r in range(d):
+            temp = level[r] / (right[r + 1] + left[d - r])
+            new.append(saved + right[r + 1] * temp)
+            saved = left[d - r] * temp
+        new.append(saved)
+        if d == k:
+            lower = level
+        level = new
+
+    def dense(vals, deg):
+        nb = nk - deg - 1
+        idx = j.unsqueeze(-1) + torch.arange(len(vals), device=x.device) + (k - deg)  # basis j-deg+r, shifted by k
+        src = torch.stack(vals, -1) * inside.unsqueeze(-1)
+        out = torch.zeros(B, n_in, nb + 2 * k + 1, dtype=x.dtype, device=x.device).scatter(2, idx, src)
+        return out[..., k : k + nb]
+
+    return dense(level, k), (dense(lower, k - 1) if lower is not None else None)
 
 
 def _derivative(lower: torch.Tensor, knots: torch.Tensor, k: int) -> torch.Tensor:
