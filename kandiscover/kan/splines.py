@@ -43,8 +43,9 @@ def extend_grid(grid: torch.Tensor, k: int) -> torch.Tensor:
     return torch.cat([left, grid, right], dim=1)
 
 
-def _basis_levels(x: torch.Tensor, knots: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Bases of degree ``k`` and ``k − 1`` (the latter ``None`` for ``k = 0``), no autograd.
+def _basis_levels(x: torch.Tensor, knots: torch.Tensor, k: int, lower_too: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
+    """Bases of degree ``k`` and ``k − 1`` (the latter ``None`` for ``k = 0`` or when not
+    ``lower_too``), no autograd.
 
     Only the ``k + 1`` basis functions that are non-zero at each sample are computed (de Boor's
     local recursion on the knot interval of the sample) and then scattered into the dense
@@ -52,7 +53,7 @@ def _basis_levels(x: torch.Tensor, knots: torch.Tensor, k: int) -> tuple[torch.T
     """
     B, n_in = x.shape
     nk = knots.shape[1]
-    j = torch.searchsorted(knots.contiguous(), x.T.contiguous(), right=True).T - 1  # t_j <= x < t_{j+1}
+    j = (x.unsqueeze(-1) >= knots).sum(-1) - 1  # t_j <= x < t_{j+1} (knots increase along a row)
     inside = ((j >= 0) & (j <= nk - 2)).to(x.dtype)
     j = j.clamp(0, nk - 2)
     ext = extend_grid(knots, k)  # (in, nk + 2k): a safe neighbourhood at both ends
@@ -76,12 +77,13 @@ def _basis_levels(x: torch.Tensor, knots: torch.Tensor, k: int) -> tuple[torch.T
 
     def dense(vals, deg):
         nb = nk - deg - 1
-        idx = j.unsqueeze(-1) + torch.arange(len(vals), device=x.device) + (k - deg)  # basis j-deg+r, shifted by k
-        src = torch.stack(vals, -1) * inside.unsqueeze(-1)
-        out = torch.zeros(B, n_in, nb + 2 * k + 1, dtype=x.dtype, device=x.device).scatter(2, idx, src)
-        return out[..., k : k + nb]
+        idx = j.unsqueeze(-1) + torch.arange(len(vals), device=x.device) - deg  # basis j - deg + r
+        valid = (idx >= 0) & (idx < nb)
+        src = torch.stack(vals, -1) * (inside.unsqueeze(-1) * valid)
+        # out of range positions add zeros at a clamped index: no collision can change a value
+        return torch.zeros(B, n_in, nb, dtype=x.dtype, device=x.device).scatter_add(2, idx.clamp(0, nb - 1), src)
 
-    return dense(level, k), (dense(lower, k - 1) if lower is not None else None)
+    return dense(level, k), (dense(lower, k - 1) if lower is not None and lower_too else None)
 
 
 def _derivative(lower: torch.Tensor, knots: torch.Tensor, k: int) -> torch.Tensor:
@@ -98,13 +100,13 @@ class _Basis(torch.autograd.Function):
     generate_vmap_rule = True
 
     @staticmethod
-    def forward(x, knots, k):
-        basis, lower = _basis_levels(x, knots, k)
+    def forward(x, knots, k, lower_too):
+        basis, lower = _basis_levels(x, knots, k, lower_too)
         return basis, (lower if lower is not None else x.new_zeros(0))
 
     @staticmethod
     def setup_context(ctx, inputs, output):
-        x, knots, k = inputs
+        x, knots, k, _ = inputs
         basis, lower = output
         ctx.k = k
         ctx.save_for_backward(x, knots, lower)
@@ -115,10 +117,10 @@ class _Basis(torch.autograd.Function):
         x, knots, lower = ctx.saved_tensors
         k = ctx.k
         if k == 0:
-            return torch.zeros_like(x), None, None
-        if torch.is_grad_enabled():  # double backward: rebuild the lower basis differentiably
+            return torch.zeros_like(x), None, None, None
+        if torch.is_grad_enabled() or lower.numel() == 0:  # double backward, or not kept: rebuild
             lower = bspline_basis(x, knots, k - 1)
-        return (grad * _derivative(lower, knots, k)).sum(-1), None, None
+        return (grad * _derivative(lower, knots, k)).sum(-1), None, None, None
 
 
 def bspline_basis(x: torch.Tensor, knots: torch.Tensor, k: int) -> torch.Tensor:
@@ -142,7 +144,8 @@ def bspline_basis(x: torch.Tensor, knots: torch.Tensor, k: int) -> torch.Tensor:
         Value of every basis function at every sample. Intervals are half-open ``[t_j, t_{j+1})``,
         as in ``scipy.interpolate.BSpline``; outside ``[t_0, t_last)`` every basis is zero.
     """
-    return _Basis.apply(x, knots, k)[0]
+    # the degree k-1 basis (for the analytic gradient) is only built when x needs a gradient
+    return _Basis.apply(x, knots, k, bool(x.requires_grad))[0]
 
 
 def spline_eval(x: torch.Tensor, knots: torch.Tensor, coef: torch.Tensor, k: int) -> torch.Tensor:
