@@ -16,8 +16,12 @@ __all__ = ["Discovery", "complexity", "pareto_front"]
 
 
 def complexity(expr: sympy.Expr) -> int:
-    """Number of nodes of the expression tree (PySR's measure)."""
-    return sum(1 for _ in sympy.preorder_traversal(expr))
+    """Number of nodes of the expression tree (PySR's measure), where an exact constant
+    subexpression (``1/(4π)``, ``√2``) counts as one node and a float as two (an unexplained
+    number is harder to read than an exact one)."""
+    if not expr.free_symbols:
+        return 2 if expr.atoms(sympy.Float) else 1
+    return 1 + sum(complexity(a) for a in expr.args)
 
 
 def pareto_front(pool: pd.DataFrame) -> pd.DataFrame:
