@@ -26,7 +26,7 @@ import torch
 
 from .kan import KAN
 from .symbolic.export import to_numpy
-from .symbolic.refit import _Problem
+from .symbolic.refit import refit_with_loss
 
 log = logging.getLogger("kandiscover")
 
@@ -158,9 +158,7 @@ def symmetries(sur: Surrogate, X: np.ndarray, seed: int = 0) -> list[tuple[float
 
 
 def _refit(expr: sympy.Expr, ctx) -> sympy.Expr:
-    prob = _Problem(expr, {n: ctx.X[:, k] for k, n in enumerate(ctx.names)}, ctx.y)
-    theta, _ = prob.fit(prob.templ, prob.params, prob.theta)
-    return prob.expr(prob.templ, prob.params, theta)
+    return refit_with_loss(expr, {n: ctx.X[:, k] for k, n in enumerate(ctx.names)}, ctx.y)[0]
 
 
 def split_strategy(ctx, solve: Callable, depth: int = 0) -> list[sympy.Expr]:

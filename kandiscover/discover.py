@@ -25,7 +25,7 @@ from .result import Discovery, _metrics, complexity, pareto_front
 from .strategies import Context, default_plan
 from .symbolic.export import to_numpy
 from .symbolic.library import Library, default_library
-from .symbolic.refit import _Problem, polish
+from .symbolic.refit import polish, refit_with_loss
 
 log = logging.getLogger("kandiscover")
 
@@ -53,12 +53,6 @@ def _baseline(Xtr, ytr, Xva, yva, names) -> dict:
 
     expr = round_floats(expr, 6)
     return dict(formula=expr, loss=_val_loss(expr, Xva, yva, names), complexity=complexity(expr), strategy="linear")
-
-
-def _quick_refit(expr, data, y) -> tuple[sympy.Expr, float]:
-    prob = _Problem(expr, data, y)
-    theta, err = prob.fit(prob.templ, prob.params, prob.theta)
-    return prob.expr(prob.templ, prob.params, theta), err
 
 
 def discover(
@@ -157,7 +151,7 @@ def _discover(data, target, inputs, time_budget, seed, noise_hint, progress, nam
         for expr in raw[:6]:
             if expr.has(sympy.zoo, sympy.nan) or (time.monotonic() > deadline and quick):
                 continue
-            refit, _ = _quick_refit(expr, train_cols, y[tr])
+            refit, _ = refit_with_loss(expr, train_cols, y[tr])
             quick.append((_val_loss(refit, X[va], y[va], names_), refit))
         quick.sort(key=lambda t: t[0])
         for loss0, expr in quick[:2]:

@@ -225,11 +225,10 @@ def kan_strategy(ctx: Context, width, *, lamb: float = 0.002, seed: Optional[int
 
 
 def _sub_loss(expr: sympy.Expr, ctx: Context) -> tuple[float, sympy.Expr]:
-    from .symbolic.refit import _Problem
+    from .symbolic.refit import refit_with_loss
 
-    prob = _Problem(expr, {n: ctx.X[:, k] for k, n in enumerate(ctx.names)}, ctx.y)
-    theta, err = prob.fit(prob.templ, prob.params, prob.theta)
-    return err / (float(np.var(ctx.y)) or 1e-300), prob.expr(prob.templ, prob.params, theta)
+    refit, err = refit_with_loss(expr, {n: ctx.X[:, k] for k, n in enumerate(ctx.names)}, ctx.y)
+    return err / (float(np.var(ctx.y)) or 1e-300), refit
 
 
 def solve(ctx: Context, depth: int = 0, keep: int = 2) -> list[sympy.Expr]:

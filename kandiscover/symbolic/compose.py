@@ -21,7 +21,7 @@ import torch
 from .assemble import symbolic_formula
 from .fit import fit_affine
 from .library import Library, default_library
-from .refit import _Problem
+from .refit import refit_with_loss
 
 log = logging.getLogger("kandiscover")
 
@@ -141,12 +141,11 @@ def compose_candidates(model, x, y, var_names: Sequence[str], *, lib: Optional[L
         expr = symbolic_formula(model, var_names, choices=choices)[output]
         if expr.has(sympy.zoo, sympy.nan):
             continue
-        prob = _Problem(expr, data, y[rows])
-        theta, err = prob.fit(prob.templ, prob.params, prob.theta)
+        refit, err = refit_with_loss(expr, data, y[rows])
         if not math.isfinite(err):
             continue
         cpx = sum(prim.complexity for prim, _, _ in combo)
-        results.append(Composition(prob.expr(prob.templ, prob.params, theta), err, cpx, choices))
+        results.append(Composition(refit, err, cpx, choices))
     return sorted(results, key=lambda c: (c.mse, c.complexity))
 
 

@@ -22,7 +22,7 @@ from .._timeout import call_with_timeout
 
 log = logging.getLogger("kandiscover")
 
-__all__ = ["refit_constants", "snap_constants", "simplify_timed", "polish", "mse", "round_floats"]
+__all__ = ["refit_constants", "refit_with_loss", "snap_constants", "simplify_timed", "polish", "mse", "round_floats"]
 
 
 def _floats(expr: sympy.Expr) -> list[sympy.Float]:
@@ -102,6 +102,13 @@ class _Problem:
         return templ.xreplace({p: sympy.Float(v) for p, v in zip(params, theta)})
 
 
+def refit_with_loss(expr: sympy.Expr, data: Mapping[str, np.ndarray], y: np.ndarray) -> tuple[sympy.Expr, float]:
+    """:func:`refit_constants` that also returns the mean squared error of the result."""
+    prob = _Problem(expr, data, y)
+    theta, err = prob.fit(prob.templ, prob.params, prob.theta)
+    return prob.expr(prob.templ, prob.params, theta), err
+
+
 def refit_constants(expr: sympy.Expr, data: Mapping[str, np.ndarray], y: np.ndarray) -> sympy.Expr:
     """Refit every float constant of ``expr`` jointly by least squares on ``(data, y)``.
 
@@ -118,9 +125,7 @@ def refit_constants(expr: sympy.Expr, data: Mapping[str, np.ndarray], y: np.ndar
     """
     if not expr.atoms(sympy.Float):
         return expr
-    prob = _Problem(expr, data, y)
-    theta, _ = prob.fit(prob.templ, prob.params, prob.theta)
-    return prob.expr(prob.templ, prob.params, theta)
+    return refit_with_loss(expr, data, y)[0]
 
 
 _BASES = [
