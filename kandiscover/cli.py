@@ -211,34 +211,25 @@ def _cmd_suite(args, out) -> int:
 
 # ------------------------------------------------------------------------------------------ parser
 
-def _positive_float(text):
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not (math.isfinite(v) and v > 0):
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
-    return v
+def _checked(cast, ok, what):
+    """An argparse type: ``cast`` the text, then require ``ok(value)``; errors say ``what``."""
+    noun = "an integer" if cast is int else "a number"
+
+    def parse(text):
+        try:
+            v = cast(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {noun}, got {text!r}") from None
+        if not ok(v):
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}")
+        return v
+
+    return parse
 
 
-def _nonneg_float(text):
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not (math.isfinite(v) and v >= 0):
-        raise argparse.ArgumentTypeError(f"expected a non-negative number, got {text!r}")
-    return v
-
-
-def _positive_int(text):
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return v
+_positive_float = _checked(float, lambda v: math.isfinite(v) and v > 0, "a positive number")
+_nonneg_float = _checked(float, lambda v: math.isfinite(v) and v >= 0, "a non-negative number")
+_positive_int = _checked(int, lambda v: v >= 1, "a positive integer")
 
 
 def _build_parser() -> argparse.ArgumentParser:
