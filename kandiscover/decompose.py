@@ -3,34 +3,40 @@ neural network).
 
 A general KAN is fitted to the data; on it we test
 
-* **translational symmetry** of a pair: ``f(…, x_i + δ, …, x_j + δ, …) = f(x)`` → only
-  ``x_i − x_j`` matters; **scaling symmetry**: ``f(…, λx_i, …, λx_j, …) = f(x)`` → only
-  ``x_i / x_j``. The pair is replaced by one new variable computed from the *real* rows, and the
-  smaller problem is solved;
-* **additive / multiplicative separability**: with ``D = f(a', b') − f(a', b) − f(a, b') + f(a, b)``
-  (or the same on ``log|f|``) near zero for every pair across two groups, ``f = g(a) + h(b)``
-  (or ``g(a)·h(b)``). Each group's function is read off the surrogate with the other group held at
-  a typical row, solved as its own problem, and the parts are recombined and refitted on the real
-  rows.
+* **pair symmetries**: ``f`` unchanged when ``(x_i, x_j)`` moves to ``(x_i + δ, x_j + δ)`` → only
+  ``x_i − x_j`` matters; ``(x_i + δ, x_j − δ)`` → ``x_i + x_j``; ``(λx_i, λx_j)`` → ``x_i / x_j``;
+  ``(λx_i, x_j / λ)`` → ``x_i·x_j``. Every moved row stays inside the data's box (the surrogate is
+  not trusted outside it): each row is moved up or down, whichever stays inside. The pair is
+  replaced by one new variable computed from the *real* rows and the smaller problem is solved;
+* **separability**: with ``D = T(f(a', b')) − T(f(a', b)) − T(f(a, b')) + T(f(a, b))`` near zero for
+  every pair across two groups, ``T(f) = g(a) + h(b)``. ``T`` is the identity, ``log|f|`` (a
+  product of one sign), ``1/f`` or ``f²``; a product whose sign changes is tested as
+  ``f(a', b')·f(a, b) = f(a', b)·f(a, b')``. Each group's function is read off the surrogate with
+  the other group held at an anchor row (one where ``|f|`` is large, so a factor that crosses zero
+  at the centre of the box does not wipe out the others), solved as its own problem, and the parts
+  are recombined and refitted on the real rows.
 """
 from __future__ import annotations
 
 import logging
 import math
 import time
-from typing import Callable, Optional
+from typing import Callable
 
 import numpy as np
 import sympy
 import torch
 
 from .kan import KAN
-from .symbolic.export import to_numpy
-from .symbolic.refit import refit_with_loss
+from .symbolic.refit import mse, refit_with_loss
 
 log = logging.getLogger("kandiscover")
 
-__all__ = ["Surrogate", "fit_surrogate", "separability", "symmetries", "split_strategy"]
+__all__ = ["Surrogate", "fit_surrogate", "separability", "symmetries", "split_strategy", "SYMMETRIES"]
+
+SYMMETRIES = ("minus", "plus", "div", "times")
+"""Pair symmetries tested, by the new variable they imply: ``x_i − x_j``, ``x_i + x_j``,
+``x_i / x_j``, ``x_i·x_j``."""
 
 
 class Surrogate:
@@ -43,46 +49,94 @@ class Surrogate:
         Held-out RMSE relative to the target's standard deviation.
     """
 
-    def __init__(self, model: KAN, scale: float, rel_rmse: float) -> None:
-        self.model, self.scale, self.rel_rmse = model, scale, rel_rmse
+    def __init__(self, model: KAN, scale: float, rel_rmse: float, offset: float = 0.0) -> None:
+        self.model, self.scale, self.rel_rmse, self.offset = model, scale, rel_rmse, offset
 
     def __call__(self, X: np.ndarray) -> np.ndarray:
+        """Predictions minus ``offset``, shape ``(n,)``, for rows ``X`` of shape ``(n, d)``."""
         with torch.no_grad():
-            return self.scale * self.model(torch.tensor(X, dtype=torch.float64))[:, 0].numpy()
+            return self.scale * self.model(torch.tensor(X, dtype=torch.float64))[:, 0].numpy() - self.offset
+
+    def shifted(self, offset: float) -> "Surrogate":
+        """The same surrogate with ``offset`` subtracted from its predictions."""
+        return Surrogate(self.model, self.scale, self.rel_rmse, self.offset + offset)
 
 
 def fit_surrogate(ctx, max_rows: int = 1000, steps: int = 50) -> Surrogate:
-    """Fit a ``[d, d+1, 1]`` KAN (Levenberg–Marquardt) to the context's rows."""
+    """Fit a KAN surrogate (Levenberg–Marquardt) to the context's rows.
+
+    A ``[d, d+1, 1]`` KAN first; when it misses by more than 1 % (relative RMSE) and time allows,
+    a deeper ``[d, d, d, 1]`` one (a function of two sums such as ``sqrt((x1−x2)² + (y1−y2)²)``
+    needs the second layer) — the better of the two is returned.
+    """
     d = len(ctx.names)
     rows = np.random.default_rng(ctx.seed).permutation(len(ctx.y))[:max_rows]
     scale = float(np.std(ctx.y)) or 1.0
     ds = ctx.dataset(ctx.y[rows] / scale, x=ctx.X[rows])
-    model = KAN([d, d + 1, 1], grid=5, seed=ctx.seed)
     stop = [lambda step, m, logs: time.monotonic() > ctx.deadline]
-    hist = model.fit(ds, opt="LM", steps=steps, progress=False, callbacks=stop)
-    return Surrogate(model, scale, float(hist["test_loss"][-1]) if hist["test_loss"] else math.inf)
+    best = None
+    for width in ([d, d + 1, 1], [d, d, d, 1]):
+        if best is not None and (best.rel_rmse <= 0.01 or ctx.remaining() < 4 * d):
+            break
+        model = KAN(width, grid=5, seed=ctx.seed)
+        hist = model.fit(ds, opt="LM", steps=steps, progress=False, callbacks=stop)
+        err = float(hist["test_loss"][-1]) if hist["test_loss"] else math.inf
+        if best is None or err < best.rel_rmse:
+            best = Surrogate(model, scale, err if math.isfinite(err) else math.inf)
+    return best
+
+
+# ------------------------------------------------------------------------------------ separability
+def _one_sign(v: np.ndarray) -> bool:
+    return bool(np.all(v > 0) or np.all(v < 0))
+
+
+def _transforms(vals: np.ndarray) -> list[tuple[str, Callable, Callable]]:
+    """``(kind, T, inverse)`` worth testing on surrogate values ``vals``: additive separability of
+    ``T(f)``; ``inverse`` maps a sympy sum back to ``f``. ``"mul"`` marks a product."""
+    sign = 1 if np.all(vals > 0) else -1
+    out = [("mul", None, None), ("add", lambda v: v, lambda e: e)]
+    if _one_sign(vals):
+        out.append(("add-inv", lambda v: 1 / v, lambda e: 1 / e))
+        out.append(("add-sq", lambda v: v**2, lambda e: sign * sympy.sqrt(e)))
+    return out
 
 
 def _pairs_stat(f: Callable, X: np.ndarray, transform, rng, m: int = 256) -> np.ndarray:
-    """RMS of the mixed difference for every pair of columns, relative to the geometric mean of
-    the two columns' own effects (so a weak pair is judged on its own scale, not the target's)."""
+    """RMS of the mixed difference of ``transform(f)`` for every pair of columns, relative to the
+    geometric mean of the two columns' own effects (so a weak pair is judged on its own scale,
+    not the target's). ``transform=None`` tests a product whose sign may change:
+    ``f(a', b')/f(a, b) − (f(a', b)/f(a, b))·(f(a, b')/f(a, b))`` on rows where ``|f(a, b)|`` is
+    not small."""
     n, d = X.shape
-    a = X[rng.integers(0, n, m)]
-    b = X[rng.integers(0, n, m)]
-    base = transform(f(a))
-    spread = float(np.std(base)) + 1e-300
-    stat = np.zeros((d, d))
+    a = X[rng.integers(0, n, 4 * m)]
+    b = X[rng.integers(0, n, 4 * m)]
+    base = f(a)
+    if transform is None:  # signed product: use rows away from the zeros of f
+        big = np.abs(base) >= 0.5 * np.sqrt(np.mean(base**2))
+        a, b, base = a[big][:m], b[big][:m], base[big][:m]
+        ratio = lambda v: v / base  # noqa: E731
+        base_t = np.ones_like(base)
+    else:
+        a, b, base = a[:m], b[:m], base[:m]
+        ratio = transform
+        base_t = transform(base)
+    spread = float(np.std(base_t)) + 1e-300
     single = []
     for i in range(d):
         ai = a.copy()
         ai[:, i] = b[:, i]
-        single.append(transform(f(ai)))
-    effect = [float(np.sqrt(np.nanmean((s - base) ** 2))) + 1e-12 * spread for s in single]
+        single.append(ratio(f(ai)))
+    effect = [float(np.sqrt(np.nanmean((s - base_t) ** 2))) + 1e-12 * spread for s in single]
+    stat = np.zeros((d, d))
     for i in range(d):
         for j in range(i + 1, d):
             both = a.copy()
             both[:, [i, j]] = b[:, [i, j]]
-            diff = transform(f(both)) - single[i] - single[j] + base
+            if transform is None:
+                diff = ratio(f(both)) - single[i] * single[j]
+            else:
+                diff = ratio(f(both)) - single[i] - single[j] + base_t
             stat[i, j] = stat[j, i] = float(np.sqrt(np.nanmean(diff**2))) / np.sqrt(effect[i] * effect[j])
     return stat
 
@@ -108,62 +162,220 @@ def _groups(stat: np.ndarray, threshold: float) -> list[list[int]]:
     return sorted(comps.values())
 
 
-def separability(sur: Surrogate, X: np.ndarray, kind: str, seed: int = 0) -> list[list[int]]:
-    """Groups of columns that separate additively (``kind="add"``) or multiplicatively."""
+def _offsets(sur: Surrogate, X: np.ndarray, rng, m: int = 256) -> list[float]:
+    """Constants ``c`` for which ``f − c`` may be a product across some pair of columns.
+
+    For ``f = c + g(a)·h(b)``, ``(f₁₁ − c)(f₀₀ − c) = (f₁₀ − c)(f₀₁ − c)`` gives
+    ``c = (f₁₁f₀₀ − f₁₀f₀₁) / (f₁₁ + f₀₀ − f₁₀ − f₀₁)``; one robust (median) value per pair.
+    """
+    n, d = X.shape
+    a, b = X[rng.integers(0, n, m)], X[rng.integers(0, n, m)]
+    f00 = sur(a)
+    spread = float(np.std(f00)) + 1e-300
+    out = []
+    for i in range(d):
+        for j in range(i + 1, d):
+            a10, a01, a11 = a.copy(), a.copy(), a.copy()
+            a10[:, i], a01[:, j] = b[:, i], b[:, j]
+            a11[:, [i, j]] = b[:, [i, j]]
+            f10, f01, f11 = sur(a10), sur(a01), sur(a11)
+            den = f11 + f00 - f10 - f01
+            ok = np.abs(den) > 0.1 * spread
+            if ok.sum() >= 16:
+                c = float(np.median((f11 * f00 - f10 * f01)[ok] / den[ok]))
+                if abs(c) > 1e-3 * spread and all(abs(c - o) > 1e-3 * spread for o in out):
+                    out.append(c)
+    return out
+
+
+def separability(sur: Surrogate, X: np.ndarray, kind: str, seed: int = 0, offset: float = 0.0) -> list[list[int]]:
+    """Groups of columns that separate: ``kind`` is ``"add"``, ``"mul"`` (``f − offset`` a product
+    of either sign), ``"add-inv"`` (``1/f`` additive) or ``"add-sq"`` (``f²`` additive)."""
+    sur = sur.shifted(offset) if offset else sur
     vals = sur(X)
     if kind == "mul":
-        if not (np.all(vals > 0) or np.all(vals < 0)):
-            return [list(range(X.shape[1]))]
-        transform = lambda v: np.log(np.abs(v))  # noqa: E731
+        transform = (lambda v: np.log(np.abs(v))) if _one_sign(vals) else None  # noqa: E731
     else:
-        transform = lambda v: v  # noqa: E731
+        found = {k: t for k, t, _ in _transforms(vals)}
+        if kind not in found:
+            return [list(range(X.shape[1]))]
+        transform = found[kind]
     stat = _pairs_stat(sur, X, transform, np.random.default_rng(seed))
-    threshold = max(0.02, 8 * sur.rel_rmse)
+    threshold = max(0.04, 8 * sur.rel_rmse)
     return _groups(stat, threshold)
 
 
-def symmetries(sur: Surrogate, X: np.ndarray, seed: int = 0) -> list[tuple[float, int, int, str]]:
-    """Candidate pair symmetries ``(statistic, i, j, "minus" | "div")``, most convincing first."""
+# -------------------------------------------------------------------------------------- symmetries
+def _moved(rows: np.ndarray, i: int, j: int, kind: str, lo: np.ndarray, hi: np.ndarray):
+    """Rows with ``(x_i, x_j)`` moved along symmetry ``kind``, each in the direction that keeps it
+    inside the box ``[lo, hi]``; returns ``(base rows, moved rows, rows with only x_i moved)``."""
+    delta = 0.2 * min(hi[i] - lo[i], hi[j] - lo[j])
+    lam = 1.15
+
+    def apply(sign):
+        m = rows.copy()
+        if kind == "minus":
+            m[:, i] += sign * delta
+            m[:, j] += sign * delta
+        elif kind == "plus":
+            m[:, i] += sign * delta
+            m[:, j] -= sign * delta
+        elif kind == "div":
+            m[:, i] *= lam**sign
+            m[:, j] *= lam**sign
+        else:  # times
+            m[:, i] *= lam**sign
+            m[:, j] /= lam**sign
+        return m
+
+    def inside(m):
+        return np.all((m[:, [i, j]] >= lo[[i, j]]) & (m[:, [i, j]] <= hi[[i, j]]), axis=1)
+
+    up, down = apply(1), apply(-1)
+    use_up = inside(up)
+    keep = use_up | inside(down)
+    moved = np.where(use_up[:, None], up, down)[keep]
+    base = rows[keep]
+    only = base.copy()
+    only[:, i] = moved[:, i]
+    return base, moved, only
+
+
+def _degree(f0: np.ndarray, f1: np.ndarray, base: np.ndarray, moved: np.ndarray, i: int) -> float:
+    """Degree ``p`` with ``f(λx_i, λx_j) ≈ λ^p f(x)`` (half-integers only), or 0."""
+    if not (_one_sign(f0) and _one_sign(f1)):
+        return 0.0
+    q = np.log(f1 / f0) / np.log(moved[:, i] / base[:, i])
+    p = float(np.median(q))
+    p_r = round(2 * p) / 2
+    return p_r if abs(p - p_r) < 0.05 else 0.0
+
+
+def symmetries(sur: Surrogate, X: np.ndarray, seed: int = 0) -> list[tuple[float, int, int, str, float]]:
+    """Candidate pair symmetries ``(statistic, i, j, kind, p)`` with ``kind`` in
+    :data:`SYMMETRIES`, most convincing first. ``statistic`` is the change of ``f`` under the joint
+    move relative to its change when ``x_i`` alone moves. ``p`` is non-zero only for ``"div"``
+    when ``f`` is homogeneous of degree ``p`` in the pair, ``f(λx_i, λx_j) = λ^p f(x)`` (a Gaussian
+    ``exp(−θ²/2σ²)/σ``), so ``f = x_j^p·g(x_i/x_j, …)``."""
     rng = np.random.default_rng(seed)
     n, d = X.shape
     lo, hi = X.min(0), X.max(0)
-    rows = X[rng.integers(0, n, 256)]
-    base = sur(rows)
+    rows = X[rng.integers(0, n, 512)]
     spread = float(np.std(sur(X))) + 1e-300
+    tol = max(0.01, 4 * sur.rel_rmse)
     found = []
     for i in range(d):
-        for j in range(d):
-            if i == j:
-                continue
-            delta = 0.2 * min(hi[i] - lo[i], hi[j] - lo[j])
-            moved = rows.copy()
-            moved[:, [i, j]] += delta
-            only = rows.copy()
-            only[:, i] += delta
-            sens = float(np.sqrt(np.mean((sur(only) - base) ** 2))) / spread
-            stat = float(np.sqrt(np.mean((sur(moved) - base) ** 2))) / spread
-            if i < j and sens > 0.05 and stat < max(0.01, 4 * sur.rel_rmse):
-                found.append((stat / sens, i, j, "minus"))
-            if np.all(X[:, [i, j]] > 0):
-                lam = 1.15
-                scaled = rows.copy()
-                scaled[:, [i, j]] *= lam
-                only = rows.copy()
-                only[:, i] *= lam
-                sens = float(np.sqrt(np.mean((sur(only) - base) ** 2))) / spread
-                stat = float(np.sqrt(np.mean((sur(scaled) - base) ** 2))) / spread
-                if i < j and sens > 0.05 and stat < max(0.01, 4 * sur.rel_rmse):
-                    found.append((stat / sens, i, j, "div"))
-    return sorted(found)
+        for j in range(i + 1, d):
+            for kind in SYMMETRIES:
+                if kind in ("div", "times") and not np.all(X[:, [i, j]] > 0):
+                    continue
+                base, moved, only = _moved(rows, i, j, kind, lo, hi)
+                if len(base) < 32:
+                    continue
+                f0, f1 = sur(base), sur(moved)
+                sens = float(np.sqrt(np.mean((sur(only) - f0) ** 2))) / spread
+                p = _degree(f0, f1, base, moved, i) if kind == "div" else 0.0
+                expected = f0 * (moved[:, i] / base[:, i]) ** p if p else f0
+                stat = float(np.sqrt(np.mean((f1 - expected) ** 2))) / spread
+                if sens > 0.05 and stat < tol:
+                    found.append((stat / sens, i, j, kind, p))
+                    if p:  # f = x_i^(−p)·h(x_j/x_i) as well: which quotient is simpler is unknown
+                        found.append((stat / sens, j, i, kind, p))
+    return sorted(found, key=lambda t: (t[4] != 0, t[0]))
 
 
-def _refit(expr: sympy.Expr, ctx) -> sympy.Expr:
-    return refit_with_loss(expr, {n: ctx.X[:, k] for k, n in enumerate(ctx.names)}, ctx.y)[0]
+# ------------------------------------------------------------------------------------- the strategy
+def _refit(expr: sympy.Expr, ctx) -> tuple[sympy.Expr, float]:
+    """Refit on the context's real rows; returns the expression and its relative MSE (past the
+    deadline only the loss is computed: a refit of a large expression can take seconds)."""
+    cols = {n: ctx.X[:, k] for k, n in enumerate(ctx.names)}
+    if ctx.remaining() > 0:
+        refit, err = refit_with_loss(expr, cols, ctx.y)
+    else:
+        refit, err = expr, mse(expr, cols, ctx.y)
+    return refit, err / (float(np.var(ctx.y)) or 1e-300)
+
+
+def _anchor(sur: Surrogate, X: np.ndarray, seed: int) -> np.ndarray:
+    """A real row where ``|f|`` is large (its 90th percentile) — the other groups are held there."""
+    rows = X[np.random.default_rng(seed).integers(0, len(X), 256)]
+    mag = np.abs(sur(rows))
+    return rows[int(np.argmin(np.abs(mag - np.quantile(mag, 0.9))))]
+
+
+def _reduce(ctx, sur: Surrogate, solve: Callable, depth: int) -> list[sympy.Expr]:
+    """Replace the best pair symmetry by its new variable and solve the smaller problem (for a
+    homogeneous pair, both quotients are tried)."""
+    d = len(ctx.names)
+    out: list[sympy.Expr] = []
+    for stat, i, j, kind, p in symmetries(sur, ctx.X, ctx.seed)[:2]:
+        if out and (not p or ctx.remaining() < 1 or _refit(out[0], ctx)[1] <= max(ctx.floor, 1e-8)):
+            break
+        a, b = ctx.X[:, i], ctx.X[:, j]
+        col = {"minus": a - b, "plus": a + b, "div": a / b, "times": a * b}[kind]
+        si, sj = ctx.symbols[i], ctx.symbols[j]
+        value = {"minus": si - sj, "plus": si + sj, "div": si / sj, "times": si * sj}[kind]
+        new = sympy.Symbol(f"u{depth}_{i}_{j}")
+        keep = [k for k in range(d) if k not in (i, j)]
+        target = ctx.y / b**p if p else ctx.y
+        sub = ctx.sub(np.column_stack([ctx.X[:, keep], col]), target, [ctx.names[k] for k in keep] + [str(new)])
+        factor = sj ** sympy.Rational(p).limit_denominator(2) if p else sympy.Integer(1)
+        log.info("symmetry: only %s matters%s (statistic %.2g)", value, f" times {factor}" if p else "", stat)
+        out += [factor * e.xreplace({new: value}) for e in solve(sub, depth + 1)]
+    return out
+
+
+def _separate(ctx, sur: Surrogate, solve: Callable, depth: int, kind: str, groups, transform, inverse):
+    """Solve each group's part read off the surrogate and recombine (see module doc).
+
+    Each part gets an equal share of the remaining time. Returns ``(relative MSE, expression)``
+    on the real rows, best first, for the combination of every part's best candidate and those
+    with one part's runner-up instead."""
+    anchor = _anchor(sur, ctx.X, ctx.seed)
+    parts = []
+    for n_done, g in enumerate(groups):
+        Xs = np.tile(anchor, (len(ctx.X), 1))
+        Xs[:, g] = ctx.X[:, g]
+        ys = sur(Xs) if kind == "mul" else transform(sur(Xs))
+        if not np.all(np.isfinite(ys)):
+            return []
+        share = ctx.remaining() / (len(groups) - n_done)
+        # the part is only as exact as the surrogate: its error is rel_rmse·scale in absolute
+        # terms, which is large relative to a part that varies little (1/sqrt(1 − v²/c²) beside m₀)
+        noise = (5 * sur.rel_rmse * sur.scale) ** 2 / (float(np.var(ys)) or 1e-300)
+        sub = ctx.sub(ctx.X[:, g], ys, [ctx.names[k] for k in g], floor=max(ctx.floor, min(noise, 0.01)),
+                      deadline=time.monotonic() + share)
+        cands = solve(sub, depth + 1)
+        if not cands:
+            return []
+        parts.append(cands[:8])
+
+    def combine(chosen):
+        if kind == "mul":
+            return sympy.Float(sur.offset) + sympy.Float(1.0) * sympy.Mul(*chosen)
+        return inverse(sympy.Add(*chosen) + sympy.Float(0.0))
+
+    # the surrogate proposes, the real rows decide: the parts' runners-up are tried too
+    combos = [tuple(p[0] for p in parts)]
+    for n, p in enumerate(parts):
+        combos += [tuple(q[0] if m != n else alt for m, q in enumerate(parts)) for alt in p[1:]]
+    scored = []
+    for combo in combos:
+        if scored and ctx.remaining() <= 0:
+            break
+        refit, loss = _refit(combine(combo), ctx)
+        scored.append((loss, refit))
+    scored.sort(key=lambda t: t[0])
+    return scored
 
 
 def split_strategy(ctx, solve: Callable, depth: int = 0) -> list[sympy.Expr]:
     """Symmetry reduction or separation of the context's problem; ``solve(sub_ctx, depth)`` returns
-    candidate expressions for a smaller problem."""
+    candidate expressions for a smaller problem.
+
+    Tried in order: a product; the best pair symmetry; a sum of ``T(f)`` for the transforms of
+    :func:`_transforms`; a product plus a constant. Stops once a candidate explains the rows.
+    """
     d = len(ctx.names)
     if d < 2 or ctx.remaining() < 2:
         return []
@@ -171,33 +383,35 @@ def split_strategy(ctx, solve: Callable, depth: int = 0) -> list[sympy.Expr]:
     log.info("surrogate for %s: relative RMSE %.2g", ctx.names, sur.rel_rmse)
     if not math.isfinite(sur.rel_rmse) or sur.rel_rmse > 0.05:
         return []
-    out = []
-    for stat, i, j, kind in symmetries(sur, ctx.X, ctx.seed)[:1]:
-        new = sympy.Symbol(f"u{depth}_{i}_{j}")
-        col = ctx.X[:, i] - ctx.X[:, j] if kind == "minus" else ctx.X[:, i] / ctx.X[:, j]
-        keep = [k for k in range(d) if k not in (i, j)]
-        sub = ctx.sub(np.column_stack([ctx.X[:, keep], col]), ctx.y, [ctx.names[k] for k in keep] + [str(new)])
-        value = ctx.symbols[i] - ctx.symbols[j] if kind == "minus" else ctx.symbols[i] / ctx.symbols[j]
-        log.info("symmetry: only %s matters (statistic %.2g)", value, stat)
-        out += [e.xreplace({new: value}) for e in solve(sub, depth + 1)]
-    for kind in ("mul", "add"):
-        groups = separability(sur, ctx.X, kind, ctx.seed)
-        if len(groups) < 2 or ctx.remaining() < 1:
-            continue
-        log.info("%s-separable groups: %s", kind, [[ctx.names[k] for k in g] for g in groups])
-        anchor = np.median(ctx.X, axis=0)
-        parts = []
-        for g in groups:
-            Xs = np.tile(anchor, (len(ctx.X), 1))
-            Xs[:, g] = ctx.X[:, g]
-            ys = sur(Xs)
-            sub = ctx.sub(ctx.X[:, g], ys, [ctx.names[k] for k in g], floor=max(ctx.floor, (5 * sur.rel_rmse) ** 2))
-            cands = solve(sub, depth + 1)
-            if not cands:
+    vals = sur(ctx.X)
+    kinds = [(kind, t, inv, sur) for kind, t, inv in _transforms(vals)]
+    kinds += [("mul", None, None, sur.shifted(c)) for c in _offsets(sur, ctx.X, np.random.default_rng(ctx.seed))]
+    out: list[sympy.Expr] = []
+    for n, (kind, transform, inverse, s) in enumerate(kinds):
+        if n == 1:  # after the plain product: the best pair symmetry
+            out = _best_first(out + _reduce(ctx, sur, solve, depth), ctx)
+            if out and _refit(out[0], ctx)[1] <= max(ctx.floor, 1e-8):
                 break
-            parts.append(cands[0])
-        else:
-            c0 = sympy.Float(1.0) if kind == "mul" else sympy.Float(0.0)
-            expr = sympy.Float(1.0) * sympy.Mul(*parts) if kind == "mul" else sympy.Add(*parts) + c0
-            out.append(_refit(expr, ctx))
-    return out
+        if ctx.remaining() < 1:
+            break
+        groups = separability(s, ctx.X, kind, ctx.seed)
+        if len(groups) < 2:
+            continue
+        log.info("%s-separable groups%s: %s", kind, f" (offset {s.offset:.4g})" if s.offset else "",
+                 [[ctx.names[k] for k in g] for g in groups])
+        scored = _separate(ctx, s, solve, depth, kind, groups, transform, inverse)
+        out += [e for _, e in scored[:2]]
+        if scored and scored[0][0] <= max(ctx.floor, 1e-8):
+            break
+    return _best_first(out, ctx)
+
+
+def _best_first(exprs: list, ctx) -> list[sympy.Expr]:
+    """Refitted on the real rows and sorted by loss (unrefitted and unsorted past the deadline)."""
+    scored = []
+    for e in exprs:
+        if ctx.remaining() <= 0:
+            return [x for _, x in sorted(scored, key=lambda t: t[0])] + exprs[len(scored):]
+        refit, loss = _refit(e, ctx)
+        scored.append((loss if math.isfinite(loss) else math.inf, refit))
+    return [x for _, x in sorted(scored, key=lambda t: t[0])]

@@ -31,6 +31,7 @@ import sympy
 import torch
 
 from .kan import KAN
+from .result import complexity
 from .symbolic.compose import compose_candidates
 from .symbolic.fit import fit_affine
 from .symbolic.library import Library, default_library
@@ -76,10 +77,12 @@ class Context:
     def remaining(self) -> float:
         return self.deadline - time.monotonic()
 
-    def sub(self, X: np.ndarray, y: np.ndarray, names: list, floor: Optional[float] = None) -> "Context":
-        """A smaller problem with the same seed, deadline and library."""
-        return Context(X, y, list(names), self.seed, self.deadline, self.lib, self.models,
-                       self.floor if floor is None else floor)
+    def sub(self, X: np.ndarray, y: np.ndarray, names: list, floor: Optional[float] = None,
+            deadline: Optional[float] = None) -> "Context":
+        """A smaller problem with the same seed and library (and deadline, unless an earlier one
+        is given)."""
+        end = self.deadline if deadline is None else min(deadline, self.deadline)
+        return Context(X, y, list(names), self.seed, end, self.lib, self.models, self.floor if floor is None else floor)
 
     def dataset(self, target: np.ndarray, x: Optional[np.ndarray] = None, val_frac: float = 0.2) -> dict:
         """A KAN dataset dict from training rows (a seeded slice serves as the KAN's test set)."""
@@ -146,9 +149,10 @@ def offset_monomial(ctx: Context) -> list[sympy.Expr]:
         if best is None or err < best[0]:
             best = (err, coef, edge - sign * span * math.exp(sol.x), sign)
     _, coef, c0, sign = best
-    expr = sympy.Float(c0) + sign * sympy.Float(math.exp(coef[-1])) * sympy.Mul(
-        *(s ** sympy.Float(p) for s, p in zip(ctx.symbols, coef[:-1]))
-    )
+    scale = sign * math.exp(coef[-1])
+    if np.all(np.abs(coef[:-1]) < 0.02):  # C·Π x^p with p → 0 is c + C·Σ p·log x: say so
+        return [sympy.Float(c0 + scale) + sum(sympy.Float(scale * p) * sympy.log(s) for s, p in zip(ctx.symbols, coef[:-1]))]
+    expr = sympy.Float(c0) + sympy.Float(scale) * sympy.Mul(*(s ** sympy.Float(p) for s, p in zip(ctx.symbols, coef[:-1])))
     return [expr]
 
 
@@ -225,13 +229,14 @@ def kan_strategy(ctx: Context, width, *, lamb: float = 0.002, seed: Optional[int
 
 
 def _sub_loss(expr: sympy.Expr, ctx: Context) -> tuple[float, sympy.Expr]:
-    from .symbolic.refit import refit_with_loss
+    """Relative MSE after a refit of the constants (past the deadline, without the refit)."""
+    from .decompose import _refit
 
-    refit, err = refit_with_loss(expr, {n: ctx.X[:, k] for k, n in enumerate(ctx.names)}, ctx.y)
-    return err / (float(np.var(ctx.y)) or 1e-300), refit
+    refit, err = _refit(expr, ctx)
+    return err, refit
 
 
-def solve(ctx: Context, depth: int = 0, keep: int = 2) -> list[sympy.Expr]:
+def solve(ctx: Context, depth: int = 0, keep: int = 8) -> list[sympy.Expr]:
     """Best candidates for a (sub)problem: cheap strategies, then splitting, then a general KAN.
 
     Returns up to ``keep`` refitted expressions, best first; stops at the first stage whose best
@@ -239,9 +244,11 @@ def solve(ctx: Context, depth: int = 0, keep: int = 2) -> list[sympy.Expr]:
     """
     from .decompose import split_strategy
 
+    from .univariate import univariate
+
     d = len(ctx.names)
-    stages = [monomial, offset_monomial, multiplicative, additive]
-    if depth < 2:
+    stages = [monomial, univariate, offset_monomial] if d == 1 else [monomial, offset_monomial, multiplicative, additive]
+    if depth < 4:
         stages.append(lambda c: split_strategy(c, solve, depth))
     if d <= 3:
         stages.append(lambda c: kan_strategy(c, [d, 1, 1]))
@@ -250,17 +257,21 @@ def solve(ctx: Context, depth: int = 0, keep: int = 2) -> list[sympy.Expr]:
     for stage in stages:
         if ctx.remaining() <= 0:
             break
+        t0 = time.monotonic()
         try:
             raw = stage(ctx)
         except (ValueError, RuntimeError, np.linalg.LinAlgError) as exc:
             log.debug("sub-strategy failed: %s", exc)
             continue
+        log.debug("depth %d %s: %d candidates in %.1f s (%.1f s left)", depth, getattr(stage, "__name__", "stage"),
+                  len(raw), time.monotonic() - t0, ctx.remaining())
         for e in raw:
             if not e.has(sympy.zoo, sympy.nan):
                 loss, refit = _sub_loss(e, ctx)
                 if math.isfinite(loss):
                     found.append((loss, refit))
-        found.sort(key=lambda t: t[0])
+        # below the floor the data cannot tell candidates apart: the simpler one ranks first
+        found.sort(key=lambda t: (max(t[0], ctx.floor), complexity(t[1])))
         if found and found[0][0] <= ctx.floor:
             break
     return [e for _, e in found[:keep]]
@@ -276,12 +287,9 @@ def split(ctx: Context) -> list[sympy.Expr]:
 def default_plan(d: int) -> list[tuple[str, Callable[[Context], list]]]:
     """Strategies tried in order for ``d`` inputs."""
     plan = [("monomial", monomial), ("multiplicative", multiplicative), ("additive", additive)]
-    if d <= 4:
-        plan.append(("kan-1", lambda ctx: kan_strategy(ctx, [d, 1, 1])))
     if d >= 2:
         plan.append(("split", split))
-    if d > 4:
-        plan.append(("kan-1", lambda ctx: kan_strategy(ctx, [d, 1, 1])))
+    plan.append(("kan-1", lambda ctx: kan_strategy(ctx, [d, 1, 1])))
     plan.append(("kan-mult", lambda ctx: kan_strategy(ctx, [d, [min(d, 2), 1], 1] if d > 1 else [1, 2, 1])))
     plan.append(("kan-sum", lambda ctx: kan_strategy(ctx, [d, d + 1, 1])))
     for s in (1, 2):

@@ -1,0 +1,84 @@
+"""One-variable problems: a direct search over ``c·f(a·g(x) + b) + d``.
+
+Sub-problems of a split often have a single variable (``1/sqrt(1 − u²)`` with ``u = v/c``,
+``log(u)``, ``exp(−u)``). For them the KAN is not needed: the rows are the curve. Every library
+primitive ``f`` is fitted affinely (:func:`kandiscover.symbolic.fit.fit_affine`) to ``y`` against
+``x`` and against a few fixed inner functions ``g(x)`` (``x²``, ``1/x``, ``√x``, ``exp x``, …), which
+covers the two-level compositions a ``[1, 1, 1]`` KAN would have to find through an ambiguous
+split of one curve into two.
+"""
+from __future__ import annotations
+
+import logging
+import time
+
+import numpy as np
+import sympy
+import torch
+
+from .symbolic.fit import fit_affine
+
+log = logging.getLogger("kandiscover")
+
+__all__ = ["univariate", "INNER"]
+
+INNER = (
+    ("x", lambda s: s, lambda x: x, 0),
+    ("x^2", lambda s: s**2, lambda x: x**2, 1),
+    ("x^3", lambda s: s**3, lambda x: x**3, 2),
+    ("1/x", lambda s: 1 / s, lambda x: 1 / x, 1),
+    ("sqrt", sympy.sqrt, np.sqrt, 1),
+    ("exp", sympy.exp, np.exp, 2),
+    ("log", sympy.log, np.log, 2),
+    ("sin", sympy.sin, np.sin, 2),
+    ("cos", sympy.cos, np.cos, 2),
+)
+"""Inner functions ``(name, sympy form, numpy form, added complexity)``; a transcendental inner
+function costs more than a power (``1/sqrt(1 − u²)`` and ``1/sqrt(a·cos u − b)`` fit a short range
+equally well)."""
+
+COMPLEXITY_WEIGHT = 0.3
+"""Decades of ``1 − R²`` one unit of complexity is worth when ranking candidates."""
+
+
+def univariate(ctx, top: int = 12, max_rows: int = 400) -> list[sympy.Expr]:
+    """Best ``c·f(a·g(x) + b) + d`` for a one-variable context (``[]`` otherwise).
+
+    Parameters
+    ----------
+    ctx : kandiscover.strategies.Context
+        ``X`` of shape ``(n, 1)``.
+    top : int
+        Number of candidates returned, best first by ``log10(1 − R² + floor) + 0.3·complexity``.
+    max_rows : int
+        Rows used for the search (a seeded subset); the caller refits on all rows.
+    """
+    if ctx.X.shape[1] != 1:
+        return []
+    rows = np.random.default_rng(ctx.seed).permutation(len(ctx.y))[:max_rows]
+    x, y = ctx.X[rows, 0], ctx.y[rows]
+    s = ctx.symbols[0]
+    yt = torch.tensor(y, dtype=torch.float64)
+    found = []
+    for name, g_sym, g_np, extra in INNER:
+        if ctx.remaining() <= 0 and found:
+            break
+        with np.errstate(all="ignore"):
+            z = g_np(x)
+        if not np.all(np.isfinite(z)) or np.ptp(z) <= 1e-12 * (np.abs(z).max() + 1e-300):
+            continue
+        fits = fit_affine(torch.tensor(z, dtype=torch.float64), yt, ctx.lib)
+        for f in fits[:3]:
+            if not np.isfinite(f.r2):
+                continue
+            prim = ctx.lib[f.name]
+            inner = g_sym(s)
+            if f.name == "0":
+                expr = sympy.Float(f.d)
+            else:
+                expr = sympy.Float(f.c) * prim.sympy_fn(sympy.Float(f.a) * inner + sympy.Float(f.b)) + sympy.Float(f.d)
+            found.append((max(1 - f.r2, 1e-14), f.complexity + extra, expr))
+    # within the context's floor (data read off a surrogate is only that exact) simplicity decides
+    found.sort(key=lambda t: float(np.log10(t[0] + ctx.floor)) + COMPLEXITY_WEIGHT * t[1])
+    log.debug("univariate %s: best 1-R2 %.3g", ctx.names, found[0][0] if found else float("nan"))
+    return [e for _, _, e in found[:top]]
