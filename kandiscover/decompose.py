@@ -28,6 +28,7 @@ import sympy
 import torch
 
 from .kan import KAN
+from .symbolic.export import to_numpy
 from .symbolic.refit import mse, refit_with_loss
 
 log = logging.getLogger("kandiscover")
@@ -355,6 +356,10 @@ def _separate(ctx, sur: Surrogate, solve: Callable, depth: int, kind: str, group
             return sympy.Float(sur.offset) + sympy.Float(1.0) * sympy.Mul(*chosen)
         return inverse(sympy.Add(*chosen) + sympy.Float(0.0))
 
+    first = _refit(combine([p[0] for p in parts]), ctx)[1]
+    if first > max(ctx.floor, 1e-8):
+        _resolve_on_rows(ctx, solve, depth, kind, groups, parts, transform, sur.offset, first)
+
     # the surrogate proposes, the real rows decide: the parts' runners-up are tried too
     combos = [tuple(p[0] for p in parts)]
     for n, p in enumerate(parts):
@@ -367,6 +372,37 @@ def _separate(ctx, sur: Surrogate, solve: Callable, depth: int, kind: str, group
         scored.append((loss, refit))
     scored.sort(key=lambda t: t[0])
     return scored
+
+
+def _resolve_on_rows(ctx, solve: Callable, depth: int, kind: str, groups, parts: list, transform, offset: float,
+                     loss: float):
+    """Solve each part again on the *real* rows with the other parts divided (or subtracted) out.
+
+    A part read off the surrogate carries the surrogate's error, which hides the difference
+    between ``1/sqrt(1 − u²)`` and ``1/(1 − u²)`` on a short range; ``y / m₀`` computed from the
+    rows does not. New candidates go first in ``parts`` (modified in place). Called only when the
+    combination of first candidates (relative MSE ``loss``) is not exact already.
+    """
+    values = []
+    for g, cands in zip(groups, parts):
+        try:
+            v = to_numpy(cands[0], [ctx.names[k] for k in g])(ctx.X[:, g])
+        except (ValueError, TypeError, ZeroDivisionError):
+            return
+        values.append(np.asarray(v, dtype=float))
+    target = ctx.y - offset if kind == "mul" else transform(ctx.y)
+    for n, k in enumerate(sorted(range(len(groups)), key=lambda k: -len(groups[k]))):
+        if ctx.remaining() < 1:
+            return
+        others = [v for m, v in enumerate(values) if m != k]
+        with np.errstate(all="ignore"):
+            resid = target / np.prod(others, axis=0) if kind == "mul" else target - np.sum(others, axis=0)
+        if not np.all(np.isfinite(resid)) or np.ptp(resid) <= 0:
+            continue
+        floor = max(ctx.floor, 1e-9)
+        sub = ctx.sub(ctx.X[:, groups[k]], resid, [ctx.names[m] for m in groups[k]], floor=floor,
+                      deadline=time.monotonic() + ctx.remaining() / (2 if n == 0 else 2 * len(groups)))
+        parts[k] = solve(sub, depth + 1)[:4] + parts[k]
 
 
 def split_strategy(ctx, solve: Callable, depth: int = 0) -> list[sympy.Expr]:

@@ -118,6 +118,14 @@ def monomial(ctx: Context) -> list[sympy.Expr]:
         return []
     A = np.column_stack([np.log(np.abs(ctx.X)), np.ones(len(ctx.X))])
     coef, *_ = np.linalg.lstsq(A, np.log(np.abs(ctx.y)), rcond=None)
+    out = []
+    halves = np.round(2 * coef[:-1]) / 2
+    if np.all(np.abs(coef[:-1] - halves) < 0.05) and np.any(np.abs(coef[:-1] - halves) > 1e-9):
+        # exponents near half-integers: the rounded monomial, constant refitted (read-off parts
+        # are only approximately monomials; the rounded one is what the real rows will confirm)
+        c = float(np.mean(np.log(np.abs(ctx.y)) - np.log(np.abs(ctx.X)) @ halves))
+        out.append(sign * sympy.Float(math.exp(c)) * sympy.Mul(
+            *(s ** sympy.Rational(int(round(2 * p)), 2) for s, p in zip(ctx.symbols, halves))))
     expr = sign * sympy.Float(math.exp(coef[-1]))
     for k, (s, p) in enumerate(zip(ctx.symbols, coef[:-1])):
         if np.any(ctx.X[:, k] < 0):
@@ -125,7 +133,7 @@ def monomial(ctx: Context) -> list[sympy.Expr]:
             expr *= s ** (sympy.Integer(p) if isinstance(p, int) else sympy.Float(p))
         else:
             expr *= s ** sympy.Float(p)
-    return [expr]
+    return out + [expr]
 
 
 def offset_monomial(ctx: Context) -> list[sympy.Expr]:
