@@ -10,7 +10,7 @@ A general KAN is fitted to the data; on it we test
   replaced by one new variable computed from the *real* rows and the smaller problem is solved;
 * **separability**: with ``D = T(f(a', b')) − T(f(a', b)) − T(f(a, b')) + T(f(a, b))`` near zero for
   every pair across two groups, ``T(f) = g(a) + h(b)``. ``T`` is the identity, ``log|f|`` (a
-  product of one sign), ``1/f`` or ``f²``; a product whose sign changes is tested as
+  product of one sign), ``1/f``, ``f²`` or ``artanh f`` (``(x − y)/(1 + x·y)``); a product whose sign changes is tested as
   ``f(a', b')·f(a, b) = f(a', b)·f(a, b')``. Each group's function is read off the surrogate with
   the other group held at an anchor row (one where ``|f|`` is large, so a factor that crosses zero
   at the centre of the box does not wipe out the others), solved as its own problem, and the parts
@@ -100,6 +100,8 @@ def _transforms(vals: np.ndarray) -> list[tuple[str, Callable, Callable]]:
     if _one_sign(vals):
         out.append(("add-inv", lambda v: 1 / v, lambda e: 1 / e))
         out.append(("add-sq", lambda v: v**2, lambda e: sign * sympy.sqrt(e)))
+    if np.all(np.abs(vals) < 0.999):  # velocity addition: tanh(atanh(x) − atanh(y))
+        out.append(("add-atanh", np.arctanh, sympy.tanh))
     return out
 
 
@@ -326,39 +328,98 @@ def _reduce(ctx, sur: Surrogate, solve: Callable, depth: int) -> list[sympy.Expr
     return out
 
 
-def _separate(ctx, sur: Surrogate, solve: Callable, depth: int, kind: str, groups, transform, inverse):
-    """Solve each group's part read off the surrogate and recombine (see module doc).
+def _read_off(ctx, sur: Surrogate, solve: Callable, depth: int, kind: str, g: list, transform, anchor, end: float):
+    """Candidates for group ``g``'s part read off the surrogate with the other columns at ``anchor``."""
+    Xs = np.tile(anchor, (len(ctx.X), 1))
+    Xs[:, g] = ctx.X[:, g]
+    ys = sur(Xs) if kind == "mul" else transform(sur(Xs))
+    if not np.all(np.isfinite(ys)):
+        return []
+    # the part is only as exact as the surrogate: its error is rel_rmse·scale in absolute
+    # terms, which is large relative to a part that varies little (1/sqrt(1 − v²/c²) beside m₀)
+    noise = (5 * sur.rel_rmse * sur.scale) ** 2 / (float(np.var(ys)) or 1e-300)
+    sub = ctx.sub(ctx.X[:, g], ys, [ctx.names[k] for k in g], floor=max(ctx.floor, min(noise, 0.01)), deadline=end)
+    return solve(sub, depth + 1)
 
-    Each part gets an equal share of the remaining time. Returns ``(relative MSE, expression)``
-    on the real rows, best first, for the combination of every part's best candidate and those
-    with one part's runner-up instead."""
+
+def _on_rows(ctx, solve: Callable, depth: int, kind: str, groups, k: int, parts: list, transform, offset: float,
+             end: float) -> list:
+    """Candidates for group ``k``'s part solved on the *real* rows with the other parts (their first
+    candidates) divided out (``kind="mul"``) or subtracted from ``T(y)``.
+
+    A part read off the surrogate carries the surrogate's error, which hides the difference
+    between ``1/sqrt(1 − u²)`` and ``1/(1 − u²)`` on a short range, or drowns ``exp(−m·g·x/(k·T))``
+    where it is tiny; ``y / n₀`` computed from the rows does not.
+    """
+    values = []
+    for m, (g, cands) in enumerate(zip(groups, parts)):
+        if m == k:
+            continue
+        try:
+            values.append(np.asarray(to_numpy(cands[0], [ctx.names[c] for c in g])(ctx.X[:, g]), dtype=float))
+        except (ValueError, TypeError, ZeroDivisionError, IndexError):
+            return []
+    with np.errstate(all="ignore"):
+        if kind == "mul":
+            resid = (ctx.y - offset) / np.prod(values, axis=0)
+        else:
+            resid = transform(ctx.y) - np.sum(values, axis=0)
+    if not np.all(np.isfinite(resid)) or np.ptp(resid) <= 0:
+        return []
+    g = groups[k]
+    sub = ctx.sub(ctx.X[:, g], resid, [ctx.names[c] for c in g], floor=max(ctx.floor, 1e-9), deadline=end)
+    return solve(sub, depth + 1)
+
+
+def _spread(sur: Surrogate, X: np.ndarray, g: list, anchor: np.ndarray, kind: str, transform) -> float:
+    """How much group ``g``'s part varies (std of ``T(f)``, or of ``log|f|`` for a product) with
+    the other columns at ``anchor``: the surrogate's error matters least for the widest part."""
+    Xs = np.tile(anchor, (min(len(X), 256), 1))
+    Xs[:, g] = X[: len(Xs), g]
+    with np.errstate(all="ignore"):
+        v = np.log(np.abs(sur(Xs))) if kind == "mul" else transform(sur(Xs))
+    s = float(np.std(v))
+    return s if math.isfinite(s) else 0.0
+
+
+def _separate(ctx, sur: Surrogate, solve: Callable, depth: int, kind: str, groups, transform, inverse):
+    """Solve every group's part and recombine (see module doc).
+
+    The parts that vary most are read off the surrogate (its error matters least for them); the
+    one that varies least is then solved on the real rows with the others divided (or subtracted)
+    out, and read off the surrogate as well only when that is not exact. If the combination is still not exact, the other parts are solved again on the real
+    rows the same way. Returns ``(relative MSE, expression)`` on the real rows, best first, for the
+    combination of every part's first candidate and those with one part's runner-up instead.
+    """
     anchor = _anchor(sur, ctx.X, ctx.seed)
-    parts = []
-    for n_done, g in enumerate(groups):
-        Xs = np.tile(anchor, (len(ctx.X), 1))
-        Xs[:, g] = ctx.X[:, g]
-        ys = sur(Xs) if kind == "mul" else transform(sur(Xs))
-        if not np.all(np.isfinite(ys)):
-            return []
-        share = ctx.remaining() / (len(groups) - n_done)
-        # the part is only as exact as the surrogate: its error is rel_rmse·scale in absolute
-        # terms, which is large relative to a part that varies little (1/sqrt(1 − v²/c²) beside m₀)
-        noise = (5 * sur.rel_rmse * sur.scale) ** 2 / (float(np.var(ys)) or 1e-300)
-        sub = ctx.sub(ctx.X[:, g], ys, [ctx.names[k] for k in g], floor=max(ctx.floor, min(noise, 0.01)),
-                      deadline=time.monotonic() + share)
-        cands = solve(sub, depth + 1)
-        if not cands:
-            return []
-        parts.append(cands[:8])
+    order = sorted(range(len(groups)), key=lambda k: -_spread(sur, ctx.X, groups[k], anchor, kind, transform))
+    parts: list = [[] for _ in groups]
 
     def combine(chosen):
         if kind == "mul":
             return sympy.Float(sur.offset) + sympy.Float(1.0) * sympy.Mul(*chosen)
         return inverse(sympy.Add(*chosen) + sympy.Float(0.0))
 
-    first = _refit(combine([p[0] for p in parts]), ctx)[1]
-    if first > max(ctx.floor, 1e-8):
-        _resolve_on_rows(ctx, solve, depth, kind, groups, parts, transform, sur.offset, first)
+    def exact() -> bool:
+        return _refit(combine([p[0] for p in parts]), ctx)[1] <= max(ctx.floor, 1e-8)
+
+    for n, k in enumerate(order[:-1]):
+        end = time.monotonic() + ctx.remaining() / (len(order) - n + 1)
+        parts[k] = _read_off(ctx, sur, solve, depth, kind, groups[k], transform, anchor, end)[:8]
+        if not parts[k]:
+            return []
+    last = order[-1]
+    parts[last] = _on_rows(ctx, solve, depth, kind, groups, last, parts, transform, sur.offset,
+                           time.monotonic() + ctx.remaining() / 2)[:4]
+    if not parts[last] or not exact():
+        parts[last] += _read_off(ctx, sur, solve, depth, kind, groups[last], transform, anchor, ctx.deadline)[:8]
+        if not parts[last]:
+            return []
+        for n, k in enumerate(reversed(order[:-1])):
+            if ctx.remaining() < 1 or exact():
+                break
+            end = time.monotonic() + ctx.remaining() / (2 * len(order))
+            parts[k] = _on_rows(ctx, solve, depth, kind, groups, k, parts, transform, sur.offset, end)[:4] + parts[k]
 
     # the surrogate proposes, the real rows decide: the parts' runners-up are tried too
     combos = [tuple(p[0] for p in parts)]
@@ -372,37 +433,6 @@ def _separate(ctx, sur: Surrogate, solve: Callable, depth: int, kind: str, group
         scored.append((loss, refit))
     scored.sort(key=lambda t: t[0])
     return scored
-
-
-def _resolve_on_rows(ctx, solve: Callable, depth: int, kind: str, groups, parts: list, transform, offset: float,
-                     loss: float):
-    """Solve each part again on the *real* rows with the other parts divided (or subtracted) out.
-
-    A part read off the surrogate carries the surrogate's error, which hides the difference
-    between ``1/sqrt(1 − u²)`` and ``1/(1 − u²)`` on a short range; ``y / m₀`` computed from the
-    rows does not. New candidates go first in ``parts`` (modified in place). Called only when the
-    combination of first candidates (relative MSE ``loss``) is not exact already.
-    """
-    values = []
-    for g, cands in zip(groups, parts):
-        try:
-            v = to_numpy(cands[0], [ctx.names[k] for k in g])(ctx.X[:, g])
-        except (ValueError, TypeError, ZeroDivisionError):
-            return
-        values.append(np.asarray(v, dtype=float))
-    target = ctx.y - offset if kind == "mul" else transform(ctx.y)
-    for n, k in enumerate(sorted(range(len(groups)), key=lambda k: -len(groups[k]))):
-        if ctx.remaining() < 1:
-            return
-        others = [v for m, v in enumerate(values) if m != k]
-        with np.errstate(all="ignore"):
-            resid = target / np.prod(others, axis=0) if kind == "mul" else target - np.sum(others, axis=0)
-        if not np.all(np.isfinite(resid)) or np.ptp(resid) <= 0:
-            continue
-        floor = max(ctx.floor, 1e-9)
-        sub = ctx.sub(ctx.X[:, groups[k]], resid, [ctx.names[m] for m in groups[k]], floor=floor,
-                      deadline=time.monotonic() + ctx.remaining() / (2 if n == 0 else 2 * len(groups)))
-        parts[k] = solve(sub, depth + 1)[:4] + parts[k]
 
 
 def split_strategy(ctx, solve: Callable, depth: int = 0) -> list[sympy.Expr]:

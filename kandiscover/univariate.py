@@ -27,6 +27,7 @@ INNER = (
     ("x^2", lambda s: s**2, lambda x: x**2, 1),
     ("x^3", lambda s: s**3, lambda x: x**3, 2),
     ("1/x", lambda s: 1 / s, lambda x: 1 / x, 1),
+    ("1/x^2", lambda s: s**-2, lambda x: x**-2.0, 2),
     ("sqrt", sympy.sqrt, np.sqrt, 1),
     ("exp", sympy.exp, np.exp, 2),
     ("log", sympy.log, np.log, 2),

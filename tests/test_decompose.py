@@ -1,0 +1,108 @@
+"""Surrogate-based splitting: symmetries, separability (signed, offset, transformed) and the
+one-variable search, checked on exact functions standing in for a trained surrogate."""
+import time
+
+import numpy as np
+import pytest
+import sympy
+
+import kandiscover as kd
+from kandiscover import decompose as dc
+from kandiscover.strategies import Context, exp_offset_monomial, solve
+from kandiscover.symbolic.export import to_numpy
+from kandiscover.symbolic.refit import polish
+from kandiscover.univariate import univariate
+
+
+class Exact(dc.Surrogate):
+    """A 'surrogate' that is the true function (zero error)."""
+
+    def __init__(self, fn, offset=0.0):
+        super().__init__(model=None, scale=1.0, rel_rmse=0.0, offset=offset)
+        self.fn = fn
+
+    def __call__(self, X):
+        return self.fn(X) - self.offset
+
+    def shifted(self, offset):
+        return Exact(self.fn, self.offset + offset)
+
+
+def _box(rng, ranges, n=2000):
+    return np.column_stack([rng.uniform(lo, hi, n) for lo, hi in ranges])
+
+
+@pytest.mark.parametrize("fn, kind", [
+    (lambda X: np.sqrt((X[:, 0] - X[:, 1]) ** 2 + X[:, 2] ** 2), "minus"),
+    (lambda X: np.exp(X[:, 0] + X[:, 1]) * X[:, 2], "plus"),
+    (lambda X: X[:, 2] / np.sqrt(1 - (X[:, 0] / X[:, 1]) ** 2 / 4), "div"),
+    (lambda X: np.sin(X[:, 0] * X[:, 1]) + X[:, 2], "times"),
+])
+def test_pair_symmetry_found_first(fn, kind):
+    X = _box(np.random.default_rng(0), [(1, 2), (1, 2), (1, 3)])
+    best = dc.symmetries(Exact(fn), X)[0]
+    assert best[1:4] == (0, 1, kind), dc.symmetries(Exact(fn), X)[:3]
+
+
+def test_homogeneous_pair_reports_its_degree():
+    # exp(-θ²/2σ²)/σ: f(λθ, λσ) = f/λ, so f = σ^-1·g(θ/σ)
+    fn = lambda X: np.exp(-X[:, 0] ** 2 / (2 * X[:, 1] ** 2)) / X[:, 1]  # noqa: E731
+    X = _box(np.random.default_rng(1), [(1, 3), (1, 3)])
+    found = dc.symmetries(Exact(fn), X)
+    assert {(i, j, k, p) for _, i, j, k, p in found} >= {(0, 1, "div", -1.0), (1, 0, "div", -1.0)}
+
+
+def test_product_that_changes_sign_separates():
+    fn = lambda X: X[:, 0] * X[:, 1] * np.sin(X[:, 2])  # noqa: E731
+    X = _box(np.random.default_rng(2), [(1, 5), (1, 5), (1, 5)])
+    assert dc.separability(Exact(fn), X, "mul") == [[0], [1], [2]]
+    assert dc.separability(Exact(fn), X, "add") == [[0, 1, 2]]
+
+
+def test_product_plus_constant_found_through_its_offset():
+    fn = lambda X: 1.7 + X[:, 0] * np.cos(X[:, 1])  # noqa: E731
+    X = _box(np.random.default_rng(3), [(0.5, 2), (0, 3)])
+    sur = Exact(fn)
+    assert dc.separability(sur, X, "mul") == [[0, 1]]
+    offsets = dc._offsets(sur, X, np.random.default_rng(0))
+    assert any(abs(c - 1.7) < 1e-6 for c in offsets), offsets
+    assert dc.separability(sur.shifted(1.7), X, "mul") == [[0], [1]]
+
+
+@pytest.mark.parametrize("kind, fn", [
+    ("add-inv", lambda X: 1 / (X[:, 0] / X[:, 1] + 1 / X[:, 2])),
+    ("add-sq", lambda X: np.sqrt(X[:, 0] ** 2 + X[:, 1] ** 2 + X[:, 2] ** 2)),
+])
+def test_transformed_sums_separate(kind, fn):
+    X = _box(np.random.default_rng(4), [(1, 3), (1, 3), (1, 3)])
+    groups = dc.separability(Exact(fn), X, kind)
+    assert len(groups) >= 2 and dc.separability(Exact(fn), X, "add") == [[0, 1, 2]]
+
+
+def _ctx(X, y, names, floor=1e-7, seconds=30):
+    return Context(X, y, names, 0, time.monotonic() + seconds, floor=floor)
+
+
+def test_univariate_finds_two_level_compositions():
+    u = np.random.default_rng(5).uniform(0.1, 0.67, 600)
+    out = univariate(_ctx(u[:, None], 3 / np.sqrt(1 - u**2), ["u"]))
+    truth = 3 / sympy.sqrt(1 - sympy.Symbol("u") ** 2)
+    assert any(kd.is_equivalent(polish(e, {"u": u}, 3 / np.sqrt(1 - u**2)), truth) for e in out), out
+
+
+def test_exp_of_monomial_is_exact():
+    X = np.random.default_rng(6).uniform(1, 5, (600, 3))
+    y = 2.5 * np.exp(-X[:, 0] * X[:, 1] / X[:, 2])
+    (expr,) = exp_offset_monomial(_ctx(X, y, ["a", "b", "c"]))
+    pred = to_numpy(expr, ["a", "b", "c"])(X)
+    assert np.max(np.abs(pred - y)) < 1e-8 * np.max(np.abs(y))
+
+
+def test_split_recovers_signed_product_exactly():
+    rng = np.random.default_rng(7)
+    X = _box(rng, [(1, 5), (1, 5), (1, 5)], 800)
+    y = X[:, 0] * X[:, 1] * np.sin(X[:, 2])
+    cands = dc.split_strategy(_ctx(X, y, ["F", "r", "theta"], seconds=40), solve)
+    truth = sympy.sympify("F*r*sin(theta)")
+    cols = {"F": X[:, 0], "r": X[:, 1], "theta": X[:, 2]}
+    assert any(kd.is_equivalent(polish(e, cols, y), truth) for e in cands[:2]), cands[:2]
