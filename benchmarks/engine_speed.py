@@ -11,11 +11,12 @@ Parts
 -----
 a. One layer, forward + backward of ``out.sum()`` (parameter gradients), float32, batch 1024:
    kandiscover ``KANLayer`` vs pykan ``kan.KANLayer`` vs ``nn.Linear`` of equal FLOPs.
-   Our layer computes ``silu(x) @ W_b`` (``(B, in) × (in, out)``) plus
-   ``basis(x).reshape(B, in·(G+k)) @ W_s`` (``(B, in·(G+k)) × (in·(G+k), out)``): the same multiply-adds
-   as one ``nn.Linear(in·(G+k+1), out)`` on a ``(B, in·(G+k+1))`` input, which is the reference
+   Our layer builds the features ``[silu(x), basis(x)]`` (``(B, in·(G+k+1))``) and multiplies them by
+   its weights in one ``addmm`` (``(B, in·(G+k+1)) × (in·(G+k+1), out)``): exactly the matmul of one
+   ``nn.Linear(in·(G+k+1), out)`` on a ``(B, in·(G+k+1))`` input, which is the reference
    (64 → 64, G = 10, k = 3: ``nn.Linear(896, 64)`` on ``(1024, 896)``). Everything the KAN layer
-   does beyond that matmul (basis, weight masking) is overhead this ratio exposes.
+   does beyond that matmul (basis, weights) is overhead this ratio exposes. The layers are fresh,
+   so their grids are uniform (after ``update_grid`` they are not, which costs us more).
    A second row set repeats it with ``x.requires_grad_()`` (a hidden layer also back-propagates
    into its input). Then the large layer 256 → 256 (pykan included when ``--no-pykan-large`` is
    not given; it needs a few GB).

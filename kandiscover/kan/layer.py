@@ -1,4 +1,4 @@
-"""One KAN layer: the B-spline basis once, then one matmul.
+"""One KAN layer: the features ``[silu(x), B-spline basis]`` once, then one matmul.
 
 Every edge ``(o, i)`` computes ``mask·(w_b·silu(x_i) + w_s·spline_oi(x_i))`` while numeric, or
 ``c·f(a·x_i + b) + d`` once fixed to a symbolic primitive; node ``o`` sums its edges and adds a bias.
@@ -11,7 +11,7 @@ from typing import Callable, Optional
 import torch
 from torch import nn
 
-from .splines import bspline_basis, curve_to_coef, extend_grid, grid_from_samples, uniform_grid
+from .splines import bspline_basis, curve_to_coef, extend_grid, grid_from_samples, kan_features, uniform_grid
 
 __all__ = ["KANLayer", "SymbolicEdge"]
 
@@ -104,9 +104,32 @@ class KANLayer(nn.Module):
         return self.knots[:, self.k : self.knots.shape[1] - self.k]
 
     # ------------------------------------------------------------------ forward
+    def _all_live(self) -> bool:
+        """True when no edge is pruned or symbolic (then the weights need no masking).
+
+        Cached on the identity, version counter and storage of ``mask`` and ``sym_mask``, so
+        in-place edits (pruning, ``fix_symbolic``, ``load_state_dict``) and reassignment refresh it.
+        """
+        mask, sym = self.mask, self.sym_mask
+        state = (mask._version, sym._version, mask.data_ptr(), sym.data_ptr())  # data_ptr: `.data =` swaps
+        c = self.__dict__.get("_live_cache")
+        if c is None or c[0] is not mask or c[1] is not sym or c[2] != state:
+            live = bool((mask == 1).all()) and not bool(sym.any())
+            c = self.__dict__["_live_cache"] = (mask, sym, state, live)
+        return c[3]
+
     def _numeric_weights(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """Masked base and spline weights, shapes ``(out, in)`` and ``(out, in, G + k)``."""
         live = self.mask * (1 - self.sym_mask)
         return self.scale_base * live, self.coef * (self.scale_sp * live).unsqueeze(-1)
+
+    def _feature_weights(self) -> torch.Tensor:
+        """Weights of :func:`kan_features`, shape ``(out, in, G + k + 1)``: ``[..., 0]`` multiplies
+        ``silu(x)``, ``[..., 1:]`` the basis; masked only when some edge is pruned or symbolic."""
+        w = torch.cat([self.scale_base.unsqueeze(-1), self.coef * self.scale_sp.unsqueeze(-1)], dim=-1)
+        if not self._all_live():
+            w = w * (self.mask * (1 - self.sym_mask)).unsqueeze(-1)
+        return w
 
     def _symbolic_edges(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Values of the fixed edges: ``(values (B, E), out index (E,), in index (E,))``."""
@@ -133,22 +156,23 @@ class KANLayer(nn.Module):
         edges : Tensor, shape ``(batch, out_dim, in_dim)``
             Only when ``return_edges`` is true.
         """
-        w_b, w_s = self._numeric_weights()
-        base = torch.nn.functional.silu(x)
-        basis = bspline_basis(x, self.knots, self.k)  # (B, in, nb)
+        feats = kan_features(x, self.knots, self.k)  # (B, in, 1 + nb): silu(x), then the basis
         if return_edges:
-            edges = base.unsqueeze(1) * w_b + torch.einsum("bik,oik->boi", basis, w_s)
+            w_b, w_s = self._numeric_weights()
+            edges = feats[..., 0].unsqueeze(1) * w_b + torch.einsum("bik,oik->boi", feats[..., 1:], w_s)
             if self.sym_funs:
                 vals, o, i = self._symbolic_edges(x)
                 sym = torch.zeros_like(edges)
                 sym[:, o, i] = vals
                 edges = edges + sym * self.mask
             return edges.sum(-1) + self.bias, edges
-        y = base @ w_b.T + basis.reshape(x.shape[0], -1) @ w_s.reshape(self.out_dim, -1).T
+        # one matmul: the shape of nn.Linear(in·(G+k+1), out)
+        w = self._feature_weights()
+        y = torch.addmm(self.bias, feats.reshape(x.shape[0], -1), w.reshape(self.out_dim, -1).T)
         if self.sym_funs:
             vals, o, i = self._symbolic_edges(x)
             y = y.index_add(1, o, vals * self.mask[o, i])
-        return y + self.bias
+        return y
 
     def spline_edges(self, x: torch.Tensor) -> torch.Tensor:
         """Spline part only (no mask, base or symbolic branch), shape ``(batch, out, in)``."""

@@ -1,4 +1,5 @@
-"""B-spline primitives: pure functions on tensors, no state.
+"""B-spline primitives: pure functions on tensors (the eager fast path of :mod:`.local_basis`
+only keeps reusable scratch buffers and per-knots lookup tables).
 
 Conventions
 -----------
@@ -11,10 +12,13 @@ from __future__ import annotations
 
 import torch
 
+from .local_basis import _buffer, local_basis
+
 __all__ = [
     "extend_grid",
     "uniform_grid",
     "bspline_basis",
+    "kan_features",
     "spline_eval",
     "curve_to_coef",
     "grid_from_samples",
@@ -93,34 +97,71 @@ def _derivative(lower: torch.Tensor, knots: torch.Tensor, k: int) -> torch.Tenso
     return cn[..., :-1] - cn[..., 1:]
 
 
+_transforms_active = getattr(torch._C, "_are_functorch_transforms_active", None)
+
+
+def _eager() -> bool:
+    """No ``torch.func`` transform (``vmap``, ``grad``, …) is active (if torch cannot tell: False,
+    and the branch-free path runs)."""
+    return _transforms_active is not None and not _transforms_active()
+
+
+def _dsilu(x: torch.Tensor) -> torch.Tensor:
+    """``d silu(x)/dx = σ(x)·(1 + x·(1 − σ(x)))`` (differentiable)."""
+    sig = torch.sigmoid(x)
+    return sig * (1 + x * (1 - sig))
+
+
 class _Basis(torch.autograd.Function):
-    """Cox–de Boor basis with an analytic derivative in ``x`` (differentiable to any order,
-    and usable under ``torch.func`` transforms)."""
+    """B-spline basis (optionally after a ``silu(x)`` column) with an analytic derivative in ``x``:
+    differentiable to any order and usable under ``torch.func`` transforms.
+
+    Eagerly (no ``torch.func`` transform active) the fast path :func:`.local_basis.local_basis`
+    runs, and the backward only gathers the ``k + 1`` non-zero entries of the incoming gradient per
+    sample. Under a transform the branch-free dense recursion :func:`_basis_levels` runs (``vmap``
+    forbids data-dependent shortcuts). A double backward rebuilds the degree ``k − 1`` basis
+    differentiably.
+    """
 
     generate_vmap_rule = True
 
     @staticmethod
-    def forward(x, knots, k, lower_too):
-        basis, lower = _basis_levels(x, knots, k, lower_too)
-        return basis, (lower if lower is not None else x.new_zeros(0))
+    def forward(x, knots, k, need_grad, with_base):
+        if k > 0 and knots.shape[1] >= 2 * k + 2 and x.dim() == 2 and _eager():
+            return local_basis(x, knots, k, need_grad, with_base)
+        basis, lower = _basis_levels(x, knots, k, need_grad)
+        if with_base:
+            basis = torch.cat([torch.nn.functional.silu(x).unsqueeze(-1), basis], dim=-1)
+        empty = torch.zeros(0, dtype=torch.int64, device=x.device)
+        return basis, (lower if lower is not None else x.new_zeros(0)), empty
 
     @staticmethod
     def setup_context(ctx, inputs, output):
-        x, knots, k, _ = inputs
-        basis, lower = output
-        ctx.k = k
-        ctx.save_for_backward(x, knots, lower)
-        ctx.mark_non_differentiable(lower)
+        x, knots, k, _, with_base = inputs
+        basis, aux, index = output
+        ctx.k, ctx.with_base = k, with_base
+        ctx.save_for_backward(x, knots, aux, index)
+        ctx.mark_non_differentiable(aux, index)
 
     @staticmethod
-    def backward(ctx, grad, _grad_lower):
-        x, knots, lower = ctx.saved_tensors
-        k = ctx.k
+    def backward(ctx, grad, _grad_aux, _grad_index):
+        x, knots, aux, index = ctx.saved_tensors
+        k, with_base = ctx.k, ctx.with_base
+        none = (None, None, None, None)
+        grad_sp = grad[..., 1:] if with_base else grad
         if k == 0:
-            return torch.zeros_like(x), None, None, None
-        if torch.is_grad_enabled() or lower.numel() == 0:  # double backward, or not kept: rebuild
-            lower = bspline_basis(x, knots, k - 1)
-        return (grad * _derivative(lower, knots, k)).sum(-1), None, None, None
+            gx = torch.zeros_like(x)
+        elif torch.is_grad_enabled() or aux.numel() == 0:  # double backward, or not kept: rebuild
+            gx = (grad_sp * _derivative(bspline_basis(x, knots, k - 1), knots, k)).sum(-1)
+        elif index.numel():  # local path: aux = dN/dx of the k + 1 local values, (k + 1, B, in)
+            local = _buffer("grad_local", index.numel(), grad.dtype, grad.device)
+            local = torch.index_select(grad.reshape(-1), 0, index, out=local).view_as(aux)
+            gx = local.mul_(aux).sum(0).view_as(x)
+        else:  # dense path: aux = degree k - 1 basis
+            gx = (grad_sp * _derivative(aux, knots, k)).sum(-1)
+        if with_base:
+            gx = gx + grad[..., 0] * _dsilu(x)
+        return (gx,) + none
 
 
 def bspline_basis(x: torch.Tensor, knots: torch.Tensor, k: int) -> torch.Tensor:
@@ -128,7 +169,8 @@ def bspline_basis(x: torch.Tensor, knots: torch.Tensor, k: int) -> torch.Tensor:
 
     Written as ``N_{i,d} = ω_{i,d} N_{i,d-1} + (1 − ω_{i+1,d}) N_{i+1,d-1}`` with
     ``ω_{i,d} = (x − t_i) / (t_{i+d} − t_i)``; the gradient in ``x`` is analytic (no autograd
-    graph through the recursion), and higher derivatives work too.
+    graph through the recursion), and higher derivatives work too. Only the ``k + 1`` functions
+    that are non-zero at a sample are evaluated (see :mod:`.local_basis`).
 
     Parameters
     ----------
@@ -144,8 +186,26 @@ def bspline_basis(x: torch.Tensor, knots: torch.Tensor, k: int) -> torch.Tensor:
         Value of every basis function at every sample. Intervals are half-open ``[t_j, t_{j+1})``,
         as in ``scipy.interpolate.BSpline``; outside ``[t_0, t_last)`` every basis is zero.
     """
-    # the degree k-1 basis (for the analytic gradient) is only built when x needs a gradient
-    return _Basis.apply(x, knots, k, bool(x.requires_grad))[0]
+    # the derivative data (for the analytic gradient) is only built when x needs a gradient
+    return _Basis.apply(x, knots, k, bool(x.requires_grad), False)[0]
+
+
+def kan_features(x: torch.Tensor, knots: torch.Tensor, k: int) -> torch.Tensor:
+    """``silu(x)`` followed by the B-spline basis, per input: the features one KAN layer multiplies
+    by its weights in a single matmul.
+
+    Parameters
+    ----------
+    x : Tensor, shape ``(batch, n_in)``
+    knots : Tensor, shape ``(n_in, n_knots)``
+    k : int
+
+    Returns
+    -------
+    Tensor, shape ``(batch, n_in, n_knots - k)``
+        ``[..., 0] = silu(x)``, ``[..., 1:] = bspline_basis(x, knots, k)``.
+    """
+    return _Basis.apply(x, knots, k, bool(x.requires_grad), True)[0]
 
 
 def spline_eval(x: torch.Tensor, knots: torch.Tensor, coef: torch.Tensor, k: int) -> torch.Tensor:
