@@ -122,7 +122,11 @@ def discover(
 
 def _discover(data, target, inputs, time_budget, seed, noise_hint, progress, names, drop_invalid, lib, plan):
     start = time.monotonic()
-    deadline = start + 0.9 * time_budget
+    # strategies stop at 80 % of the budget; refits and polishing of their candidates at 90 %:
+    # the pieces of work between deadline checks (a KAN fit step, a refit, a simplification)
+    # take seconds on a loaded machine, and the budget is promised within 10 %
+    deadline = start + 0.8 * time_budget
+    finish = start + 0.9 * time_budget
     table = prepare(data, target, inputs, names=names, drop_invalid=drop_invalid)
     X, y, names_ = table.X, table.y, table.inputs
     tr, va, te = split_rows(len(y), seed)
@@ -149,17 +153,17 @@ def _discover(data, target, inputs, time_budget, seed, noise_hint, progress, nam
             raw = []
         quick = []
         for expr in raw[:6]:
-            if expr.has(sympy.zoo, sympy.nan) or (time.monotonic() > deadline and quick):
+            if expr.has(sympy.zoo, sympy.nan):
                 continue
-            refit, _ = refit_with_loss(expr, train_cols, y[tr])
+            refit = refit_with_loss(expr, train_cols, y[tr])[0] if time.monotonic() < finish else expr
             quick.append((_val_loss(refit, X[va], y[va], names_), refit))
         quick.sort(key=lambda t: t[0])
         for loss0, expr in quick[:2]:
             if not math.isfinite(loss0):
                 continue
             pool.append(dict(formula=expr, loss=loss0, complexity=complexity(expr), strategy=name + " (raw)"))
-            if time.monotonic() < deadline:
-                nice = polish(expr, train_cols, y[tr], deadline=deadline)
+            if time.monotonic() < finish - 0.5:
+                nice = polish(expr, train_cols, y[tr], deadline=finish)
                 pool.append(dict(formula=nice, loss=_val_loss(nice, X[va], y[va], names_),
                                  complexity=complexity(nice), strategy=name))
         best = min((p["loss"] for p in pool), default=math.inf)
