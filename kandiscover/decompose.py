@@ -388,7 +388,8 @@ def _separate(ctx, sur: Surrogate, solve: Callable, depth: int, kind: str, group
     The parts that vary most are read off the surrogate (its error matters least for them); the
     one that varies least is then solved on the real rows with the others divided (or subtracted)
     out, and read off the surrogate as well only when that is not exact. If the combination is still not exact, the other parts are solved again on the real
-    rows the same way. Returns ``(relative MSE, expression)`` on the real rows, best first, for the
+    rows the same way. A part's share of the remaining time grows with the square of its number
+    of columns. Returns ``(relative MSE, expression)`` on the real rows, best first, for the
     combination of every part's first candidate and those with one part's runner-up instead.
     """
     anchor = _anchor(sur, ctx.X, ctx.seed)
@@ -403,14 +404,18 @@ def _separate(ctx, sur: Surrogate, solve: Callable, depth: int, kind: str, group
     def exact() -> bool:
         return _refit(combine([p[0] for p in parts]), ctx)[1] <= max(ctx.floor, 1e-8)
 
+    weight = [len(g) ** 2 for g in groups]  # a part's share of the time grows with its size
+
+    def until(k: int, todo: list) -> float:
+        return time.monotonic() + ctx.remaining() * weight[k] / sum(weight[m] for m in todo)
+
     for n, k in enumerate(order[:-1]):
-        end = time.monotonic() + ctx.remaining() / (len(order) - n + 1)
-        parts[k] = _read_off(ctx, sur, solve, depth, kind, groups[k], transform, anchor, end)[:8]
+        parts[k] = _read_off(ctx, sur, solve, depth, kind, groups[k], transform, anchor, until(k, order[n:]))[:8]
         if not parts[k]:
             return []
     last = order[-1]
     parts[last] = _on_rows(ctx, solve, depth, kind, groups, last, parts, transform, sur.offset,
-                           time.monotonic() + ctx.remaining() / 2)[:4]
+                           until(last, [last, last]))[:4]
     if not parts[last] or not exact():
         parts[last] += _read_off(ctx, sur, solve, depth, kind, groups[last], transform, anchor, ctx.deadline)[:8]
         if not parts[last]:
@@ -418,8 +423,8 @@ def _separate(ctx, sur: Surrogate, solve: Callable, depth: int, kind: str, group
         for n, k in enumerate(reversed(order[:-1])):
             if ctx.remaining() < 1 or exact():
                 break
-            end = time.monotonic() + ctx.remaining() / (2 * len(order))
-            parts[k] = _on_rows(ctx, solve, depth, kind, groups, k, parts, transform, sur.offset, end)[:4] + parts[k]
+            parts[k] = _on_rows(ctx, solve, depth, kind, groups, k, parts, transform, sur.offset,
+                                until(k, order + [k]))[:4] + parts[k]
 
     # the surrogate proposes, the real rows decide: the parts' runners-up are tried too
     combos = [tuple(p[0] for p in parts)]

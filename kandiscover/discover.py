@@ -132,11 +132,13 @@ def _discover(data, target, inputs, time_budget, seed, noise_hint, progress, nam
     tr, va, te = split_rows(len(y), seed)
     if len(tr) > MAX_TRAIN_ROWS:
         tr = np.sort(np.random.default_rng(seed).choice(tr, MAX_TRAIN_ROWS, replace=False))
-    ctx = Context(X[tr], y[tr], names_, seed, deadline, lib or default_library())
     var_y = float(np.var(y[va])) or 1e-300
     # noise_hint is std / RMS(y); the stop rule compares MSE / Var(y)
     rms2 = float(np.mean(y[va] ** 2))
-    stop_nmse = max(1e-10, 1.5 * noise_hint**2 * rms2 / var_y) if noise_hint else 1e-10
+    noise_nmse = noise_hint**2 * rms2 / var_y if noise_hint else 0.0
+    stop_nmse = max(1e-10, 1.5 * noise_nmse)
+    # below the noise, sub-problems cannot tell candidates apart: simplicity decides there
+    ctx = Context(X[tr], y[tr], names_, seed, deadline, lib or default_library(), floor=max(1e-7, stop_nmse))
     train_cols = {n: X[tr, k] for k, n in enumerate(names_)}
     pool, history = [_baseline(X[tr], y[tr], X[va], y[va], names_)], []
     steps = plan or default_plan(len(names_))
@@ -163,7 +165,7 @@ def _discover(data, target, inputs, time_budget, seed, noise_hint, progress, nam
                 continue
             pool.append(dict(formula=expr, loss=loss0, complexity=complexity(expr), strategy=name + " (raw)"))
             if time.monotonic() < finish - 0.5:
-                nice = polish(expr, train_cols, y[tr], deadline=finish)
+                nice = polish(expr, train_cols, y[tr], deadline=finish, noise=noise_nmse)
                 pool.append(dict(formula=nice, loss=_val_loss(nice, X[va], y[va], names_),
                                  complexity=complexity(nice), strategy=name))
         best = min((p["loss"] for p in pool), default=math.inf)

@@ -165,6 +165,13 @@ def offset_monomial(ctx: Context) -> list[sympy.Expr]:
     return [expr]
 
 
+def linear(ctx: Context) -> list[sympy.Expr]:
+    """``y = a + Σ b_i·x_i`` by least squares (parts such as ``T₂ − T₁`` read off a surrogate)."""
+    A = np.column_stack([ctx.X, np.ones(len(ctx.X))])
+    coef, *_ = np.linalg.lstsq(A, ctx.y, rcond=None)
+    return [sympy.Float(coef[-1]) + sum(sympy.Float(c) * s for c, s in zip(coef[:-1], ctx.symbols))]
+
+
 def exp_offset_monomial(ctx: Context) -> list[sympy.Expr]:
     """``y = ±exp(c₀ + C·Π x_i^{p_i})``: :func:`offset_monomial` on ``log|y|`` (Boltzmann factors
     such as ``n₀·exp(−m·g·x/(k·T))``, decays ``a·exp(−b·t)``)."""
@@ -262,17 +269,19 @@ def solve(ctx: Context, depth: int = 0, keep: int = 8) -> list[sympy.Expr]:
     candidate reaches the context's ``floor`` (relative MSE).
     """
     from .decompose import split_strategy
-
     from .univariate import univariate
 
     d = len(ctx.names)
     stages = ([monomial, univariate, offset_monomial] if d == 1 else
-              [monomial, offset_monomial, exp_offset_monomial, multiplicative, additive])
+              [monomial, linear, offset_monomial, exp_offset_monomial, multiplicative, additive])
     if depth < 4:
         stages.append(lambda c: split_strategy(c, solve, depth))
-    if d <= 3:
+    if d == 1:  # the one-variable search covers what a small KAN would find
+        stages = stages[:3]
+    elif d <= 3:
         stages.append(lambda c: kan_strategy(c, [d, 1, 1]))
-    stages.append(lambda c: kan_strategy(c, [d, [min(d, 2), 1], 1] if d > 1 else [1, 2, 1]))
+    if d > 1:
+        stages.append(lambda c: kan_strategy(c, [d, [min(d, 2), 1], 1]))
     found: list[tuple[float, sympy.Expr]] = []
     for stage in stages:
         if ctx.remaining() <= 0:

@@ -16,7 +16,7 @@ import numpy as np
 import sympy
 import torch
 
-from .symbolic.fit import fit_affine
+from .symbolic.fit import _degenerate, fit_affine
 
 log = logging.getLogger("kandiscover")
 
@@ -42,7 +42,7 @@ COMPLEXITY_WEIGHT = 0.3
 """Decades of ``1 − R²`` one unit of complexity is worth when ranking candidates."""
 
 
-def univariate(ctx, top: int = 12, max_rows: int = 400) -> list[sympy.Expr]:
+def univariate(ctx, top: int = 12, max_rows: int = 200) -> list[sympy.Expr]:
     """Best ``c·f(a·g(x) + b) + d`` for a one-variable context (``[]`` otherwise).
 
     Parameters
@@ -60,6 +60,7 @@ def univariate(ctx, top: int = 12, max_rows: int = 400) -> list[sympy.Expr]:
     x, y = ctx.X[rows, 0], ctx.y[rows]
     s = ctx.symbols[0]
     yt = torch.tensor(y, dtype=torch.float64)
+    spread = float(np.std(y)) or 1.0
     found = []
     for name, g_sym, g_np, extra in INNER:
         if ctx.remaining() <= 0 and found:
@@ -68,11 +69,12 @@ def univariate(ctx, top: int = 12, max_rows: int = 400) -> list[sympy.Expr]:
             z = g_np(x)
         if not np.all(np.isfinite(z)) or np.ptp(z) <= 1e-12 * (np.abs(z).max() + 1e-300):
             continue
-        fits = fit_affine(torch.tensor(z, dtype=torch.float64), yt, ctx.lib)
+        zt = torch.tensor(z, dtype=torch.float64)
+        fits = fit_affine(zt, yt, ctx.lib)
         for f in fits[:3]:
-            if not np.isfinite(f.r2):
-                continue
             prim = ctx.lib[f.name]
+            if not np.isfinite(f.r2) or (f.name != "0" and _degenerate(f, prim, zt, yt, spread)):
+                continue  # sin(0.02·x) posing as a line fits noise, not the law
             inner = g_sym(s)
             if f.name == "0":
                 expr = sympy.Float(f.d)

@@ -181,13 +181,16 @@ def _closeness(v: float) -> float:
 
 def snap_constants(expr: sympy.Expr, data: Mapping[str, np.ndarray], y: np.ndarray, *,
                    rtol: float = 0.1, atol: Optional[float] = None, max_denominator: int = 12,
-                   deadline: Optional[float] = None) -> sympy.Expr:
+                   deadline: Optional[float] = None, noise: float = 0.0) -> sympy.Expr:
     """Replace floats by simple numbers where the loss allows.
 
     Floats are tried one at a time, nearest to a simple value first; a replacement, followed by a
     refit of the floats that remain, is kept when the mean squared error stays below
     ``max(mse₀·(1 + rtol), atol)`` (``atol`` defaults to ``1e-10·var(y)``). Each float is tried once.
     Past ``deadline`` (a ``time.monotonic()`` value) the remaining floats are left as they are.
+    A law that misses the data by more than ``1e-6·var(y)`` — or by more than three times the
+    known ``noise`` (a relative MSE, ``noise_std² / var(y)``) — is approximate: its floats are only
+    snapped to 0, integers and halves.
     """
     if not expr.atoms(sympy.Float):
         return expr
@@ -196,7 +199,7 @@ def snap_constants(expr: sympy.Expr, data: Mapping[str, np.ndarray], y: np.ndarr
     templ, params, theta = prob.templ, list(prob.params), prob.theta.copy()
     _, base = prob.fit(templ, params, theta, max_nfev=1)
     limit = max(base * (1 + rtol), atol)
-    rough = base > 1e-6 * float(np.var(prob.y))  # an approximate law: only 0, integers, halves
+    rough = base > max(1e-6, 3 * noise) * float(np.var(prob.y))  # an approximate law: only 0, integers, halves
     untried = set(params)
     while untried and (deadline is None or time.monotonic() < deadline):
         k = min((params.index(p) for p in untried), key=lambda n: _closeness(theta[n]))
@@ -240,16 +243,18 @@ def round_floats(expr: sympy.Expr, digits: int = 6) -> sympy.Expr:
 
 
 def polish(expr: sympy.Expr, data: Mapping[str, np.ndarray], y: np.ndarray, *, rtol: float = 0.1,
-           simplify_timeout: float = 5.0, digits: int = 6, deadline: Optional[float] = None) -> sympy.Expr:
+           simplify_timeout: float = 5.0, digits: int = 6, deadline: Optional[float] = None,
+           noise: float = 0.0) -> sympy.Expr:
     """Refit, snap, simplify, then snap and round again: the formula a person reads.
 
-    ``deadline`` (a ``time.monotonic()`` value) cuts snapping short and bounds the simplification.
+    ``deadline`` (a ``time.monotonic()`` value) cuts snapping short and bounds the simplification;
+    ``noise`` is the data's known relative MSE (see :func:`snap_constants`).
     """
     if deadline is not None:
         simplify_timeout = max(0.2, min(simplify_timeout, deadline - time.monotonic()))
     expr = refit_constants(expr, data, y)
-    expr = snap_constants(expr, data, y, rtol=rtol, deadline=deadline)
+    expr = snap_constants(expr, data, y, rtol=rtol, deadline=deadline, noise=noise)
     expr = simplify_timed(expr, simplify_timeout)
     if expr.atoms(sympy.Float):
-        expr = snap_constants(refit_constants(expr, data, y), data, y, rtol=rtol, deadline=deadline)
+        expr = snap_constants(refit_constants(expr, data, y), data, y, rtol=rtol, deadline=deadline, noise=noise)
     return round_floats(expr, digits)
