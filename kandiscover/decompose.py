@@ -293,7 +293,7 @@ def _refit(expr: sympy.Expr, ctx) -> tuple[sympy.Expr, float]:
     deadline only the loss is computed: a refit of a large expression can take seconds)."""
     cols = {n: ctx.X[:, k] for k, n in enumerate(ctx.names)}
     if ctx.remaining() > 0:
-        refit, err = refit_with_loss(expr, cols, ctx.y)
+        refit, err = refit_with_loss(expr, cols, ctx.y, deadline=ctx.deadline + 1.0)
     else:
         refit, err = expr, mse(expr, cols, ctx.y)
     return refit, err / (float(np.var(ctx.y)) or 1e-300)
@@ -431,9 +431,9 @@ def _separate(ctx, sur: Surrogate, solve: Callable, depth: int, kind: str, group
     for n, p in enumerate(parts):
         combos += [tuple(q[0] if m != n else alt for m, q in enumerate(parts)) for alt in p[1:]]
     scored = []
-    for combo in combos:
-        if scored and ctx.remaining() <= 0:
-            break
+    for combo in combos[:16]:
+        if scored and (ctx.remaining() <= 0 or scored[-1][0] <= 1e-20):
+            break  # out of time, or the previous combination is exact to rounding already
         refit, loss = _refit(combine(combo), ctx)
         scored.append((loss, refit))
     scored.sort(key=lambda t: t[0])

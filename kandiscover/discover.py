@@ -157,7 +157,7 @@ def _discover(data, target, inputs, time_budget, seed, noise_hint, progress, nam
         for expr in raw[:6]:
             if expr.has(sympy.zoo, sympy.nan):
                 continue
-            refit = refit_with_loss(expr, train_cols, y[tr])[0] if time.monotonic() < finish else expr
+            refit = refit_with_loss(expr, train_cols, y[tr], deadline=finish)[0] if time.monotonic() < finish else expr
             quick.append((_val_loss(refit, X[va], y[va], names_), refit))
         quick.sort(key=lambda t: t[0])
         for loss0, expr in quick[:2]:

@@ -61,6 +61,10 @@ def mse(expr: sympy.Expr, data: Mapping[str, np.ndarray], y: np.ndarray) -> floa
     return float(err) if np.isfinite(err) else float("inf")
 
 
+class _OutOfTime(Exception):
+    """Raised inside a least-squares fit once its deadline has passed."""
+
+
 class _Problem:
     """An expression with its floats lifted to parameters, bound to data."""
 
@@ -82,18 +86,33 @@ class _Problem:
 
         return resid
 
-    def fit(self, templ, params, theta, max_nfev: int = 50) -> tuple[np.ndarray, float]:
-        """Least-squares ``theta`` for ``templ`` and its mean squared error."""
+    def fit(self, templ, params, theta, max_nfev: int = 50,
+            deadline: Optional[float] = None) -> tuple[np.ndarray, float]:
+        """Least-squares ``theta`` for ``templ`` and its mean squared error. Past ``deadline``
+        (a ``time.monotonic()`` value) the best parameters evaluated so far are returned."""
         resid = self.residual_fn(templ, params)
         r0 = resid(theta)
-        best, err = theta, float(np.mean(r0**2))
+        seen = [float(np.mean(r0**2)), np.asarray(theta, dtype=float)]
+
+        def watched(th):
+            if deadline is not None and time.monotonic() > deadline:
+                raise _OutOfTime
+            r = resid(th)
+            e = float(np.mean(r**2))
+            if e < seen[0]:
+                seen[0], seen[1] = e, np.array(th, dtype=float)
+            return r
+
+        best, err = theta, seen[0]
         if len(theta):
             try:
-                sol = least_squares(resid, theta, method="lm" if len(self.y) >= len(theta) else "trf",
+                sol = least_squares(watched, theta, method="lm" if len(self.y) >= len(theta) else "trf",
                                     max_nfev=max_nfev * (len(theta) + 1), x_scale="jac")
                 e = float(np.mean(sol.fun**2))
                 if np.all(np.isfinite(sol.x)) and e <= err:
                     best, err = sol.x, e
+            except _OutOfTime:
+                best, err = seen[1], seen[0]
             except (ValueError, FloatingPointError) as exc:
                 log.debug("refit failed: %s", exc)
         return best, err * self.scale**2 if np.isfinite(err) else float("inf")
@@ -102,10 +121,12 @@ class _Problem:
         return templ.xreplace({p: sympy.Float(v) for p, v in zip(params, theta)})
 
 
-def refit_with_loss(expr: sympy.Expr, data: Mapping[str, np.ndarray], y: np.ndarray) -> tuple[sympy.Expr, float]:
-    """:func:`refit_constants` that also returns the mean squared error of the result."""
+def refit_with_loss(expr: sympy.Expr, data: Mapping[str, np.ndarray], y: np.ndarray, *,
+                    deadline: Optional[float] = None) -> tuple[sympy.Expr, float]:
+    """:func:`refit_constants` that also returns the mean squared error of the result (and stops
+    at ``deadline``, a ``time.monotonic()`` value, with the best constants found so far)."""
     prob = _Problem(expr, data, y)
-    theta, err = prob.fit(prob.templ, prob.params, prob.theta)
+    theta, err = prob.fit(prob.templ, prob.params, prob.theta, deadline=deadline)
     return prob.expr(prob.templ, prob.params, theta), err
 
 
@@ -215,7 +236,7 @@ def snap_constants(expr: sympy.Expr, data: Mapping[str, np.ndarray], y: np.ndarr
                 continue
             keep = [q for q in rest if trial.has(q)]
             th0 = np.array([theta[params.index(q)] for q in keep])
-            th, err = prob.fit(trial, keep, th0)
+            th, err = prob.fit(trial, keep, th0, deadline=deadline)
             if err <= limit:
                 templ, params, theta = trial, keep, th
                 untried &= set(keep)
@@ -256,9 +277,10 @@ def polish(expr: sympy.Expr, data: Mapping[str, np.ndarray], y: np.ndarray, *, r
         simplify_timeout = max(0.2, min(simplify_timeout, deadline - time.monotonic()))
     if noise > 0:  # a snapped constant must stay within about 3σ of its fitted value
         rtol = min(rtol, 10.0 / len(y))
-    expr = refit_constants(expr, data, y)
+    expr = refit_with_loss(expr, data, y, deadline=deadline)[0] if expr.atoms(sympy.Float) else expr
     expr = snap_constants(expr, data, y, rtol=rtol, deadline=deadline, noise=noise)
     expr = simplify_timed(expr, simplify_timeout)
     if expr.atoms(sympy.Float):
-        expr = snap_constants(refit_constants(expr, data, y), data, y, rtol=rtol, deadline=deadline, noise=noise)
+        expr = refit_with_loss(expr, data, y, deadline=deadline)[0]
+        expr = snap_constants(expr, data, y, rtol=rtol, deadline=deadline, noise=noise)
     return round_floats(expr, digits)
