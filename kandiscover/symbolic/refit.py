@@ -98,7 +98,8 @@ class _Problem:
             if deadline is not None and time.monotonic() > deadline:
                 raise _OutOfTime
             r = resid(th)
-            e = float(np.mean(r**2))
+            with np.errstate(over="ignore"):
+                e = float(np.mean(r**2))
             if e < seen[0]:
                 seen[0], seen[1] = e, np.array(th, dtype=float)
             return r
