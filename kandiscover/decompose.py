@@ -28,8 +28,8 @@ import sympy
 import torch
 
 from .kan import KAN
+from .strategies import _one_sign
 from .symbolic.export import to_numpy
-from .symbolic.refit import mse, refit_with_loss
 
 log = logging.getLogger("kandiscover")
 
@@ -88,16 +88,12 @@ def fit_surrogate(ctx, max_rows: int = 1000, steps: int = 50) -> Surrogate:
 
 
 # ------------------------------------------------------------------------------------ separability
-def _one_sign(v: np.ndarray) -> bool:
-    return bool(np.all(v > 0) or np.all(v < 0))
-
-
 def _transforms(vals: np.ndarray) -> list[tuple[str, Callable, Callable]]:
     """``(kind, T, inverse)`` worth testing on surrogate values ``vals``: additive separability of
     ``T(f)``; ``inverse`` maps a sympy sum back to ``f``. ``"mul"`` marks a product."""
-    sign = 1 if np.all(vals > 0) else -1
+    sign = _one_sign(vals)
     out = [("mul", None, None), ("add", lambda v: v, lambda e: e)]
-    if _one_sign(vals):
+    if sign:
         out.append(("add-inv", lambda v: 1 / v, lambda e: 1 / e))
         out.append(("add-sq", lambda v: v**2, lambda e: sign * sympy.sqrt(e)))
     if np.all(np.abs(vals) < 0.999):  # velocity addition: tanh(atanh(x) − atanh(y))
@@ -288,17 +284,6 @@ def symmetries(sur: Surrogate, X: np.ndarray, seed: int = 0) -> list[tuple[float
 
 
 # ------------------------------------------------------------------------------------- the strategy
-def _refit(expr: sympy.Expr, ctx) -> tuple[sympy.Expr, float]:
-    """Refit on the context's real rows; returns the expression and its relative MSE (past the
-    deadline only the loss is computed: a refit of a large expression can take seconds)."""
-    cols = {n: ctx.X[:, k] for k, n in enumerate(ctx.names)}
-    if ctx.remaining() > 0:
-        refit, err = refit_with_loss(expr, cols, ctx.y, deadline=ctx.deadline + 1.0)
-    else:
-        refit, err = expr, mse(expr, cols, ctx.y)
-    return refit, err / (float(np.var(ctx.y)) or 1e-300)
-
-
 def _anchor(sur: Surrogate, X: np.ndarray, seed: int) -> np.ndarray:
     """A real row where ``|f|`` is large (its 90th percentile) — the other groups are held there."""
     rows = X[np.random.default_rng(seed).integers(0, len(X), 256)]
@@ -312,7 +297,7 @@ def _reduce(ctx, sur: Surrogate, solve: Callable, depth: int) -> list[sympy.Expr
     d = len(ctx.names)
     out: list[sympy.Expr] = []
     for stat, i, j, kind, p in symmetries(sur, ctx.X, ctx.seed)[:2]:
-        if out and (not p or ctx.remaining() < 1 or _refit(out[0], ctx)[1] <= max(ctx.floor, 1e-8)):
+        if out and (not p or ctx.remaining() < 1 or ctx.refit(out[0])[1] <= max(ctx.floor, 1e-8)):
             break
         a, b = ctx.X[:, i], ctx.X[:, j]
         col = {"minus": a - b, "plus": a + b, "div": a / b, "times": a * b}[kind]
@@ -402,7 +387,7 @@ def _separate(ctx, sur: Surrogate, solve: Callable, depth: int, kind: str, group
         return inverse(sympy.Add(*chosen) + sympy.Float(0.0))
 
     def exact() -> bool:
-        return _refit(combine([p[0] for p in parts]), ctx)[1] <= max(ctx.floor, 1e-8)
+        return ctx.refit(combine([p[0] for p in parts]))[1] <= max(ctx.floor, 1e-8)
 
     weight = [len(g) ** 2 for g in groups]  # a part's share of the time grows with its size
 
@@ -434,7 +419,7 @@ def _separate(ctx, sur: Surrogate, solve: Callable, depth: int, kind: str, group
     for combo in combos[:16]:
         if scored and (ctx.remaining() <= 0 or scored[-1][0] <= 1e-20):
             break  # out of time, or the previous combination is exact to rounding already
-        refit, loss = _refit(combine(combo), ctx)
+        refit, loss = ctx.refit(combine(combo))
         scored.append((loss, refit))
     scored.sort(key=lambda t: t[0])
     return scored
@@ -461,7 +446,7 @@ def split_strategy(ctx, solve: Callable, depth: int = 0) -> list[sympy.Expr]:
     for n, (kind, transform, inverse, s) in enumerate(kinds):
         if n == 1:  # after the plain product: the best pair symmetry
             out = _best_first(out + _reduce(ctx, sur, solve, depth), ctx)
-            if out and _refit(out[0], ctx)[1] <= max(ctx.floor, 1e-8):
+            if out and ctx.refit(out[0])[1] <= max(ctx.floor, 1e-8):
                 break
         if ctx.remaining() < 1:
             break
@@ -483,6 +468,6 @@ def _best_first(exprs: list, ctx) -> list[sympy.Expr]:
     for e in exprs:
         if ctx.remaining() <= 0:
             return [x for _, x in sorted(scored, key=lambda t: t[0])] + exprs[len(scored):]
-        refit, loss = _refit(e, ctx)
+        refit, loss = ctx.refit(e)
         scored.append((loss if math.isfinite(loss) else math.inf, refit))
     return [x for _, x in sorted(scored, key=lambda t: t[0])]

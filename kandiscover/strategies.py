@@ -35,6 +35,7 @@ from .result import complexity
 from .symbolic.compose import compose_candidates
 from .symbolic.fit import fit_affine
 from .symbolic.library import Library, default_library
+from .symbolic.refit import mse, refit_with_loss
 
 log = logging.getLogger("kandiscover")
 
@@ -69,6 +70,7 @@ class Context:
     models: list = field(default_factory=list)
     floor: float = 1e-7
     """Relative MSE that counts as solved (raised for data read off a surrogate)."""
+    _refits: dict = field(default_factory=dict, repr=False)
 
     @property
     def symbols(self) -> list:
@@ -83,6 +85,24 @@ class Context:
         is given)."""
         end = self.deadline if deadline is None else min(deadline, self.deadline)
         return Context(X, y, list(names), self.seed, end, self.lib, self.models, self.floor if floor is None else floor)
+
+    def refit(self, expr: sympy.Expr) -> tuple[sympy.Expr, float]:
+        """``expr`` with its constants refitted on this context's rows, and its relative MSE.
+
+        Past the deadline only the loss is computed (a refit of a large expression can take
+        seconds). Results are remembered, for the input and the refitted expression alike: a
+        candidate is scored by every level of the search that passes it on.
+        """
+        hit = self._refits.get(expr)
+        if hit is not None:
+            return hit
+        cols = {n: self.X[:, k] for k, n in enumerate(self.names)}
+        if self.remaining() > 0:
+            refit, err = refit_with_loss(expr, cols, self.y, deadline=self.deadline + 1.0)
+        else:
+            refit, err = expr, mse(expr, cols, self.y)
+        out = self._refits[expr] = self._refits[refit] = (refit, err / (float(np.var(self.y)) or 1e-300))
+        return out
 
     def dataset(self, target: np.ndarray, x: Optional[np.ndarray] = None, val_frac: float = 0.2) -> dict:
         """A KAN dataset dict from training rows (a seeded slice serves as the KAN's test set)."""
@@ -150,7 +170,7 @@ def offset_monomial(ctx: Context) -> list[sympy.Expr]:
     for sign, edge in ((1, float(ctx.y.min())), (-1, float(ctx.y.max()))):
         def loss(t):
             r = sign * (ctx.y - (edge - sign * span * math.exp(t)))
-            coef, res, *_ = np.linalg.lstsq(A, np.log(r), rcond=None)
+            coef, *_ = np.linalg.lstsq(A, np.log(r), rcond=None)
             return float(np.mean((A @ coef - np.log(r)) ** 2)), coef
 
         sol = minimize_scalar(lambda t: loss(t)[0], bounds=(-30, 4), method="bounded", options={"xatol": 1e-6})
@@ -254,14 +274,6 @@ def kan_strategy(ctx: Context, width, *, lamb: float = 0.002, seed: Optional[int
     return [scale * e for e in _sum_expr(model, ctx, ctx.y / scale)]
 
 
-def _sub_loss(expr: sympy.Expr, ctx: Context) -> tuple[float, sympy.Expr]:
-    """Relative MSE after a refit of the constants (past the deadline, without the refit)."""
-    from .decompose import _refit
-
-    refit, err = _refit(expr, ctx)
-    return err, refit
-
-
 def solve(ctx: Context, depth: int = 0, keep: int = 8) -> list[sympy.Expr]:
     """Best candidates for a (sub)problem: cheap strategies, then splitting, then a general KAN.
 
@@ -272,15 +284,14 @@ def solve(ctx: Context, depth: int = 0, keep: int = 8) -> list[sympy.Expr]:
     from .univariate import univariate
 
     d = len(ctx.names)
-    stages = ([monomial, univariate, offset_monomial] if d == 1 else
-              [monomial, linear, offset_monomial, exp_offset_monomial, multiplicative, additive])
-    if depth < 4:
-        stages.append(lambda c: split_strategy(c, solve, depth))
     if d == 1:  # the one-variable search covers what a small KAN would find
-        stages = stages[:3]
-    elif d <= 3:
-        stages.append(lambda c: kan_strategy(c, [d, 1, 1]))
-    if d > 1:
+        stages = [monomial, univariate, offset_monomial]
+    else:
+        stages = [monomial, linear, offset_monomial, exp_offset_monomial, multiplicative, additive]
+        if depth < 4:
+            stages.append(lambda c: split_strategy(c, solve, depth))
+        if d <= 3:
+            stages.append(lambda c: kan_strategy(c, [d, 1, 1]))
         stages.append(lambda c: kan_strategy(c, [d, [min(d, 2), 1], 1]))
     found: list[tuple[float, sympy.Expr]] = []
     for stage in stages:
@@ -296,7 +307,7 @@ def solve(ctx: Context, depth: int = 0, keep: int = 8) -> list[sympy.Expr]:
                   len(raw), time.monotonic() - t0, ctx.remaining())
         for e in raw:
             if not e.has(sympy.zoo, sympy.nan):
-                loss, refit = _sub_loss(e, ctx)
+                refit, loss = ctx.refit(e)
                 if math.isfinite(loss):
                     found.append((loss, refit))
         # below the floor the data cannot tell candidates apart: the simpler one ranks first
