@@ -22,10 +22,10 @@ from tqdm.auto import tqdm
 
 from .data import DataError, prepare, split_rows
 from .result import Discovery, _metrics, complexity, pareto_front
-from .strategies import Context, default_plan
+from .strategies import Context, default_plan, linear
 from .symbolic.export import to_numpy
 from .symbolic.library import Library, default_library
-from .symbolic.refit import polish, refit_with_loss
+from .symbolic.refit import polish, refit_with_loss, round_floats
 
 log = logging.getLogger("kandiscover")
 
@@ -44,15 +44,10 @@ def _val_loss(expr, X, y, names) -> float:
     return err if math.isfinite(err) else math.inf
 
 
-def _baseline(Xtr, ytr, Xva, yva, names) -> dict:
-    """Linear least squares: a candidate that always exists (and the floor every law must beat)."""
-    A = np.column_stack([Xtr, np.ones(len(Xtr))])
-    coef, *_ = np.linalg.lstsq(A, ytr, rcond=None)
-    expr = sympy.Float(coef[-1]) + sum(sympy.Float(c) * sympy.Symbol(n) for c, n in zip(coef[:-1], names))
-    from .symbolic.refit import round_floats
-
-    expr = round_floats(expr, 6)
-    return dict(formula=expr, loss=_val_loss(expr, Xva, yva, names), complexity=complexity(expr), strategy="linear")
+def _baseline(ctx: Context, Xva, yva) -> dict:
+    """The linear least-squares fit: a candidate that always exists (the floor every law must beat)."""
+    expr = round_floats(linear(ctx)[0], 6)
+    return dict(formula=expr, loss=_val_loss(expr, Xva, yva, ctx.names), complexity=complexity(expr), strategy="linear")
 
 
 def discover(
@@ -140,11 +135,11 @@ def _discover(data, target, inputs, time_budget, seed, noise_hint, progress, nam
     # below the noise, sub-problems cannot tell candidates apart: simplicity decides there
     ctx = Context(X[tr], y[tr], names_, seed, deadline, lib or default_library(), floor=max(1e-7, stop_nmse))
     train_cols = {n: X[tr, k] for k, n in enumerate(names_)}
-    pool, history = [_baseline(X[tr], y[tr], X[va], y[va], names_)], []
+    pool, history = [_baseline(ctx, X[va], y[va])], []
     steps = plan or default_plan(len(names_))
     bar = tqdm(steps, desc="discover", disable=not progress, leave=False)
     for name, strategy in bar:
-        if ctx.remaining() < 0.1 * time_budget and pool:  # too little left to finish another one
+        if ctx.remaining() < 0.1 * time_budget:  # too little left to finish another one
             break
         bar.set_postfix_str(name)
         t0 = time.monotonic()
