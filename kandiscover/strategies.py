@@ -32,6 +32,7 @@ import torch
 
 from .kan import KAN
 from .result import complexity
+from .symbolic.assemble import affine_expression
 from .symbolic.compose import compose_candidates
 from .symbolic.fit import fit_affine
 from .symbolic.library import Library, default_library
@@ -258,8 +259,7 @@ def multiplicative(ctx: Context, topk: int = 2, max_combos: int = 8) -> list[sym
     for combo in itertools.islice(itertools.product(*per_factor), max_combos):
         expr = sympy.Float(sign * math.exp(float(edges.mean(0).sum() + model.layers[0].bias[0].detach())))
         for s, f in zip(ctx.symbols, combo):
-            prim = ctx.lib[f.name]
-            expr *= f.d if f.name == "0" else sympy.Float(f.c) * prim.sympy_fn(sympy.Float(f.a) * s + sympy.Float(f.b)) + sympy.Float(f.d)
+            expr *= affine_expression(ctx.lib[f.name], f.affine, s)
         out.append(expr)
         if time.monotonic() > ctx.deadline:
             break

@@ -16,6 +16,7 @@ import numpy as np
 import sympy
 import torch
 
+from .symbolic.assemble import affine_expression
 from .symbolic.fit import _degenerate, fit_affine
 
 log = logging.getLogger("kandiscover")
@@ -60,7 +61,7 @@ def univariate(ctx, top: int = 12, max_rows: int = 200) -> list[sympy.Expr]:
     x, y = ctx.X[rows, 0], ctx.y[rows]
     s = ctx.symbols[0]
     yt = torch.tensor(y, dtype=torch.float64)
-    spread = float(np.std(y)) or 1.0
+    spread = float((yt - yt.mean()).abs().max()) + 1e-300  # as symbolic.fit.rank measures it
     found = []
     for name, g_sym, g_np, extra in INNER:
         if ctx.remaining() <= 0 and found:
@@ -75,12 +76,7 @@ def univariate(ctx, top: int = 12, max_rows: int = 200) -> list[sympy.Expr]:
             prim = ctx.lib[f.name]
             if not np.isfinite(f.r2) or (f.name != "0" and _degenerate(f, prim, zt, yt, spread)):
                 continue  # sin(0.02·x) posing as a line fits noise, not the law
-            inner = g_sym(s)
-            if f.name == "0":
-                expr = sympy.Float(f.d)
-            else:
-                expr = sympy.Float(f.c) * prim.sympy_fn(sympy.Float(f.a) * inner + sympy.Float(f.b)) + sympy.Float(f.d)
-            found.append((max(1 - f.r2, 1e-14), f.complexity + extra, expr))
+            found.append((max(1 - f.r2, 1e-14), f.complexity + extra, affine_expression(prim, f.affine, g_sym(s))))
     # within the context's floor (data read off a surrogate is only that exact) simplicity decides
     found.sort(key=lambda t: float(np.log10(t[0] + ctx.floor)) + COMPLEXITY_WEIGHT * t[1])
     log.debug("univariate %s: best 1-R2 %.3g", ctx.names, found[0][0] if found else float("nan"))

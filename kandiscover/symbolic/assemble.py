@@ -8,7 +8,7 @@ import sympy
 
 log = logging.getLogger("kandiscover")
 
-__all__ = ["symbolic_formula", "edge_expression"]
+__all__ = ["symbolic_formula", "edge_expression", "affine_expression"]
 
 
 def edge_expression(layer, j: int, i: int, arg: sympy.Expr, choice=None) -> sympy.Expr:
@@ -25,6 +25,12 @@ def edge_expression(layer, j: int, i: int, arg: sympy.Expr, choice=None) -> symp
         return sympy.Function(f"phi_{i}_{j}")(arg)
     else:
         prim, affine = layer.sym_funs[(j, i)], layer.sym_affine[j, i].detach().tolist()
+    return affine_expression(prim, affine, arg)
+
+
+def affine_expression(prim, affine, arg: sympy.Expr) -> sympy.Expr:
+    """``c·f(a·arg+b)+d`` for a primitive ``f`` and ``affine = (a, b, c, d)`` (just ``d`` for the
+    zero primitive)."""
     a, b, c, d = (sympy.Float(float(v)) for v in affine)
     if prim.name == "0":
         return d
