@@ -88,11 +88,17 @@ def fit_surrogate(ctx, max_rows: int = 1000, steps: int = 50) -> Surrogate:
 
 
 # ------------------------------------------------------------------------------------ separability
+def _mul_transform(vals: np.ndarray):
+    """How a product is tested: on ``log|f|`` when ``f`` keeps one sign, else in ratio form
+    (``None``, see :func:`_pairs_stat`)."""
+    return (lambda v: np.log(np.abs(v))) if _one_sign(vals) else None  # noqa: E731
+
+
 def _transforms(vals: np.ndarray) -> list[tuple[str, Callable, Callable]]:
     """``(kind, T, inverse)`` worth testing on surrogate values ``vals``: additive separability of
     ``T(f)``; ``inverse`` maps a sympy sum back to ``f``. ``"mul"`` marks a product."""
     sign = _one_sign(vals)
-    out = [("mul", None, None), ("add", lambda v: v, lambda e: e)]
+    out = [("mul", _mul_transform(vals), None), ("add", lambda v: v, lambda e: e)]
     if sign:
         out.append(("add-inv", lambda v: 1 / v, lambda e: 1 / e))
         out.append(("add-sq", lambda v: v**2, lambda e: sign * sympy.sqrt(e)))
@@ -191,17 +197,16 @@ def separability(sur: Surrogate, X: np.ndarray, kind: str, seed: int = 0, offset
     """Groups of columns that separate: ``kind`` is ``"add"``, ``"mul"`` (``f − offset`` a product
     of either sign), ``"add-inv"`` (``1/f`` additive) or ``"add-sq"`` (``f²`` additive)."""
     sur = sur.shifted(offset) if offset else sur
-    vals = sur(X)
-    if kind == "mul":
-        transform = (lambda v: np.log(np.abs(v))) if _one_sign(vals) else None  # noqa: E731
-    else:
-        found = {k: t for k, t, _ in _transforms(vals)}
-        if kind not in found:
-            return [list(range(X.shape[1]))]
-        transform = found[kind]
+    found = {k: t for k, t, _ in _transforms(sur(X))}
+    if kind not in found:
+        return [list(range(X.shape[1]))]
+    return _separable(sur, X, found[kind], seed)
+
+
+def _separable(sur: Surrogate, X: np.ndarray, transform, seed: int) -> list[list[int]]:
+    """Groups for one transform (``None``: a product of either sign), see :func:`_pairs_stat`."""
     stat = _pairs_stat(sur, X, transform, np.random.default_rng(seed))
-    threshold = max(0.04, 8 * sur.rel_rmse)
-    return _groups(stat, threshold)
+    return _groups(stat, max(0.04, 8 * sur.rel_rmse))
 
 
 # -------------------------------------------------------------------------------------- symmetries
@@ -313,10 +318,16 @@ def _reduce(ctx, sur: Surrogate, solve: Callable, depth: int) -> list[sympy.Expr
     return out
 
 
+def _at_anchor(X: np.ndarray, g: list, anchor: np.ndarray) -> np.ndarray:
+    """Rows of ``X`` with every column outside group ``g`` set to the anchor row's value."""
+    Xs = np.tile(anchor, (len(X), 1))
+    Xs[:, g] = X[:, g]
+    return Xs
+
+
 def _read_off(ctx, sur: Surrogate, solve: Callable, depth: int, kind: str, g: list, transform, anchor, end: float):
     """Candidates for group ``g``'s part read off the surrogate with the other columns at ``anchor``."""
-    Xs = np.tile(anchor, (len(ctx.X), 1))
-    Xs[:, g] = ctx.X[:, g]
+    Xs = _at_anchor(ctx.X, g, anchor)
     ys = sur(Xs) if kind == "mul" else transform(sur(Xs))
     if not np.all(np.isfinite(ys)):
         return []
@@ -359,8 +370,7 @@ def _on_rows(ctx, solve: Callable, depth: int, kind: str, groups, k: int, parts:
 def _spread(sur: Surrogate, X: np.ndarray, g: list, anchor: np.ndarray, kind: str, transform) -> float:
     """How much group ``g``'s part varies (std of ``T(f)``, or of ``log|f|`` for a product) with
     the other columns at ``anchor``: the surrogate's error matters least for the widest part."""
-    Xs = np.tile(anchor, (min(len(X), 256), 1))
-    Xs[:, g] = X[: len(Xs), g]
+    Xs = _at_anchor(X[:256], g, anchor)
     with np.errstate(all="ignore"):
         v = np.log(np.abs(sur(Xs))) if kind == "mul" else transform(sur(Xs))
     s = float(np.std(v))
@@ -372,8 +382,8 @@ def _separate(ctx, sur: Surrogate, solve: Callable, depth: int, kind: str, group
 
     The parts that vary most are read off the surrogate (its error matters least for them); the
     one that varies least is then solved on the real rows with the others divided (or subtracted)
-    out, and read off the surrogate as well only when that is not exact. If the combination is still not exact, the other parts are solved again on the real
-    rows the same way. A part's share of the remaining time grows with the square of its number
+    out, and read off the surrogate as well only when that is not exact. If the combination is
+    still not exact, the other parts are solved again on the real rows the same way. A part's share of the remaining time grows with the square of its number
     of columns. Returns ``(relative MSE, expression)`` on the real rows, best first, for the
     combination of every part's first candidate and those with one part's runner-up instead.
     """
@@ -400,12 +410,12 @@ def _separate(ctx, sur: Surrogate, solve: Callable, depth: int, kind: str, group
             return []
     last = order[-1]
     parts[last] = _on_rows(ctx, solve, depth, kind, groups, last, parts, transform, sur.offset,
-                           until(last, [last, last]))[:4]
+                           time.monotonic() + ctx.remaining() / 2)[:4]
     if not parts[last] or not exact():
         parts[last] += _read_off(ctx, sur, solve, depth, kind, groups[last], transform, anchor, ctx.deadline)[:8]
         if not parts[last]:
             return []
-        for n, k in enumerate(reversed(order[:-1])):
+        for k in reversed(order[:-1]):
             if ctx.remaining() < 1 or exact():
                 break
             parts[k] = _on_rows(ctx, solve, depth, kind, groups, k, parts, transform, sur.offset,
@@ -441,7 +451,8 @@ def split_strategy(ctx, solve: Callable, depth: int = 0) -> list[sympy.Expr]:
         return []
     vals = sur(ctx.X)
     kinds = [(kind, t, inv, sur) for kind, t, inv in _transforms(vals)]
-    kinds += [("mul", None, None, sur.shifted(c)) for c in _offsets(sur, ctx.X, np.random.default_rng(ctx.seed))]
+    kinds += [("mul", _mul_transform(vals - c), None, sur.shifted(c))
+              for c in _offsets(sur, ctx.X, np.random.default_rng(ctx.seed))]
     out: list[sympy.Expr] = []
     for n, (kind, transform, inverse, s) in enumerate(kinds):
         if n == 1:  # after the plain product: the best pair symmetry
@@ -450,7 +461,7 @@ def split_strategy(ctx, solve: Callable, depth: int = 0) -> list[sympy.Expr]:
                 break
         if ctx.remaining() < 1:
             break
-        groups = separability(s, ctx.X, kind, ctx.seed)
+        groups = _separable(s, ctx.X, transform, ctx.seed)
         if len(groups) < 2:
             continue
         log.info("%s-separable groups%s: %s", kind, f" (offset {s.offset:.4g})" if s.offset else "",
