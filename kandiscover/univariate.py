@@ -61,7 +61,9 @@ def univariate(ctx, top: int = 12, max_rows: int = 200) -> list[sympy.Expr]:
     x, y = ctx.X[rows, 0], ctx.y[rows]
     s = ctx.symbols[0]
     yt = torch.tensor(y, dtype=torch.float64)
-    spread = float((yt - yt.mean()).abs().max()) + 1e-300  # as symbolic.fit.rank measures it
+    # stricter than rank()'s max deviation: here a degenerate fit is dropped, not just pushed back
+    # (with rank()'s measure G·m1·m2·(1/r2 − 1/r1) loses its exact 1/r parts to Taylor-regime fits)
+    spread = float(np.std(y)) or 1.0
     found = []
     for name, g_sym, g_np, extra in INNER:
         if ctx.remaining() <= 0 and found:
