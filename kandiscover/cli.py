@@ -15,6 +15,7 @@ import traceback
 from pathlib import Path
 
 from . import __version__
+from .verify import _finite
 
 log = logging.getLogger("kandiscover")
 
@@ -36,14 +37,6 @@ class _Parser(argparse.ArgumentParser):
 
 # ------------------------------------------------------------------------------------------ helpers
 
-def _finite(v):
-    try:
-        v = float(v)
-    except (TypeError, ValueError):
-        return None
-    return v if math.isfinite(v) else None
-
-
 def _columns_list(text, flag="--inputs"):
     if text is None:
         return None
@@ -53,14 +46,14 @@ def _columns_list(text, flag="--inputs"):
     return names
 
 
-def _read(path, target, target_flag="--target"):
+def _read(path, target):
     from .data import read_csv
 
     df = read_csv(path)
     cols = [str(c) for c in df.columns]
     if target is None:
         if "y" not in cols:
-            raise _UsageError(f"no {target_flag} given and {path} has no column 'y'; pass {target_flag} COLUMN "
+            raise _UsageError(f"no --target given and {path} has no column 'y'; pass --target COLUMN "
                               f"(columns: {', '.join(cols)})")
         target = "y"
     return df, target
@@ -232,6 +225,13 @@ _nonneg_float = _checked(float, lambda v: math.isfinite(v) and v >= 0, "a non-ne
 _positive_int = _checked(int, lambda v: v >= 1, "a positive integer")
 
 
+def _add_output_flags(p, func) -> None:
+    """The flags shared by the commands that read a CSV file (``discover``, ``verify``), and the handler."""
+    p.add_argument("--json", action="store_true", help="print a JSON object instead of text")
+    p.add_argument("--drop-invalid", action="store_true", help="drop rows with NaN/inf instead of failing")
+    p.set_defaults(func=func)
+
+
 def _build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS,
@@ -261,9 +261,7 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--noise-hint", type=_nonneg_float, metavar="F",
                    help="expected relative noise (std / RMS of the target); the search stops when reached")
     p.add_argument("--out", metavar="DIR", help="write DIR/result.json and the report into this folder")
-    p.add_argument("--json", action="store_true", help="print a JSON object instead of text")
-    p.add_argument("--drop-invalid", action="store_true", help="drop rows with NaN/inf instead of failing")
-    p.set_defaults(func=_cmd_discover)
+    _add_output_flags(p, _cmd_discover)
 
     p = sub.add_parser("verify", parents=[common], help="check a formula against a CSV file",
                        description="Check how well a formula explains a column of a CSV file "
@@ -277,9 +275,7 @@ def _build_parser() -> argparse.ArgumentParser:
                    help="fit names that are not columns as free constants (least squares)")
     p.add_argument("--tol", type=_nonneg_float, metavar="T",
                    help="accept when R² >= 1 - T (default: 1e-6; for noisy data about 2*(noise/std(y))^2)")
-    p.add_argument("--json", action="store_true", help="print a JSON object instead of text")
-    p.add_argument("--drop-invalid", action="store_true", help="drop rows with NaN/inf instead of failing")
-    p.set_defaults(func=_cmd_verify)
+    _add_output_flags(p, _cmd_verify)
 
     p = sub.add_parser("demo", parents=[common], help="discover the ideal gas law from generated data",
                        description="Generate 500 rows of the ideal gas law P = n*R*T/V, discover it and "
