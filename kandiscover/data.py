@@ -97,6 +97,22 @@ def _as_frame(data, target, inputs, names) -> pd.DataFrame:
     raise DataError("data must be a pandas DataFrame or a tuple (X, y) of arrays (with names=[...])")
 
 
+def _with_target(df: pd.DataFrame, target, role: str = "naming the column to explain") -> tuple[pd.DataFrame, str]:
+    """``df`` with its column names as unique strings, and its target column (``"y"`` if omitted)."""
+    cols = [str(c) for c in df.columns]
+    dups = sorted({c for c in cols if cols.count(c) > 1})
+    if dups:
+        raise DataError(f"duplicate column names {dups}: rename them so every column is unique")
+    if target is None:
+        if "y" not in cols:
+            raise DataError(f"no target given: pass target='<column>' {role}")
+        target = "y"
+    target = str(target)
+    if target not in cols:
+        raise DataError(f"target column {target!r} not found; columns are {cols}")
+    return df.rename(columns=str), target
+
+
 def prepare(data, target: Optional[str] = None, inputs: Optional[Sequence[str]] = None, *,
             names: Optional[Sequence[str]] = None, drop_invalid: bool = False,
             min_rows: int = MIN_ROWS) -> Table:
@@ -120,17 +136,8 @@ def prepare(data, target: Optional[str] = None, inputs: Optional[Sequence[str]] 
         Missing target, duplicate or non-numeric columns, NaN/inf cells (unless ``drop_invalid``),
         too few rows, a constant target, or no usable input.
     """
-    df = _as_frame(data, target, inputs, names)
-    target = target or ("y" if "y" in df.columns else None)
-    if target is None:
-        raise DataError("no target given: pass target='<column>' naming the column to explain")
-    cols = [str(c) for c in df.columns]
-    dups = sorted({c for c in cols if cols.count(c) > 1})
-    if dups:
-        raise DataError(f"duplicate column names {dups}: rename them so every column is unique")
-    df = df.rename(columns=str)
-    if target not in df.columns:
-        raise DataError(f"target column {target!r} not found; columns are {cols}")
+    df, target = _with_target(_as_frame(data, target, inputs, names), target)
+    cols = list(df.columns)
     if inputs is None:
         inputs = [c for c in df.columns if c != target]
     else:

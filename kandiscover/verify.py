@@ -24,8 +24,8 @@ import pandas as pd
 import sympy
 from scipy.optimize import least_squares
 
-from .data import DataError, _as_frame, prepare
-from .symbolic.export import to_latex
+from .data import DataError, _as_frame, _with_target, prepare
+from .symbolic.export import _lambdify, _symbols, to_latex
 from .symbolic.parse import CONSTANTS, FUNCTIONS, parse_formula
 
 log = logging.getLogger("kandiscover")
@@ -225,12 +225,7 @@ def _as_formula(formula, columns, allowed, target, fit_constants):
 # -------------------------------------------------------------------------------- evaluation
 
 def _compile(expr, names):
-    syms = {s.name: s for s in expr.free_symbols}
-    args = [syms.get(n, sympy.Symbol(n)) for n in names]
-    try:
-        return sympy.lambdify(args, expr, modules=["scipy", "numpy"], dummify=True)
-    except ImportError:  # pragma: no cover - scipy is a dependency
-        return sympy.lambdify(args, expr, modules="numpy", dummify=True)
+    return _lambdify(_symbols(expr, names), expr)
 
 
 def _values(fn, args, n) -> np.ndarray:
@@ -357,18 +352,9 @@ def verify(formula, data, target: Optional[str] = None, *, inputs: Optional[Sequ
         tol = DEFAULT_TOL
     if not (isinstance(tol, (int, float)) and not isinstance(tol, bool) and 0 <= tol < 1):
         raise DataError(f"tol must be a number in [0, 1) (the largest accepted 1 - R²); got {tol!r}")
-    frame = _as_frame(data, target, inputs, None)
-    columns = [str(c) for c in frame.columns]
-    dups = sorted({c for c in columns if columns.count(c) > 1})
-    if dups:
-        raise DataError(f"duplicate column names {dups}: rename them so every column is unique")
-    frame = frame.rename(columns=str)
-    target = target if target is not None else ("y" if "y" in columns else None)
-    if target is None:
-        raise DataError("no target given: pass target='<column>' naming the column the formula should equal")
-    target = str(target)
-    if target not in columns:
-        raise DataError(f"target column {target!r} not found; columns are {columns}")
+    frame, target = _with_target(_as_frame(data, target, inputs, None), target,
+                                 "naming the column the formula should equal")
+    columns = list(frame.columns)
     if inputs is None:
         allowed = [c for c in columns if c != target]
     else:
