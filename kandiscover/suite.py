@@ -43,15 +43,13 @@ from multiprocessing.connection import wait as _wait_ready
 from pathlib import Path
 from typing import Optional, Sequence
 
-from .suite_summary import RESULTS_FILE, ResultsFile, json_safe, summarize  # noqa: F401 (re-exported)
+from .suite_summary import ResultsFile, json_safe, summarize
 
 log = logging.getLogger("kandiscover")
 
 __all__ = ["run_suite", "run_item", "summarize"]
 
 _HEADER = struct.Struct(">Q")
-
-
 
 
 # ------------------------------------------------------------------------------------- one work item

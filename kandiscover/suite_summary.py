@@ -50,6 +50,22 @@ def json_safe(value):
     return value if value is None or isinstance(value, (str, int, float, bool)) else str(value)
 
 
+def _records(data: bytes, path: Optional[Path] = None) -> list:
+    """The records (JSON objects with a ``problem``) of complete ``results.jsonl`` lines; lines
+    that are not JSON are skipped, with a warning naming ``path`` when it is given."""
+    records = []
+    for k, line in enumerate(data.splitlines(), 1):
+        try:
+            rec = json.loads(line)
+        except ValueError:
+            if path is not None:
+                log.warning("%s: line %d is not JSON; ignored", path, k)
+            continue
+        if isinstance(rec, dict) and "problem" in rec:
+            records.append(rec)
+    return records
+
+
 class ResultsFile:
     """``results.jsonl`` with one writer (this process, holding ``out/.lock``)."""
 
@@ -89,13 +105,7 @@ class ResultsFile:
                 fh.truncate(end)
                 fh.flush()
                 os.fsync(fh.fileno())
-        records = []
-        for k, line in enumerate(data[:end].splitlines(), 1):
-            try:
-                records.append(json.loads(line))
-            except ValueError:
-                log.warning("%s: line %d is not JSON; ignored", self.path, k)
-        return [r for r in records if isinstance(r, dict) and "problem" in r]
+        return _records(data[:end], self.path)
 
     def append(self, rec: dict) -> None:
         line = (json.dumps(rec, allow_nan=False) + "\n").encode("utf-8")
@@ -114,15 +124,8 @@ def load_results(out) -> pd.DataFrame:
     path = Path(out) / RESULTS_FILE
     if not path.exists():
         raise FileNotFoundError(f"{path} not found; run kandiscover.run_suite(..., out={str(out)!r}) first")
-    rows = []
-    for line in path.read_bytes().split(b"\n")[:-1]:  # the part after the last newline is incomplete
-        try:
-            rec = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(rec, dict) and "problem" in rec:
-            rows.append(rec)
-    df = pd.DataFrame(rows)
+    data = path.read_bytes()
+    df = pd.DataFrame(_records(data[: data.rfind(b"\n") + 1]))  # after the last newline: incomplete
     if df.empty:
         return df
     return df.drop_duplicates(["problem", "seed"], keep="last").reset_index(drop=True)
@@ -258,14 +261,14 @@ def summarize(out, pack=None) -> Path:
     table.to_csv(out / "summary.csv", index=False)
     name = str(df["pack"].iloc[0])
     noises = sorted(set(df["noise"]))
-    noise = float(noises[0]) if len(noises) == 1 else math.nan
+    noise_text = ", ".join(f"{v:g}" for v in noises)
     budget = ", ".join(f"{b:g}" for b in sorted(set(df["time_budget"])))
     has_truth = bool(df["truth"].notna().any())
     everything, sub = _stats(df), _stats(df[df["srbench"].astype(bool)])
     size = f" of the {len(pack)} in the pack" if pack is not None else ""
     lines = [f"# kandiscover suite: {name}", "",
              f"{len(table)} problems{size} × {df['seed'].nunique()} seed(s) = {len(df)} runs; "
-             f"n = {int(df['n'].iloc[0])} rows, noise = {', '.join(f'{v:g}' for v in noises)}, "
+             f"n = {int(df['n'].iloc[0])} rows, noise = {noise_text}, "
              f"time budget {budget} s per run. Raw records: `results.jsonl`; per problem: "
              "`summary.csv`.", ""]
     cols = [("all problems", everything)] + ([("SRBench subset", sub)] if sub["runs"] else [])
@@ -282,7 +285,7 @@ def summarize(out, pack=None) -> Path:
     if has_truth:
         ref = sub if sub["runs"] else everything
         rate = 100.0 * ref["exact"] / max(ref["with_truth"], 1)
-        key = _noise_key(noise) if not math.isnan(noise) else None
+        key = _noise_key(float(noises[0])) if len(noises) == 1 else None
         lines += ["## Beside published exact-recovery rates (SRBench 2021, Feynman)", "",
                   "| method | noise 0 | noise 0.01 | budget per problem |", "|---|---|---|---|"]
         here = f"{rate:.1f} % ({ref['exact']}/{ref['with_truth']} runs)"
@@ -293,7 +296,7 @@ def summarize(out, pack=None) -> Path:
                          f"{'500 s' if m == 'PySR' else '8 h / 1M evaluations'} |")
         notes = []
         if key is None:
-            notes.append(f"this run used noise {', '.join(f'{v:g}' for v in noises)}, "
+            notes.append(f"this run used noise {noise_text}, "
                          f"the published rates are at 0 and 0.01: kandiscover {here}")
         if sub["runs"] and pack is not None and sub["runs"] < len(pack.srbench()) * df["seed"].nunique():
             notes.append(f"only {len(set(df.loc[df['srbench'].astype(bool), 'problem']))} of the "
