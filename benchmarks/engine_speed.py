@@ -40,7 +40,6 @@ import argparse
 import json
 import math
 import os
-import platform
 import statistics
 import sys
 import tempfile
@@ -50,31 +49,13 @@ os.environ.setdefault("TQDM_DISABLE", "1")  # pykan's fit always opens a progres
 
 import torch
 
+from _common import machine_info, make_dataset, scratch_cwd, verdict, write_json
+
 torch.set_num_threads(1)
 
 TARGET_LAYER_VS_PYKAN = 10.0
 TARGET_LAYER_VS_LINEAR = 3.0
 TARGET_FIT_VS_PYKAN = 10.0
-
-
-def machine_info() -> dict:
-    cpu = "?"
-    try:
-        with open("/proc/cpuinfo") as fh:
-            for line in fh:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    return dict(
-        cpu=cpu, cores=os.cpu_count(), torch=torch.__version__, threads=torch.get_num_threads(),
-        python=platform.python_version(), loadavg=list(os.getloadavg()),
-    )
-
-
-def verdict(ok: bool) -> str:
-    return "PASS" if ok else "MISS"
 
 
 # ---------------------------------------------------------------------- part a: layers
@@ -162,16 +143,6 @@ def part_a(args) -> dict:
 
 
 # ---------------------------------------------------------------------- part b: time to RMSE
-def f_target(x):
-    return torch.exp(torch.sin(torch.pi * x[:, [0]]) + x[:, [1]] ** 2)
-
-
-def make_dataset():
-    from kan.utils import create_dataset
-
-    return create_dataset(f_target, n_var=2, train_num=1000, test_num=1000, seed=0)
-
-
 def run_pykan_fit(dataset, seed: int, ckpt: str, steps: int = 50) -> tuple[float, float]:
     from kan import KAN as PykanKAN
 
@@ -208,7 +179,7 @@ def run_ours_to_target(dataset, seed: int, opt: str, dtype, target: float, max_s
 def part_b(args) -> dict:
     dataset = make_dataset()
     seeds = list(range(args.seeds))
-    ckpt = tempfile.mkdtemp(prefix="pykan_ckpt_")
+    ckpt = tempfile.mkdtemp(prefix="pykan_ckpt_", dir=os.getcwd())  # inside main()'s scratch directory
     # warm-up both code paths (allocator, torch.func tracing)
     run_pykan_fit(dataset, 0, ckpt, steps=2)
     for opt in ("LM", "LBFGS"):
@@ -262,16 +233,11 @@ def main(argv=None) -> int:
     info = machine_info()
     print("machine:", json.dumps(info))
     results = dict(machine=info, argv=sys.argv[1:], quick=args.quick)
-    cwd = os.getcwd()
-    with tempfile.TemporaryDirectory(prefix="kd_bench_") as tmp:
-        os.chdir(tmp)  # pykan writes checkpoints / figures relative to the working directory
-        try:
-            if args.only in (None, "a"):
-                results["layer"] = part_a(args)
-            if args.only in (None, "b"):
-                results["fit"] = part_b(args)
-        finally:
-            os.chdir(cwd)
+    with scratch_cwd():  # pykan writes checkpoints / figures relative to the working directory
+        if args.only in (None, "a"):
+            results["layer"] = part_a(args)
+        if args.only in (None, "b"):
+            results["fit"] = part_b(args)
     results["loadavg_end"] = list(os.getloadavg())
 
     print("\nsummary")
@@ -291,9 +257,7 @@ def main(argv=None) -> int:
         print(f"  {name:<42s} {val:8.2f}x  (target {tgt}x)  {verdict(ok)}")
     results["summary"] = [dict(name=n, ratio=v, target=t, passed=ok) for n, v, t, ok in summary]
     if out:
-        with open(out, "w") as fh:
-            json.dump(results, fh, indent=2, default=lambda o: None if o is None else str(o))
-        print("wrote", out)
+        write_json(out, results)
     return 0
 
 

@@ -29,17 +29,17 @@ import argparse
 import io
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from contextlib import redirect_stdout
 
 os.environ.setdefault("TQDM_DISABLE", "1")
 
 import torch
+
+from _common import machine_info, make_dataset, scratch_cwd, verdict, write_json
 
 torch.set_num_threads(1)
 
@@ -88,34 +88,6 @@ print(json.dumps(dict(n=n, rss_before_kib=rss_before, hwm_after_kib=hwm_after, h
 """
 
 
-def machine_info() -> dict:
-    cpu = "?"
-    try:
-        with open("/proc/cpuinfo") as fh:
-            for line in fh:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    return dict(cpu=cpu, cores=os.cpu_count(), torch=torch.__version__, threads=torch.get_num_threads(),
-                python=platform.python_version(), loadavg=list(os.getloadavg()))
-
-
-def verdict(ok: bool) -> str:
-    return "PASS" if ok else "MISS"
-
-
-def f_target(x):
-    return torch.exp(torch.sin(torch.pi * x[:, [0]]) + x[:, [1]] ** 2)
-
-
-def make_dataset():
-    from kan.utils import create_dataset
-
-    return create_dataset(f_target, n_var=2, train_num=1000, test_num=1000, seed=0)
-
-
 # ---------------------------------------------------------------------- pykan
 def train_pykan(dataset, seed: int, ckpt: str):
     from kan import KAN as PykanKAN
@@ -126,7 +98,6 @@ def train_pykan(dataset, seed: int, ckpt: str):
     model = model.prune()
     model.auto_save = False  # prune() builds its successor with auto_save=True
     model.fit(dataset, opt="LBFGS", steps=50)
-    model.auto_save = False
     return model
 
 
@@ -164,7 +135,7 @@ def train_ours(dataset, seed: int, width=(2, 5, 1)):
     model.fit(data, opt="LBFGS", steps=50, lamb=0.01, progress=False)
     model = model.prune()
     model.fit(data, opt="LM", steps=50, progress=False)
-    return model, data
+    return model
 
 
 def ours_edges(model) -> list[tuple[int, int, int]]:
@@ -199,6 +170,82 @@ def memory_child(n: int) -> dict:
     return res
 
 
+# ---------------------------------------------------------------------- parts
+def part_speed(args, rep_ours: int, rep_pykan: int) -> dict:
+    dataset = make_dataset()
+    print("\n[1] training pykan (fit lamb=0.01, prune, fit) ...", flush=True)
+    with redirect_stdout(io.StringIO()):
+        pk = train_pykan(dataset, args.seed, os.path.abspath("ckpt"))  # in main()'s scratch directory
+    pk_edges = pykan_edges(pk)
+    print(f"    pykan pruned width {pk.width}, {len(pk_edges)} live edges", flush=True)
+    print("    training ours (fit lamb=0.01, prune, fit LM) ...", flush=True)
+    ours = train_ours(dataset, args.seed)
+    print(f"    ours pruned width {ours.width}, {len(ours_edges(ours))} live edges", flush=True)
+
+    pk_width = [w[0] if isinstance(w, (list, tuple)) else w for w in pk.width]
+    if any(isinstance(w, (list, tuple)) and w[1] for w in pk.width):
+        pk_width = None  # pykan kept multiplication nodes: no like-for-like width
+    contenders = {"ours": ours}
+    if pk_width is not None and pk_width != ours.width:
+        # the same edge count as pykan: our pipeline started from pykan's pruned width
+        print(f"    ours pruned to {ours.width}, pykan to {pk_width}: also training ours from width "
+              f"{pk_width} (fit lamb=0.01, prune, fit LM)", flush=True)
+        contenders["ours, pykan's width"] = train_ours(dataset, args.seed, width=pk_width)
+
+    # round-robin (pykan, ours, ours, pykan, ...) so load from other processes hits all alike
+    runs = {"pykan": []} | {name: [] for name in contenders}
+    detail = {}
+    for r in range(max(rep_pykan, rep_ours)):
+        if r < rep_pykan:
+            dt, chosen = run_pykan_once(pk, dataset)
+            runs["pykan"].append(dt)
+            detail["pykan"] = dict(chosen=chosen, formula=None)
+            print(f"    pykan run {r}: {dt:.2f} s", flush=True)
+        for name, model in contenders.items():
+            if r < rep_ours:
+                dt, chosen, formula = run_ours_once(model)
+                runs[name].append(dt)
+                detail[name] = dict(chosen=chosen, formula=formula)
+                print(f"    {name} run {r}: {dt:.3f} s", flush=True)
+
+    edges = {"pykan": len(pk_edges)} | {n: len(ours_edges(m)) for n, m in contenders.items()}
+    widths = {"pykan": str(pk_width or pk.width)} | {n: str(m.width) for n, m in contenders.items()}
+    pk_med = statistics.median(runs["pykan"])
+    speed = dict(pykan=dict(times=runs["pykan"], median=pk_med, edges=edges["pykan"], width=widths["pykan"],
+                            **detail["pykan"]), target=TARGET_RATIO)
+    print()
+    for name in runs:
+        med = statistics.median(runs[name])
+        print(f"    {name:<20s} auto_symbolic median {med:8.3f} s over {len(runs[name])} "
+              f"(width {widths[name]}, {edges[name]} edges, {med / max(edges[name], 1):.3f} s/edge)")
+        for line in detail[name]["chosen"]:
+            print("        " + line)
+        if detail[name]["formula"]:
+            print(f"        formula: {detail[name]['formula']}")
+        if name == "pykan":
+            continue
+        ratio = pk_med / med
+        per_edge = (pk_med / max(edges["pykan"], 1)) / (med / max(edges[name], 1))
+        print(f"    pykan / {name}: {ratio:.1f}x   target >= {TARGET_RATIO:g}x  {verdict(ratio >= TARGET_RATIO)}"
+              f"   (per edge {per_edge:.1f}x)")
+        speed[name] = dict(times=runs[name], median=med, edges=edges[name], width=widths[name],
+                           ratio=ratio, ratio_per_edge=per_edge, passed=ratio >= TARGET_RATIO, **detail[name])
+    return speed
+
+
+def part_memory(n: int = 100_000) -> dict:
+    print(f"\n[2] fit_affine on N={n:,} rows (fresh subprocess), default library", flush=True)
+    mem = memory_child(n)
+    ok = mem["growth_mib"] < TARGET_MEM_GIB * 1024
+    print(f"    RSS before {mem['rss_before_kib'] / 1024:.0f} MiB, peak RSS during the call "
+          f"{mem['hwm_after_kib'] / 1024:.0f} MiB (VmHWM reset: {mem['hwm_reset']}); ru_maxrss before/after "
+          f"{mem['maxrss_before_kib'] / 1024:.0f}/{mem['maxrss_after_kib'] / 1024:.0f} MiB; "
+          f"{mem['seconds']:.2f} s; best {mem['best']} R2={mem['r2']:.8f} affine={[round(v, 4) for v in mem['affine']]}")
+    print(f"    peak growth {mem['growth_mib']:.0f} MiB  target < {TARGET_MEM_GIB:g} GiB  {verdict(ok)}")
+    mem.update(target_gib=TARGET_MEM_GIB, passed=ok)
+    return mem
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="fewer repeats")
@@ -206,98 +253,19 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=0, help="model seed of both libraries")
     ap.add_argument("--only", choices=["speed", "memory"], help="run one part")
     args = ap.parse_args(argv)
-    rep_ours = 2 if args.quick else 5
-    rep_pykan = 1 if args.quick else 3
     out = os.path.abspath(args.json) if args.json else None
 
     info = machine_info()
     print("machine:", json.dumps(info))
     results = dict(machine=info, argv=sys.argv[1:], quick=args.quick)
-    cwd = os.getcwd()
-    with tempfile.TemporaryDirectory(prefix="kd_bench_") as tmp:
-        os.chdir(tmp)  # pykan's prune()/copy() write checkpoints relative to the working directory
-        try:
-            if args.only in (None, "speed"):
-                dataset = make_dataset()
-                print("\n[1] training pykan (fit lamb=0.01, prune, fit) ...", flush=True)
-                with redirect_stdout(io.StringIO()):
-                    pk = train_pykan(dataset, args.seed, os.path.join(tmp, "ckpt"))
-                pk_edges = pykan_edges(pk)
-                print(f"    pykan pruned width {pk.width}, {len(pk_edges)} live edges", flush=True)
-                print("    training ours (fit lamb=0.01, prune, fit LM) ...", flush=True)
-                ours, _ = train_ours(dataset, args.seed)
-                od = ours_edges(ours)
-                print(f"    ours pruned width {ours.width}, {len(od)} live edges", flush=True)
-
-                pk_width = [w[0] if isinstance(w, (list, tuple)) else w for w in pk.width]
-                if any(isinstance(w, (list, tuple)) and w[1] for w in pk.width):
-                    pk_width = None  # pykan kept multiplication nodes: no like-for-like width
-                contenders = {"ours": ours}
-                if pk_width is not None and pk_width != ours.width:
-                    # the same edge count as pykan: our pipeline started from pykan's pruned width
-                    print(f"    ours pruned to {ours.width}, pykan to {pk_width}: also training ours from width "
-                          f"{pk_width} (fit lamb=0.01, prune, fit LM)", flush=True)
-                    contenders["ours, pykan's width"], _ = train_ours(dataset, args.seed, width=pk_width)
-
-                # round-robin (pykan, ours, ours, pykan, ...) so load from other processes hits all alike
-                runs = {"pykan": []} | {name: [] for name in contenders}
-                detail = {}
-                for r in range(max(rep_pykan, rep_ours)):
-                    if r < rep_pykan:
-                        dt, chosen = run_pykan_once(pk, dataset)
-                        runs["pykan"].append(dt)
-                        detail["pykan"] = dict(chosen=chosen, formula=None)
-                        print(f"    pykan run {r}: {dt:.2f} s", flush=True)
-                    for name, model in contenders.items():
-                        if r < rep_ours:
-                            dt, chosen, formula = run_ours_once(model)
-                            runs[name].append(dt)
-                            detail[name] = dict(chosen=chosen, formula=formula)
-                            print(f"    {name} run {r}: {dt:.3f} s", flush=True)
-
-                edges = {"pykan": len(pk_edges)} | {n: len(ours_edges(m)) for n, m in contenders.items()}
-                widths = {"pykan": str(pk_width or pk.width)} | {n: str(m.width) for n, m in contenders.items()}
-                pk_med = statistics.median(runs["pykan"])
-                speed = dict(pykan=dict(times=runs["pykan"], median=pk_med, edges=edges["pykan"], width=widths["pykan"],
-                                        **detail["pykan"]), target=TARGET_RATIO)
-                print()
-                for name in runs:
-                    med = statistics.median(runs[name])
-                    print(f"    {name:<20s} auto_symbolic median {med:8.3f} s over {len(runs[name])} "
-                          f"(width {widths[name]}, {edges[name]} edges, {med / max(edges[name], 1):.3f} s/edge)")
-                    for line in detail[name]["chosen"]:
-                        print("        " + line)
-                    if detail[name]["formula"]:
-                        print(f"        formula: {detail[name]['formula']}")
-                    if name == "pykan":
-                        continue
-                    ratio = pk_med / med
-                    per_edge = (pk_med / max(edges["pykan"], 1)) / (med / max(edges[name], 1))
-                    print(f"    pykan / {name}: {ratio:.1f}x   target >= {TARGET_RATIO:g}x  {verdict(ratio >= TARGET_RATIO)}"
-                          f"   (per edge {per_edge:.1f}x)")
-                    speed[name] = dict(times=runs[name], median=med, edges=edges[name], width=widths[name],
-                                       ratio=ratio, ratio_per_edge=per_edge, passed=ratio >= TARGET_RATIO,
-                                       **detail[name])
-                results["speed"] = speed
-            if args.only in (None, "memory"):
-                n = 100_000
-                print(f"\n[2] fit_affine on N={n:,} rows (fresh subprocess), default library", flush=True)
-                mem = memory_child(n)
-                ok = mem["growth_mib"] < TARGET_MEM_GIB * 1024
-                print(f"    RSS before {mem['rss_before_kib'] / 1024:.0f} MiB, peak RSS during the call "
-                      f"{mem['hwm_after_kib'] / 1024:.0f} MiB (VmHWM reset: {mem['hwm_reset']}); ru_maxrss before/after "
-                      f"{mem['maxrss_before_kib'] / 1024:.0f}/{mem['maxrss_after_kib'] / 1024:.0f} MiB; "
-                      f"{mem['seconds']:.2f} s; best {mem['best']} R2={mem['r2']:.8f} affine={[round(v, 4) for v in mem['affine']]}")
-                print(f"    peak growth {mem['growth_mib']:.0f} MiB  target < {TARGET_MEM_GIB:g} GiB  {verdict(ok)}")
-                mem.update(target_gib=TARGET_MEM_GIB, passed=ok)
-                results["memory"] = mem
-        finally:
-            os.chdir(cwd)
+    with scratch_cwd():  # pykan's prune()/copy() write checkpoints relative to the working directory
+        if args.only in (None, "speed"):
+            results["speed"] = part_speed(args, rep_ours=2 if args.quick else 5, rep_pykan=1 if args.quick else 3)
+        if args.only in (None, "memory"):
+            results["memory"] = part_memory()
     results["loadavg_end"] = list(os.getloadavg())
     if out:
-        with open(out, "w") as fh:
-            json.dump(results, fh, indent=2)
-        print("wrote", out)
+        write_json(out, results)
     return 0
 
 
