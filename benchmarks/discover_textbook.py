@@ -10,9 +10,6 @@ import json
 import statistics
 import time
 
-import numpy as np
-import pandas as pd
-import sympy
 import torch
 
 import kandiscover as kd
@@ -43,13 +40,9 @@ def main():
     rows = []
     for target, law, ranges in LAWS:
         truth = kd.parse_formula(law, list(ranges))
-        rng = np.random.default_rng(0)
-        df = pd.DataFrame({k: rng.uniform(*v, 1000) for k, v in ranges.items()})
-        fn = sympy.lambdify([sympy.Symbol(k) for k in ranges], truth, "numpy")
-        y = np.broadcast_to(fn(*[df[k].to_numpy() for k in ranges]), (1000,)).astype(float)
-        if args.noise:
-            y = y + rng.normal(0, args.noise * np.sqrt(np.mean(y**2)), 1000)
-        df[target] = y
+        problem = kd.problems.Problem(name=law, pack="textbook", target=target, variables=tuple(ranges),
+                                      ranges=tuple(ranges.values()), formula=truth)
+        df = problem.sample(1000, seed=0, noise=args.noise)
         start = time.monotonic()
         res = kd.discover(df, target=target, time_budget=args.time_budget, noise_hint=args.noise or None, progress=False)
         seconds = time.monotonic() - start
