@@ -26,10 +26,9 @@ def main():
     print(f"{'problem':14s} {'G=5':>9s} {'G=10':>9s} {'G=20':>9s} {'params':>6s} {'paper':>9s} {'s':>5s}")
     for name in pack.names:
         p = pack[name]
-        tr, te = p.sample(args.rows, seed=0), p.sample(args.rows, seed=1)
-        t = lambda df, cols: torch.tensor(df[list(cols)].to_numpy(), dtype=torch.float64)  # noqa: E731
-        ds = dict(train_input=t(tr, p.variables), train_label=t(tr, [p.target]),
-                  test_input=t(te, p.variables), test_label=t(te, [p.target]))
+        # sample() gives the variables' columns, then the target's
+        tr, te = (torch.tensor(p.sample(args.rows, seed=s).to_numpy(), dtype=torch.float64) for s in (0, 1))
+        ds = dict(train_input=tr[:, :-1], train_label=tr[:, -1:], test_input=te[:, :-1], test_label=te[:, -1:])
         start = time.monotonic()
         model = kd.KAN([len(p.variables), 3, 1], grid=5, seed=0)
         rmse = []
@@ -39,10 +38,11 @@ def main():
             hist = model.fit(ds, opt="LM", steps=40, update_grid=(grid == 5), progress=False)
             rmse.append(hist["test_loss"][-1])
         n_par = sum(int((l.mask > 0).sum()) * (l.coef.shape[-1] + 2) + l.out_dim for l in model.layers)
-        paper = (p.meta or {}).get("kan_paper_rmse")
-        rows.append(dict(problem=name, rmse=rmse, params=n_par, paper=paper, seconds=time.monotonic() - start))
+        paper = p.meta.get("kan_paper_rmse")
+        seconds = time.monotonic() - start
+        rows.append(dict(problem=name, rmse=rmse, params=n_par, paper=paper, seconds=seconds))
         print(f"{name:14s} {rmse[0]:9.2e} {rmse[1]:9.2e} {rmse[2]:9.2e} {n_par:6d} "
-              f"{paper if paper is not None else '':>9} {time.monotonic() - start:5.1f}", flush=True)
+              f"{paper if paper is not None else '':>9} {seconds:5.1f}", flush=True)
     if args.json:
         with open(args.json, "w") as fh:
             json.dump(rows, fh, indent=1)
