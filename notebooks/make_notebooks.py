@@ -267,14 +267,13 @@ CLASSIFICATION = [
     code("""
     %matplotlib inline
     import numpy as np
-    import sympy
     import torch
     import torch.nn.functional as F
     from matplotlib.figure import Figure
     from sklearn.datasets import make_moons
 
     import kandiscover as kd
-    from kandiscover.symbolic import default_library
+    from kandiscover.symbolic import default_library, to_numpy
     from kandiscover.symbolic.refit import round_floats
 
     X_train, y_train = make_moons(n_samples=1000, noise=0.1, random_state=0)
@@ -321,12 +320,10 @@ CLASSIFICATION = [
     """),
     code("""
     X_new, y_new = make_moons(n_samples=2000, noise=0.1, random_state=123)
-    x1, x2 = sympy.symbols("x1 x2")
-    fns = [sympy.lambdify((x1, x2), e, "numpy") for e in logits]
+    fns = [to_numpy(e, ["x1", "x2"]) for e in logits]
 
     def classify(points):
-        z = np.stack([np.broadcast_to(fn(points[:, 0], points[:, 1]), len(points)) for fn in fns], axis=1)
-        return z.argmax(axis=1)
+        return np.stack([fn(points) for fn in fns], axis=1).argmax(axis=1)
 
     symbolic_accuracy = float((classify(X_new) == y_new).mean())
     print(f"accuracy of the symbolic formulas on {len(y_new)} fresh points: {symbolic_accuracy:.4f}")
@@ -407,13 +404,12 @@ KNOTS = [
     %matplotlib inline
     import numpy as np
     import pandas as pd
-    import sympy
     import torch
     from IPython.display import display
     from matplotlib.figure import Figure
 
     import kandiscover as kd
-    from kandiscover.symbolic import default_library, polish
+    from kandiscover.symbolic import default_library, polish, to_numpy
 
     problem = kd.problems.load("knots")["signature"]
     features = list(problem.variables)
@@ -479,8 +475,7 @@ KNOTS = [
     formula
     """),
     code("""
-    fn = sympy.lambdify([sympy.Symbol(c) for c in top], formula, "numpy")
-    sym_pred = np.broadcast_to(fn(*(test[c].to_numpy() for c in top)), len(test))
+    sym_pred = to_numpy(formula, top)(test[top].to_numpy())
     formula_accuracy = float((round_even(sym_pred) == test["signature"].to_numpy()).mean())
 
     # the KAN paper's finding, signature ≈ slope / 2 with slope = Re(λ / μ), on the same rows
