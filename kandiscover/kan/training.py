@@ -8,6 +8,8 @@ from typing import Callable, Optional, Sequence
 import torch
 from tqdm.auto import tqdm
 
+from .lbfgs import ScaledLBFGS
+
 log = logging.getLogger("kandiscover")
 
 __all__ = ["fit", "History", "regularization", "check_dataset"]
@@ -120,7 +122,9 @@ def fit(
         evaluations on small models and the squared error without regularisation.
     steps : int
         Optimiser steps (an LBFGS step runs up to 20 iterations with a strong-Wolfe line search;
-        an LM step is one accepted damped Gauss–Newton update).
+        an LM step is one accepted damped Gauss–Newton update). LBFGS runs on the objective
+        divided by its current size (:class:`~kandiscover.kan.lbfgs.ScaledLBFGS`): torch's LBFGS
+        otherwise stops learning curvature once the MSE falls below ~1e-8.
     lr : float
         Learning rate.
     batch : int
@@ -190,10 +194,7 @@ def fit(
 
             return LevenbergMarquardt(model)
         if opt == "LBFGS":
-            return torch.optim.LBFGS(
-                params, lr=lr, history_size=history_size, line_search_fn="strong_wolfe",
-                tolerance_grad=1e-32, tolerance_change=1e-32,
-            )
+            return ScaledLBFGS(params, lr=lr, history_size=history_size)
         return torch.optim.Adam(params, lr=lr)
 
     optimizer = make_optimizer()
@@ -212,8 +213,7 @@ def fit(
         xb, yb = (x_tr, y_tr) if idx is None else (x_tr[idx], y_tr[idx])
         reg_val = [0.0]
 
-        def closure():
-            optimizer.zero_grad()
+        def objective():
             if lamb > 0:
                 pred, edges = model(xb, return_edges=True)
                 reg = regularization(edges, lamb_l1, lamb_entropy)
@@ -221,15 +221,17 @@ def fit(
                     reg = reg + lamb_coef * sum(layer.coef.abs().mean(-1).sum() for layer in model.layers)
             else:
                 pred, reg = model(xb), xb.new_zeros(())
-            loss = loss_fn(pred, yb) + lamb * reg
-            loss.backward()
             reg_val[0] = float(reg.detach())
-            return loss
+            return loss_fn(pred, yb) + lamb * reg
 
         if opt == "LM":
             optimizer.step(xb, yb)
+        elif opt == "LBFGS":
+            optimizer.step(objective)
         else:
-            optimizer.step(closure)
+            optimizer.zero_grad()
+            objective().backward()
+            optimizer.step()
         logs = _evaluate(model, data, loss_fn, custom_loss, metrics)
         logs["reg"] = reg_val[0]
         for key, val in logs.items():
