@@ -50,7 +50,6 @@ class ScaledLBFGS:
         )
         self.scale: float | None = None
         self.last: float | None = None
-        self._rescalable = True
 
     def step(self, objective: Callable[[], torch.Tensor]) -> float:
         """Run one LBFGS step.
@@ -84,18 +83,18 @@ class ScaledLBFGS:
 
     def _follow_loss(self) -> None:
         """Reset ``scale`` to ``1 / loss`` (and rescale the memory) once the loss moved ×4."""
-        if not self._rescalable or self.last is None or not (0 < self.last < float("inf")):
+        if self.last is None or not (0 < self.last < float("inf")):
             return
         if 0.25 <= self.last * self.scale <= 4.0:
             return
         ratio = 1.0 / (self.last * self.scale)
-        for state in self.optimizer.state.values():
-            if not all(key in state for key in _STATE_POWERS):
-                if state:  # an unknown torch version: keep the fixed scale rather than guess
-                    log.debug("LBFGS state without %s; objective scale left fixed", sorted(_STATE_POWERS))
-                    self._rescalable = False
-                    return
-                continue
+        states = list(self.optimizer.state.values())
+        if not all(key in state for state in states for key in _STATE_POWERS):
+            # a step that stopped at its first evaluation, or a torch whose LBFGS keeps other
+            # entries: the memory cannot be rescaled, so the scale stays as it is
+            log.debug("LBFGS state without %s; objective scale left at %g", sorted(_STATE_POWERS), self.scale)
+            return
+        for state in states:
             for key, power in _STATE_POWERS.items():
                 value = state[key]
                 factor = ratio**power
