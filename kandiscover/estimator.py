@@ -32,7 +32,7 @@ log = logging.getLogger("kandiscover")
 __all__ = ["KANRegressor", "STRATEGY_NAMES"]
 
 #: Names accepted in ``KANRegressor(strategies=...)``; ``"kan"`` selects every general-KAN stage.
-STRATEGY_NAMES = ("linear", "monomial", "multiplicative", "additive", "kan")
+STRATEGY_NAMES = ("linear", "monomial", "multiplicative", "additive", "rational", "kan")
 
 
 def _linear(ctx) -> list:
@@ -93,7 +93,8 @@ class KANRegressor(RegressorMixin, BaseEstimator):
     strategies : sequence of str, optional
         Stages of the search to run, a subset of :data:`STRATEGY_NAMES`: ``"linear"`` (ordinary
         least squares), ``"monomial"`` (power laws, closed form), ``"multiplicative"``,
-        ``"additive"`` and ``"kan"`` (trained KANs). ``None`` (default) runs all of them, the
+        ``"additive"``, ``"rational"`` (sparse quotients of polynomials, closed form) and ``"kan"``
+        (trained KANs). ``None`` (default) runs all of them, the
         linear baseline first. ``("linear", "monomial")`` fits in milliseconds and is exactly
         reproducible.
 

@@ -13,6 +13,9 @@ expensive and general:
 ``multiplicative``
     A ``[d, 1]`` KAN on ``log|y|``: ``y = s·Π exp(φ_i(x_i))``; each factor ``exp(φ_i)`` is matched
     to the library (so ``x·sin(θ)`` is found as two factors).
+``rational``
+    Sparse polynomials and quotients of polynomials by linear least squares
+    (:mod:`kandiscover.rational`): ``k·x²/2 + m·g·h``, ``(x − y)/(1 + x·y)``.
 ``kan``
     General KANs with a hidden layer and multiplication nodes, trained with sparsity, pruned,
     every composition of the top edge matches refitted (:mod:`kandiscover.symbolic.compose`).
@@ -31,6 +34,7 @@ import sympy
 import torch
 
 from .kan import KAN
+from .rational import rational
 from .result import complexity
 from .symbolic.assemble import affine_expression
 from .symbolic.compose import compose_candidates
@@ -327,7 +331,7 @@ def split(ctx: Context) -> list[sympy.Expr]:
 def default_plan(d: int) -> list[tuple[str, Callable[[Context], list]]]:
     """Strategies tried in order for ``d`` inputs."""
     plan = [("monomial", monomial), ("exp-monomial", exp_offset_monomial), ("multiplicative", multiplicative),
-            ("additive", additive)]
+            ("additive", additive), ("rational", rational)]
     if d >= 2:
         plan.append(("split", split))
     plan.append(("kan-1", lambda ctx: kan_strategy(ctx, [d, 1, 1])))
@@ -339,4 +343,4 @@ def default_plan(d: int) -> list[tuple[str, Callable[[Context], list]]]:
     return plan
 
 
-STRATEGIES = ("monomial", "multiplicative", "additive", "split", "kan-mult", "kan-sum")
+STRATEGIES = ("monomial", "multiplicative", "additive", "rational", "split", "kan-mult", "kan-sum")

@@ -140,6 +140,26 @@ def test_snapping_keeps_a_constant_the_data_needs():
     assert is_equivalent(out, sympy.sympify("3.14*x + 0.37"))
 
 
+
+def _noisy(fn, lo, hi, names, n=600, seed=0):
+    rng = np.random.default_rng(seed)
+    data = {k: rng.uniform(a, b, n) for k, a, b in zip(names, lo, hi)}
+    clean = fn(**data)
+    target = clean + rng.normal(0, 0.01 * np.sqrt(np.mean(clean**2)), n)
+    return data, target, 0.01**2 * np.mean(target**2) / np.var(target)
+
+
+def test_snapping_on_noisy_rows_weighs_fit_against_simplicity():
+    # 1/2 lies 2.7 % from the fitted 0.487 (outside the exact-data window), yet the loss accepts it
+    data, target, noise = _noisy(lambda k, x, m, g, h: k * x**2 / 2 + m * g * h, (1, -1, 1, 9, 0), (3, 1, 3, 10, 2),
+                                 ["k", "x", "m", "g", "h"], seed=3)
+    rough = sympy.sympify("1.0002*g*h*m + 0.487*k*x**2")
+    assert is_equivalent(polish(rough, data, target, noise=noise), sympy.sympify("k*x**2/2 + m*g*h"))
+    # 2/5 is simpler than 1/sqrt(2*pi) but raises the loss by several standard errors
+    data, target, noise = _noisy(lambda x: np.exp(-x**2 / 2) / np.sqrt(2 * np.pi), (-3,), (3,), ["x"])
+    out = polish(sympy.sympify("0.3992*exp(-0.5003*x**2)"), data, target, noise=noise)
+    assert out == sympy.exp(-sympy.Symbol("x") ** 2 / 2) / sympy.sqrt(2 * sympy.pi), out
+
 def _recover(fn, n_in, width, lo, hi, names, *, dtype=torch.float64, seed=0, mult_arity=2):
     """Engine + symbolic layer only: sparse fit, prune, LM polish, composed edge matches, refit."""
     rng = np.random.default_rng(seed)

@@ -1,0 +1,289 @@
+"""Sparse polynomials and rational functions by linear least squares.
+
+A law ``y = P(x)/Q(x)`` with low-degree polynomials ``P`` and ``Q`` satisfies the linear equations
+``P(x) − Q(x)·y = 0`` row by row. The columns are the monomials ``m(x)`` of ``P`` and ``−y·m(x)``
+of ``Q``; one monomial of ``Q`` (the constant, as in ``1 + x·y``, or another, as in ``c² + u·v``)
+carries the coefficient 1 and its column becomes the right-hand side. A few columns are kept by
+backward elimination from the full least-squares fit, and the subset is judged on the real
+residual ``y − P/Q``. Sums of monomials such as ``k·x²/2 + m·g·h`` and quotients such as
+``(x − y)/(1 + x·y)`` come out in milliseconds; the pipeline then refits their constants on the
+rows and snaps them.
+"""
+from __future__ import annotations
+
+import contextlib
+import itertools
+import logging
+from typing import Optional
+
+import numpy as np
+import sympy
+from scipy.linalg import solve_triangular
+
+log = logging.getLogger("kandiscover")
+
+__all__ = ["monomial_exponents", "backward_select", "rational", "MAX_COLUMNS"]
+
+MAX_COLUMNS = 120
+"""Degrees are lowered until the design matrix has at most this many columns."""
+
+
+def monomial_exponents(d: int, degree: int, constant: bool = True) -> list[tuple[int, ...]]:
+    """Exponent tuples of the monomials in ``d`` variables of total degree at most ``degree``
+    (lowest degree first; the constant monomial only when ``constant``)."""
+    out = []
+    for total in range(0 if constant else 1, degree + 1):
+        for combo in itertools.combinations_with_replacement(range(d), total):
+            e = [0] * d
+            for k in combo:
+                e[k] += 1
+            out.append(tuple(e))
+    return out
+
+
+def _evaluate(X: np.ndarray, exps: list) -> np.ndarray:
+    """Monomial columns, shape ``(n, len(exps))``."""
+    return np.column_stack([np.prod(X ** np.asarray(e, dtype=float), axis=1) for e in exps]) if exps else np.empty((len(X), 0))
+
+
+def backward_select(A: np.ndarray, b: np.ndarray) -> list[tuple[list[int], np.ndarray, float]]:
+    """Backward elimination: from the least-squares fit on every column of ``A``, drop one column at
+    a time — the one whose removal raises the residual sum of squares least.
+
+    Starting from the full fit (rather than adding columns greedily) keeps an exact sparse solution
+    in view: a quotient's columns ``m(x)`` and ``−y·m(x)`` are strongly correlated with ``y`` and
+    with each other, and forward selection is led astray by them.
+
+    Parameters
+    ----------
+    A : ndarray, shape ``(n, m)``
+    b : ndarray, shape ``(n,)``
+
+    Returns
+    -------
+    list of (columns, coefficients, relative MSE)
+        One entry per subset size, from all (independent) columns down to one; coefficients of a
+        least-squares fit on ``columns``; relative MSE is ``mean(r²)/mean(b²)``.
+    """
+    n, m = A.shape
+    norms = np.linalg.norm(A, axis=0)
+    keep = [j for j in range(m) if norms[j] > 0]
+    An = A / np.where(norms > 0, norms, 1.0)
+    scale = float(b @ b) or 1e-300
+    out = []
+    while keep:
+        Q, R = np.linalg.qr(An[:, keep])
+        diag = np.abs(np.diag(R))
+        if not np.all(diag > 1e-10 * diag.max()):  # dependent columns: the first one dependent on those before it goes
+            keep.pop(int(np.flatnonzero(diag <= 1e-10 * diag.max())[0]))
+            continue
+        rinv = solve_triangular(R, np.eye(len(keep)))
+        coef = rinv @ (Q.T @ b)
+        ssr = float(np.sum((b - An[:, keep] @ coef) ** 2))
+        ginv = rinv @ rinv.T  # (AᵀA)⁻¹ on the kept columns
+        # a few eliminations by rank-one downdates, then a fresh QR (every step near the end,
+        # where the coefficients reported matter most)
+        for _ in range(8 if len(keep) > 16 else 1):
+            out.append((list(keep), coef / norms[keep], ssr / scale))
+            # removing column j raises the SSR by coef_j² / [(AᵀA)⁻¹]_jj
+            gain = coef**2 / np.diag(ginv)
+            j = int(np.argmin(gain))
+            ssr += float(gain[j])
+            coef = np.delete(coef - coef[j] * ginv[:, j] / ginv[j, j], j)
+            ginv = np.delete(np.delete(ginv - np.outer(ginv[:, j], ginv[j]) / ginv[j, j], j, 0), j, 1)
+            keep.pop(j)
+            if len(keep) <= 16 or not keep:
+                break
+    return out
+
+
+DESIGNS = ((3, 0), (2, 1), (2, 2), (3, 2), (2, 3))
+"""``(numerator degree, denominator degree)`` pairs tried in order (lowered for many inputs so that
+a design has at most :data:`MAX_COLUMNS` columns)."""
+
+
+def _degrees(d: int, p_degree: int, q_degree: int) -> tuple[int, int]:
+    """The largest degrees not above the requested ones whose design fits :data:`MAX_COLUMNS`."""
+    while p_degree > 1 or q_degree > 0:
+        if len(monomial_exponents(d, p_degree)) + len(monomial_exponents(d, q_degree)) <= MAX_COLUMNS:
+            break
+        if q_degree >= p_degree and q_degree > 0:
+            q_degree -= 1
+        else:
+            p_degree -= 1
+    return p_degree, q_degree
+
+
+class _Design:
+    """The linear equations ``P(x) − Q(x)·y = 0`` for one pair of degrees, with the columns
+    ``m(x)`` of the numerator's and ``−y·m(x)`` of the denominator's monomials, in units ``unit``
+    of the inputs.
+
+    One QR decomposition of all columns serves every choice of the denominator's leading monomial
+    (the one whose coefficient is fixed to 1, its column moved to the right-hand side): the
+    right-hand side then lies in the span of the columns, and each fit is an ``m × m`` problem.
+    """
+
+    def __init__(self, X: np.ndarray, y: np.ndarray, unit: np.ndarray, p_degree: int, q_degree: int) -> None:
+        d = X.shape[1]
+        self.unit, self.y = unit, y
+        self.p_exps = monomial_exponents(d, p_degree)
+        self.q_exps = monomial_exponents(d, q_degree) if q_degree else [(0,) * d]
+        Xu = X / unit
+        self.P, self.M = _evaluate(Xu, self.p_exps), _evaluate(Xu, self.q_exps)
+        A = np.column_stack([self.P, -y[:, None] * self.M])
+        self.norms = np.linalg.norm(A, axis=0)
+        self.norms[self.norms == 0] = 1.0
+        self.R = np.linalg.qr(A / self.norms, mode="r")
+
+    @property
+    def size(self) -> int:
+        return len(self.p_exps) + len(self.q_exps)
+
+    def leads(self, extra: int = 2) -> list[tuple[int, ...]]:
+        """Denominator monomials to fix to 1: the constant (``1 + x·y``), then the ``extra``
+        largest of the denominator in the design's near-null vector — the total-least-squares
+        solution of ``P − Q·y = 0``, which does not need to know which coefficient is nonzero
+        (``c² + u·v``, ``m·ω₀² − m·ω²``, ``m1 + m2``)."""
+        const = (0,) * len(self.unit)
+        out = [const] if const in self.q_exps else []
+        if len(self.q_exps) > 1:
+            v = np.linalg.svd(self.R)[2][-1][len(self.p_exps):]
+            out += [self.q_exps[j] for j in np.argsort(-np.abs(v)) if self.q_exps[j] != const][:extra]
+        return out
+
+    def path(self, lead: tuple) -> tuple[list, list]:
+        """:func:`backward_select` path with ``lead``'s coefficient fixed to 1, and the indices
+        (into numerator then denominator monomials) its column numbers stand for."""
+        at = len(self.p_exps) + self.q_exps.index(lead)
+        others = [j for j in range(self.size) if j != at]
+        rhs = -self.norms[at] * self.R[:, at]
+        return backward_select(self.R[:, others] * self.norms[others], rhs), others
+
+    def _terms(self, cols: list, coef: np.ndarray, lead: tuple):
+        num = [(self.p_exps[c], v) for c, v in zip(cols, coef) if c < len(self.p_exps)]
+        den = [(self.q_exps[c - len(self.p_exps)], v) for c, v in zip(cols, coef) if c >= len(self.p_exps)]
+        return num, den + [(lead, 1.0)]
+
+    def expression(self, symbols: list, cols: list, coef: np.ndarray, lead: tuple) -> sympy.Expr:
+        """``P/Q`` in the original units, the leading monomial's coefficient 1 and a monomial
+        factor common to every term (``x·(x − y) / (x·(x·y + 1))``) cancelled."""
+        num, den = self._terms(cols, coef, lead)
+        common = np.min([e for e, _ in num + den], axis=0)
+        lead_unit = float(np.prod(self.unit ** np.asarray(lead, dtype=float)))
+
+        def poly(terms):
+            return sympy.Add(*(sympy.Float(v * lead_unit / float(np.prod(self.unit ** np.asarray(e, dtype=float))))
+                               * sympy.Mul(*(s**int(k) for s, k in zip(symbols, np.subtract(e, common)) if k))
+                               for e, v in terms))
+
+        return poly(num) / poly(den)
+
+    def prediction(self, cols: list, coef: np.ndarray, lead: tuple) -> np.ndarray:
+        """``P(x)/Q(x)`` on the design's rows."""
+        num, den = self._terms(cols, coef, lead)
+        top = sum((v * self.P[:, self.p_exps.index(e)] for e, v in num), np.zeros(len(self.y)))
+        bottom = sum(v * self.M[:, self.q_exps.index(e)] for e, v in den)
+        with np.errstate(all="ignore"):
+            return top / bottom
+
+
+def _sparsest(path: list, errors: dict, n: int, max_terms: int) -> int:
+    """Index in ``path`` of the smallest subset (at most ``max_terms`` columns) that predicts about
+    as well as the best one: its error (``errors``, by index) may exceed the best's by ``3/n`` per
+    column fewer (about what fitting noise with a column buys), or by ``1e-20`` of ``mean(y²)`` on
+    exact rows. ``-1`` when no subset qualifies."""
+    if not errors:
+        return -1
+    ref = min(errors, key=errors.get)
+    best = -1
+    for k, err in errors.items():
+        fewer = max(len(path[ref][0]) - len(path[k][0]), 0)
+        if len(path[k][0]) <= max_terms and err <= errors[ref] * (1 + 3.0 * fewer / n) + 1e-20:
+            best = k
+    return best
+
+
+def _blas_threads(n: int):
+    """A context limiting BLAS to ``n`` threads, when threadpoolctl is installed (the designs are
+    small matrices: several threads mostly wait on each other, and on a busy machine a QR of
+    100 columns then takes milliseconds instead of microseconds)."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - optional
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=n, user_api="blas")
+
+
+def rational(ctx, max_terms: int = 4, rows: Optional[int] = 1000) -> list[sympy.Expr]:
+    """Sparse ``P(x)/Q(x)`` candidates for the context's rows (see module doc).
+
+    For each pair of degrees of :data:`DESIGNS` and each leading monomial of the denominator
+    (:meth:`_Design.leads`), columns are eliminated from the full least-squares fit
+    (:func:`backward_select`); the smallest subset that predicts ``y`` as well as the best of the
+    path (:func:`_sparsest`) is a candidate, with the one a column larger. The search stops at the
+    first design whose candidate explains the rows to the context's ``floor``. A law the designs
+    only approximate (``sqrt(x² + z²)``) has no small subset that does as well as a large one and
+    gives nothing.
+
+    Parameters
+    ----------
+    ctx : kandiscover.strategies.Context
+    max_terms : int
+        Largest number of monomials (numerator and denominator together, the leading one aside).
+    rows : int, optional
+        Rows used (a seeded subset); the caller refits on all rows.
+
+    Returns
+    -------
+    list of sympy.Expr
+        Best fitting first.
+    """
+    with _blas_threads(1):
+        return _rational(ctx, max_terms, rows)
+
+
+def _rational(ctx, max_terms: int, rows: Optional[int]) -> list[sympy.Expr]:
+    X, y = ctx.X, ctx.y
+    if rows is not None and len(y) > rows:
+        idx = np.random.default_rng(ctx.seed).choice(len(y), rows, replace=False)
+        X, y = X[idx], y[idx]
+    n, d = X.shape
+    if not np.all(np.isfinite(X)) or not np.all(np.isfinite(y)):
+        return []
+    # powers of inputs of very different sizes: columns in units where every input is of order one
+    unit = np.max(np.abs(X), axis=0)
+    unit[unit == 0] = 1.0
+    mean_sq = float(np.mean(y**2)) or 1e-300
+    solved = ctx.floor * float(np.var(y)) / mean_sq  # the context's floor, relative to mean(y²)
+    found: list[tuple[float, sympy.Expr]] = []
+    for pd_, qd in dict.fromkeys(_degrees(d, p, q) for p, q in DESIGNS):
+        if ctx.remaining() <= 0 or (found and found[0][0] <= solved):
+            break
+        design = _Design(X, y, unit, pd_, qd)
+        if design.size > n // 4:
+            continue
+        for lead in design.leads():
+            if ctx.remaining() <= 0 or (found and found[0][0] <= solved):
+                break
+            path, index = design.path(lead)
+            path = [([index[c] for c in cols], coef, err) for cols, coef, err in path]
+            # judged on the real residual y − P/Q: the linear one can fit part of the noise through
+            # the columns −y·m(x), which carry it
+            errors = {}
+            for k, (cols, coef, _) in enumerate(path):
+                if len(cols) <= 3 * max_terms:
+                    err = float(np.mean((y - design.prediction(cols, coef, lead)) ** 2)) / mean_sq
+                    errors[k] = err if np.isfinite(err) else np.inf
+            k = _sparsest(path, errors, n, max_terms)
+            if k < 0 or errors[k] > 0.01 * float(np.var(y)) / mean_sq:  # explains < 99 % of the variance
+                continue
+            log.debug("rational (degrees %d/%d, lead %s): %d terms, relative MSE %.2g", pd_, qd, lead,
+                      len(path[k][0]), errors[k])
+            for j in (k, k - 1) if k > 0 else (k,):
+                cols, coef, _ = path[j]
+                # best fitting first; on a tie (exact rows) the smaller one
+                found.append(((errors[j] + 1e-20) * (1 + 3.0 * len(cols) / n),
+                              design.expression(ctx.symbols, cols, coef, lead)))
+            found.sort(key=lambda t: t[0])
+    return [e for _, e in found]
