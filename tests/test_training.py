@@ -44,18 +44,34 @@ def _least_squares(factor):
 
 
 @pytest.mark.parametrize("factor", [1.0, 1e-12, 1e6])
-def test_scaled_lbfgs_converges_whatever_the_units_of_the_loss(factor):
-    from kandiscover.kan.lbfgs import ScaledLBFGS
+def test_lbfgs_converges_whatever_the_units_of_the_loss(factor):
+    from kandiscover.kan.lbfgs import LBFGS
 
     w, loss, best = _least_squares(factor)
-    opt = ScaledLBFGS([w], history_size=10)
+    opt = LBFGS([w], history_size=10)
     for _ in range(5):
         opt.step(loss)
     assert (w.detach() - best).abs().max() < 1e-8 * best.abs().max()
 
 
+@pytest.mark.parametrize("history", [3, 50])
+def test_lbfgs_minimises_rosenbrock(history):
+    # non-convex, curved valley; history 3 reuses the ring of pairs many times
+    from kandiscover.kan.lbfgs import LBFGS
+
+    w = torch.tensor([-1.2, 1.0, -0.5, 0.8], dtype=torch.float64, requires_grad=True)
+
+    def rosenbrock():
+        return (100 * (w[1:] - w[:-1] ** 2) ** 2 + (1 - w[:-1]) ** 2).sum()
+
+    opt = LBFGS([w], history_size=history)
+    for _ in range(20):
+        opt.step(rosenbrock)
+    assert (w.detach() - 1).abs().max() < 1e-8
+
+
 def test_torch_lbfgs_stalls_on_a_small_loss():
-    # why ScaledLBFGS exists: torch keeps a curvature pair only when y's > 1e-10 (absolute)
+    # why kandiscover has its own LBFGS: torch keeps a curvature pair only when y's > 1e-10 (absolute)
     w, loss, best = _least_squares(1e-12)
     opt = torch.optim.LBFGS([w], history_size=10, line_search_fn="strong_wolfe", tolerance_grad=1e-32,
                             tolerance_change=1e-32)

@@ -8,7 +8,7 @@ from typing import Callable, Optional, Sequence
 import torch
 from tqdm.auto import tqdm
 
-from .lbfgs import ScaledLBFGS
+from .lbfgs import LBFGS
 
 log = logging.getLogger("kandiscover")
 
@@ -122,9 +122,10 @@ def fit(
         evaluations on small models and the squared error without regularisation.
     steps : int
         Optimiser steps (an LBFGS step runs up to 20 iterations with a strong-Wolfe line search;
-        an LM step is one accepted damped Gauss–Newton update). LBFGS runs on the objective
-        divided by its current size (:class:`~kandiscover.kan.lbfgs.ScaledLBFGS`): torch's LBFGS
-        otherwise stops learning curvature once the MSE falls below ~1e-8.
+        an LM step is one accepted damped Gauss–Newton update). LBFGS is
+        :class:`kandiscover.kan.lbfgs.LBFGS`, not torch's: torch's stops learning curvature once
+        the MSE falls below ~1e-8 (an absolute threshold) and spends as long on its two-loop
+        recursion as on the model.
     lr : float
         Learning rate.
     batch : int
@@ -194,7 +195,7 @@ def fit(
 
             return LevenbergMarquardt(model)
         if opt == "LBFGS":
-            return ScaledLBFGS(params, lr=lr, history_size=history_size)
+            return LBFGS(params, lr=lr, history_size=history_size)
         return torch.optim.Adam(params, lr=lr)
 
     optimizer = make_optimizer()
