@@ -383,8 +383,10 @@ def _separate(ctx, sur: Surrogate, solve: Callable, depth: int, kind: str, group
     The parts that vary most are read off the surrogate (its error matters least for them); the
     one that varies least is then solved on the real rows with the others divided (or subtracted)
     out, and read off the surrogate as well only when that is not exact. If the combination is
-    still not exact, the other parts are solved again on the real rows the same way. A part's share of the remaining time grows with the square of its number
-    of columns. Returns ``(relative MSE, expression)`` on the real rows, best first, for the
+    still not exact, the other parts are solved again on the real rows the same way, each part's
+    candidates ranked by how the combination fits the real rows before the next part is solved
+    against them. A part's share of the remaining time grows with the square of its number of
+    columns. Returns ``(relative MSE, expression)`` on the real rows, best first, for the
     combination of every part's first candidate and those with one part's runner-up instead.
     """
     anchor = _anchor(sur, ctx.X, ctx.seed)
@@ -398,6 +400,15 @@ def _separate(ctx, sur: Surrogate, solve: Callable, depth: int, kind: str, group
 
     def exact() -> bool:
         return ctx.refit(combine([p[0] for p in parts]))[1] <= max(ctx.floor, 1e-8)
+
+    def rank(k: int) -> None:
+        """Put first the candidate of part ``k`` that, with the others' first ones, fits the real
+        rows best: a part solved on rows divided by another part's near-zero values is garbage,
+        and it must not be what the next part is solved against."""
+        def loss(c):
+            return ctx.refit(combine([c if m == k else p[0] for m, p in enumerate(parts)]))[1]
+
+        parts[k] = sorted(parts[k][:8], key=loss) if ctx.remaining() > 1 else parts[k]
 
     weight = [len(g) ** 2 for g in groups]  # a part's share of the time grows with its size
 
@@ -415,11 +426,13 @@ def _separate(ctx, sur: Surrogate, solve: Callable, depth: int, kind: str, group
         parts[last] += _read_off(ctx, sur, solve, depth, kind, groups[last], transform, anchor, ctx.deadline)[:8]
         if not parts[last]:
             return []
+        rank(last)
         for k in reversed(order[:-1]):
             if ctx.remaining() < 1 or exact():
                 break
             parts[k] = _on_rows(ctx, solve, depth, kind, groups, k, parts, transform, sur.offset,
                                 until(k, order + [k]))[:4] + parts[k]
+            rank(k)
 
     # the surrogate proposes, the real rows decide: the parts' runners-up are tried too
     combos = [tuple(p[0] for p in parts)]

@@ -159,6 +159,10 @@ def test_snapping_on_noisy_rows_weighs_fit_against_simplicity():
     data, target, noise = _noisy(lambda x: np.exp(-x**2 / 2) / np.sqrt(2 * np.pi), (-3,), (3,), ["x"])
     out = polish(sympy.sympify("0.3992*exp(-0.5003*x**2)"), data, target, noise=noise)
     assert out == sympy.exp(-sympy.Symbol("x") ** 2 / 2) / sympy.sqrt(2 * sympy.pi), out
+    # 3*pi/2 and 33/7 cost alike, but only the phase 3*pi/2 turns sin(2*theta - c) into cos(2*theta)
+    data, target, noise = _noisy(lambda I0, theta: I0 * np.cos(theta) ** 2, (1, 0), (5, 1.5), ["I0", "theta"])
+    out = polish(sympy.sympify("0.4987*I0*(sin(2.0*theta - 4.714) + 1.0)"), data, target, noise=noise)
+    assert is_equivalent(out, sympy.sympify("I0*cos(theta)**2")) and not out.atoms(sympy.Float), out
 
 def _recover(fn, n_in, width, lo, hi, names, *, dtype=torch.float64, seed=0, mult_arity=2):
     """Engine + symbolic layer only: sparse fit, prune, LM polish, composed edge matches, refit."""
