@@ -18,7 +18,7 @@ from typing import Optional, Sequence
 import numpy as np
 import pandas as pd
 import sympy
-from tqdm.auto import tqdm
+from ._progress import progress_bar
 
 from .data import DataError, prepare, split_rows
 from .result import Discovery, _metrics, complexity, pareto_front
@@ -137,7 +137,7 @@ def _discover(data, target, inputs, time_budget, seed, noise_hint, progress, nam
     train_cols = {n: X[tr, k] for k, n in enumerate(names_)}
     pool, history = [_baseline(ctx, X[va], y[va])], []
     steps = plan or default_plan(len(names_))
-    bar = tqdm(steps, desc="discover", disable=not progress, leave=False)
+    bar = progress_bar(steps, desc="discover", disable=not progress, leave=False)
     for name, strategy in bar:
         if ctx.remaining() < 0.1 * time_budget:  # too little left to finish another one
             break

@@ -407,9 +407,9 @@ def run_suite(pack, out, *, jobs: int = 1, scheduler: Optional[str] = None, time
         fn = _work_fn or run_item
         log.info("suite %s: %d items to run (%d already in %s)", pack.name, len(todo),
                  len(chosen) * len(seeds) - len(todo), results.path)
-        from tqdm.auto import tqdm
+        from ._progress import progress_bar
 
-        bar = tqdm(total=len(todo), desc=f"suite {pack.name}", unit="item", file=sys.stderr,
+        bar = progress_bar(total=len(todo), desc=f"suite {pack.name}", unit="item", file=sys.stderr,
                    disable=not progress)
         exact = [0]
 

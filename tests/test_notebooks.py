@@ -70,6 +70,9 @@ def test_notebook_runs(name, kernel_env, monkeypatch, tmp_path):
     print(f"{name}: {time.monotonic() - start:.1f} s")
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.output_type == "error"]
     assert not errors
+    stderr = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
+                     if o.output_type == "stream" and o.get("name") == "stderr")
+    assert "IProgress not found" not in stderr, "a progress bar asked for the notebook widget without ipywidgets"
     assert list(workdir.iterdir()) == [], "a notebook wrote into its working directory; use a temporary folder"
 
 

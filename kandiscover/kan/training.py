@@ -6,7 +6,7 @@ import math
 from typing import Callable, Optional, Sequence
 
 import torch
-from tqdm.auto import tqdm
+from .._progress import progress_bar
 
 from .lbfgs import LBFGS
 
@@ -203,7 +203,7 @@ def fit(
     hist = History(train_loss=[], test_loss=[], reg=[])
     for name in metrics or {}:
         hist[f"train_{name}"], hist[f"test_{name}"] = [], []
-    bar = tqdm(range(steps), disable=not progress, desc="fit", leave=False)
+    bar = progress_bar(range(steps), disable=not progress, desc="fit", leave=False)
     for step in bar:
         if update_grid and step < stop_grid_update_step and step % grid_freq == 0:
             # before any training, hidden activations are arbitrary: only the input grid moves
