@@ -189,6 +189,7 @@ def test_callback_can_stop_training():
         (lambda d: None, dict(steps=-1), "steps"),
         (lambda d: None, dict(lamb=-0.1), "lamb"),
         (lambda d: None, dict(opt="LM", lamb=0.1), "LM"),
+        (lambda d: None, dict(history_size=0), "history_size must be a positive int"),
     ],
 )
 def test_bad_fit_arguments_are_clear(mutate, kwargs, message):

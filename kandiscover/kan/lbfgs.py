@@ -50,14 +50,17 @@ class LBFGS:
         self.params = [p for p in params]
         if not self.params:
             raise ValueError("LBFGS needs at least one parameter")
+        for name, v in (("history_size", history_size), ("max_iter", max_iter)):
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise ValueError(f"{name} must be a positive int; got {v!r}")
         self.lr, self.m, self.max_iter = float(lr), int(history_size), int(max_iter)
         self.max_eval = int(max_eval) if max_eval is not None else self.max_iter * 5 // 4
         self.shapes = [p.shape for p in self.params]
         self.sizes = [p.numel() for p in self.params]
         ref = self.params[0]
         n = sum(self.sizes)
-        self.S = ref.new_zeros(self.m, n)  # rows: s pairs (ring buffer)
-        self.Y = ref.new_zeros(self.m, n)
+        self.S = ref.new_zeros(min(self.m, 4), n)  # rows: s pairs (ring buffer, grown up to m rows)
+        self.Y = ref.new_zeros(min(self.m, 4), n)
         self.SY = ref.new_zeros(self.m, self.m)  # SY[i, j] = s_i · y_j
         self.YY = ref.new_zeros(self.m, self.m)
         self.order: list[int] = []  # ring rows, oldest first
@@ -90,6 +93,10 @@ class LBFGS:
             return
         if len(self.order) < self.m:
             row = len(self.order)
+            if row == self.S.shape[0]:  # grow the memory as pairs arrive (as torch's lists do)
+                more = min(self.m, 2 * row) - row
+                self.S = torch.cat([self.S, self.S.new_zeros(more, self.S.shape[1])])
+                self.Y = torch.cat([self.Y, self.Y.new_zeros(more, self.Y.shape[1])])
         else:
             row = self.order.pop(0)
         self.order.append(row)
