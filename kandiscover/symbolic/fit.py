@@ -201,11 +201,21 @@ def fit_primitive(
         return _with_score(fit, weight_simple)
     if const is not None:
         return _invalid(prim, weight_simple)
-    xn, mid, half = _normalise(x)
+    xn = _normalise(x)
     with torch.no_grad():
-        al, be, _ = _coarse(prim, xn, y, coarse_rows, chunk_elems, keep)
-        if len(al) == 0:
-            return _invalid(prim, weight_simple)
+        al, be, _ = _coarse(prim, xn[0], y, coarse_rows, chunk_elems, keep)
+    return _from_coarse(prim, xn, y, al, be, refine, weight_simple)
+
+
+def _from_coarse(prim: Primitive, xn: tuple, y: torch.Tensor, al: torch.Tensor, be: torch.Tensor, refine: bool,
+                 weight_simple: float) -> EdgeFit:
+    """The fit of ``prim`` from its coarse candidates ``(α, β)``: refined by LM on all rows or not.
+
+    ``xn`` is :func:`_normalise`'s ``(normalised x, mid, half)``."""
+    xn, mid, half = xn
+    if len(al) == 0:
+        return _invalid(prim, weight_simple)
+    with torch.no_grad():
         if refine:
             al, be = _refine(prim, al, be, xn, y)
         r2, c, d = _sse(prim.torch_fn, al, be, xn, y)
@@ -253,15 +263,17 @@ def fit_affine(
     kw = dict(weight_simple=weight_simple, coarse_rows=coarse_rows, chunk_elems=chunk_elems)
     if _constant_fit(y) is not None:
         return rank([fit_primitive(p, x, y, **kw) for p in lib.primitives], x, y, lib)
-    xn, _, _ = _normalise(x)
-    coarse = []
+    xn = _normalise(x)
+    coarse, starts = [], []  # the scan runs once per primitive: its candidates seed the final fit
     with torch.no_grad():
         for p in lib.primitives:
-            r2 = _coarse(p, xn, y, coarse_rows, chunk_elems, 1)[2] if p.name != "0" else 0.0
+            al, be, r2 = _coarse(p, xn[0], y, coarse_rows, chunk_elems, 3) if p.name != "0" else (None, None, 0.0)
+            starts.append((al, be))
             coarse.append(_with_score(EdgeFit(p.name, 1, 0, 0, 0, r2, p.complexity, 0.0), weight_simple).score)
     order = sorted(range(len(coarse)), key=lambda n: coarse[n])
     chosen = set(order[:refine_top])
-    fits = [fit_primitive(p, x, y, refine=n in chosen, **kw) for n, p in enumerate(lib.primitives)]
+    fits = [fit_primitive(p, x, y, **kw) if p.name == "0" else _from_coarse(p, xn, y, *starts[n], n in chosen, weight_simple)
+            for n, p in enumerate(lib.primitives)]
     return rank(fits, x, y, lib)
 
 
