@@ -224,3 +224,15 @@ def test_law_recovered_exactly(law, width, span):
     out = _recover(lambda *cols: np.broadcast_to(fn(*cols), cols[0].shape), len(names), width, *span, names)
     assert is_equivalent(out, truth), f"{law}: got {out}"
     assert not out.atoms(sympy.Float) or all(len(str(f)) <= 8 for f in out.atoms(sympy.Float))
+
+
+def test_simplify_of_a_short_formula_with_large_integers_is_stopped_at_its_deadline():
+    import time
+
+    from kandiscover.symbolic.refit import simplify_timed
+
+    # 15 operations, but simplify factors for minutes; a thread could not be stopped
+    expr = sympy.sympify("I2*(49*exp(0.83223258591166*sin(3*delta/2) + 20572/(-963*I1/I2 - 6184))/2 - 0.430567171828877)")
+    start = time.monotonic()
+    assert simplify_timed(expr, timeout=1.0) == expr
+    assert time.monotonic() - start < 3.0
