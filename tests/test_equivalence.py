@@ -4,6 +4,8 @@ import time
 import pytest
 import sympy
 
+from kandiscover._timeout import _WORKER
+
 from kandiscover.symbolic import equivalence
 from kandiscover.symbolic.equivalence import is_equivalent, round_constants
 
@@ -92,8 +94,10 @@ def hanging_simplify(monkeypatch):
         raise RuntimeError("released")
 
     monkeypatch.setattr(equivalence, "_SIMPLIFIERS", (("hang", hang),))
+    _WORKER._stop()  # the sympy worker is forked on first use: a fresh one sees the stand-in
     yield calls
     release.set()
+    _WORKER._stop()  # and the next test's worker sees the real simplifiers again
 
 
 def test_numbers_decide_without_waiting_for_sympy(hanging_simplify):

@@ -48,6 +48,14 @@ def _children(pid):
     return found
 
 
+def _suite_children():
+    """Children of this test process, but for the sympy worker that earlier in-process discoveries
+    forked (kandiscover._timeout; it lives as long as this process, like a resource tracker)."""
+    from kandiscover._timeout import _WORKER
+
+    return [p for p in _children(os.getpid()) if p != _WORKER.pid]
+
+
 def _wait_gone(pids, seconds=10.0):
     end = time.monotonic() + seconds
     alive = list(pids)
@@ -191,7 +199,7 @@ def test_timeout_error_and_dead_worker_are_recorded_and_the_suite_goes_on(tmp_pa
     assert all(recs[p]["exact"] is False for p in ("I.12.1", "I.12.4", "I.12.5"))
     text = summary.read_text()
     assert "| errors / timeouts | 2 / 1 |" in text and "## Errors and timeouts" in text
-    assert _wait_gone(_children(os.getpid()), 5.0) == []
+    assert _wait_gone(_suite_children(), 5.0) == []
 
 
 def test_dask_local_cluster_gives_the_local_results(local_run, tmp_path):
@@ -206,7 +214,7 @@ def test_dask_local_cluster_gives_the_local_results(local_run, tmp_path):
         assert got[name]["status"] == "ok"
         assert got[name]["exact"] == ref[name]["exact"] is True
     # multiprocessing's resource tracker (started by Dask) lives as long as this process; no other
-    assert _wait_gone([p for p in _children(os.getpid()) if b"resource_tracker" not in
+    assert _wait_gone([p for p in _suite_children() if b"resource_tracker" not in
                        Path(f"/proc/{p}/cmdline").read_bytes()], 10.0) == []
 
 

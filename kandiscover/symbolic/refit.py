@@ -321,19 +321,10 @@ def _simplify(expr):
     return sympy.simplify(expr)
 
 
-def _light(expr: sympy.Expr) -> bool:
-    """Whether ``sympy.simplify(expr)`` is safe to run in a thread (which cannot be stopped) rather
-    than a forked child: few operations and only small integers. Short expressions with integers
-    such as ``20572/(-963·I1/I2 − 6184)`` can send the polynomial factoring inside simplify off for
-    minutes, holding the GIL the whole time."""
-    small = all(abs(r.p) < 1000 and r.q < 1000 for r in expr.atoms(sympy.Rational))
-    return small and sympy.count_ops(expr) <= 20
-
-
 def simplify_timed(expr: sympy.Expr, timeout: float = 5.0) -> sympy.Expr:
     """``sympy.simplify(expr)`` if it finishes within ``timeout`` seconds (and is no longer than
     ``expr``), else ``expr``. The work is killed at the deadline (:mod:`kandiscover._timeout`)."""
-    ok, out = call_with_timeout(_simplify, (expr,), timeout, light=_light(expr))
+    ok, out = call_with_timeout(_simplify, (expr,), timeout)
     if not ok or not isinstance(out, sympy.Expr):
         log.info("sympy.simplify did not finish within %.1f s; keeping the unsimplified formula", timeout)
         return expr

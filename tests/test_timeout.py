@@ -1,0 +1,51 @@
+"""Hard time limits for sympy: a persistent forked worker, killed at the deadline."""
+import os
+import time
+
+import pytest
+
+from kandiscover._timeout import _WORKER, call_with_timeout
+
+pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="the worker process needs fork (POSIX)")
+
+
+def test_calls_run_in_one_reused_worker_process():
+    ok1, pid1 = call_with_timeout(os.getpid, (), 10)
+    ok2, pid2 = call_with_timeout(os.getpid, (), 10)
+    assert ok1 and ok2
+    assert pid1 == pid2 != os.getpid()
+
+
+def test_a_call_past_its_deadline_is_killed_and_the_next_gets_a_new_worker():
+    _, before = call_with_timeout(os.getpid, (), 10)
+    start = time.monotonic()
+    assert call_with_timeout(time.sleep, (30,), 0.5) == (False, None)
+    assert time.monotonic() - start < 5
+    with pytest.raises(ProcessLookupError):  # nothing keeps running (or holding a GIL) after the deadline
+        os.kill(before, 0)
+    ok, after = call_with_timeout(os.getpid, (), 10)
+    assert ok and after not in (before, os.getpid())
+
+
+def test_an_exception_is_reported_not_raised():
+    ok, message = call_with_timeout(int, ("not a number",), 10)
+    assert not ok and "ValueError" in message
+
+
+def test_a_forked_copy_of_the_process_gets_its_own_worker():
+    _, parent_worker = call_with_timeout(os.getpid, (), 10)
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            ok, worker = call_with_timeout(os.getpid, (), 10)
+            os.write(write, f"{int(ok)} {worker}".encode())
+        finally:
+            os._exit(0)
+    os.close(write)
+    answer = os.read(read, 100).decode().split()
+    os.close(read)
+    os.waitpid(pid, 0)
+    assert answer[0] == "1" and int(answer[1]) not in (parent_worker, pid, os.getpid())
+    assert _WORKER.owner == os.getpid()  # the parent's worker is untouched
+    assert call_with_timeout(os.getpid, (), 10) == (True, parent_worker)
