@@ -18,8 +18,8 @@ from typing import Optional, Sequence
 import numpy as np
 import pandas as pd
 import sympy
-from ._progress import progress_bar
 
+from ._progress import progress_bar
 from .data import DataError, prepare, split_rows
 from .result import Discovery, _metrics, complexity, pareto_front
 from .strategies import Context, default_plan, linear
@@ -91,9 +91,10 @@ def discover(
     plan : list of (name, callable), optional
         Strategies to run instead of :func:`kandiscover.strategies.default_plan`.
     threads : int or None
-        torch intra-op threads during the search, restored afterwards (small KANs run fastest on
-        one thread; several threads on tiny tensors mostly wait on each other). ``None`` leaves
-        torch's setting alone.
+        torch intra-op threads and BLAS threads (numpy, scipy) during the search, restored
+        afterwards (small KANs and least-squares problems run fastest on one thread; several
+        threads on tiny matrices mostly wait on each other). ``None`` leaves
+        both settings alone.
 
     Returns
     -------
@@ -106,11 +107,14 @@ def discover(
     if threads is None:
         return _discover(data, target, inputs, time_budget, seed, noise_hint, progress, names, drop_invalid, lib, plan)
     import torch
+    from threadpoolctl import threadpool_limits
 
     before = torch.get_num_threads()
     torch.set_num_threads(threads)
     try:
-        return _discover(data, target, inputs, time_budget, seed, noise_hint, progress, names, drop_invalid, lib, plan)
+        with threadpool_limits(limits=threads, user_api="blas"):  # numpy/scipy least squares and QR
+            return _discover(data, target, inputs, time_budget, seed, noise_hint, progress, names, drop_invalid,
+                             lib, plan)
     finally:
         torch.set_num_threads(before)
 

@@ -11,7 +11,6 @@ rows and snaps them.
 """
 from __future__ import annotations
 
-import contextlib
 import itertools
 import logging
 from typing import Optional
@@ -204,17 +203,6 @@ def _sparsest(path: list, errors: dict, n: int, max_terms: int) -> int:
     return best
 
 
-def _blas_threads(n: int):
-    """A context limiting BLAS to ``n`` threads, when threadpoolctl is installed (the designs are
-    small matrices: several threads mostly wait on each other, and on a busy machine a QR of
-    100 columns then takes milliseconds instead of microseconds)."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - optional
-        return contextlib.nullcontext()
-    return threadpool_limits(limits=n, user_api="blas")
-
-
 def rational(ctx, max_terms: int = 4, rows: Optional[int] = 1000) -> list[sympy.Expr]:
     """Sparse ``P(x)/Q(x)`` candidates for the context's rows (see module doc).
 
@@ -239,11 +227,6 @@ def rational(ctx, max_terms: int = 4, rows: Optional[int] = 1000) -> list[sympy.
     list of sympy.Expr
         Best fitting first.
     """
-    with _blas_threads(1):
-        return _rational(ctx, max_terms, rows)
-
-
-def _rational(ctx, max_terms: int, rows: Optional[int]) -> list[sympy.Expr]:
     X, y = ctx.X, ctx.y
     if rows is not None and len(y) > rows:
         idx = np.random.default_rng(ctx.seed).choice(len(y), rows, replace=False)
