@@ -83,70 +83,53 @@ class _Problem:
         self.names, self.cols = _columns(expr, data)
         self.scale = np.sqrt(np.mean(self.y**2)) + 1e-300
 
+    def _residual(self, values: np.ndarray) -> np.ndarray:
+        r = (values - self.y) / self.scale
+        return np.where(np.isfinite(r), r, 1e6)
+
     def residual_fn(self, templ, params):
+        """``resid(θ)``, shape ``(n_rows,)``, and its forward-difference Jacobian ``jac(θ)``,
+        shape ``(n_rows, n_params)``.
+
+        The steps are scipy's ``'2-point'`` ones (``√eps · max(1, |θ|)``, sign of ``θ``), but ``θ``
+        and every perturbed parameter vector are evaluated in one call of the compiled formula, the
+        parameters broadcast as columns: one numpy pass instead of one per parameter (the per-call
+        overhead dominated refits on 1000 rows). A formula that does not broadcast that way falls
+        back to one evaluation per vector.
+        """
         fn = _compile(templ, self.names, params)
+        n = len(self.y)
 
         def resid(theta):
-            r = (_evaluate(fn, self.cols, theta, len(self.y)) - self.y) / self.scale
-            return np.where(np.isfinite(r), r, 1e6)
-
-        resid.fn = fn
-        return resid
-
-    def jacobian_fn(self, resid):
-        """Forward-difference Jacobian of ``resid``, shape ``(n_rows, n_params)``.
-
-        The steps are scipy's ``'2-point'`` ones (``√eps · max(1, |θ|)``, sign of ``θ``), but every
-        perturbed parameter vector is evaluated in one call of the compiled formula, the
-        parameters broadcast as a column: one numpy pass instead of one per parameter (the
-        per-call overhead dominated refits on 1000 rows). A formula that does not broadcast that
-        way falls back to one evaluation per parameter.
-        """
-        fn = resid.fn
-        n = len(self.y)
-        last: list = [None, None]
-
-        def columns(points: np.ndarray) -> Optional[np.ndarray]:
-            try:
-                out = _evaluate(fn, self.cols, [points[:, j : j + 1] for j in range(points.shape[1])], (len(points), n))
-            except Exception:  # noqa: BLE001 - any formula the broadcast does not suit
-                return None
-            r = (out - self.y) / self.scale
-            return np.where(np.isfinite(r), r, 1e6)
+            return self._residual(_evaluate(fn, self.cols, theta, n))
 
         def jac(theta):
             theta = np.asarray(theta, dtype=float)
-            if last[0] is None or not np.array_equal(last[0], theta):
-                last[0], last[1] = theta.copy(), resid(theta)
-            r0 = last[1]
-            sign = np.where(theta >= 0, 1.0, -1.0)
-            steps = (theta + _REL_STEP * sign * np.maximum(1.0, np.abs(theta))) - theta
-            points = theta[None, :] + np.diag(steps)
-            cols = columns(points)
-            if cols is None:
-                cols = np.stack([resid(p) for p in points])
-            return ((cols - r0) / steps[:, None]).T
+            steps = (theta + _REL_STEP * np.where(theta >= 0, 1.0, -1.0) * np.maximum(1.0, np.abs(theta))) - theta
+            points = theta + np.vstack([np.zeros_like(theta), np.diag(steps)])  # θ, then θ + h_k·e_k
+            try:
+                rows = self._residual(_evaluate(fn, self.cols, list(points.T[:, :, None]), (len(points), n)))
+            except Exception:  # noqa: BLE001 - any formula the broadcast does not suit
+                rows = np.stack([resid(p) for p in points])
+            return ((rows[1:] - rows[0]) / steps[:, None]).T
 
-        def remember(theta, r):
-            last[0], last[1] = np.array(theta, dtype=float), r
-
-        jac.remember = remember
-        return jac
+        return resid, jac
 
     def fit(self, templ, params, theta, max_nfev: int = 50,
             deadline: Optional[float] = None) -> tuple[np.ndarray, float]:
         """Least-squares ``theta`` for ``templ`` and its mean squared error. Past ``deadline``
         (a ``time.monotonic()`` value) the best parameters evaluated so far are returned."""
-        resid = self.residual_fn(templ, params)
-        jac = self.jacobian_fn(resid) if len(theta) else None
+        resid, jac = self.residual_fn(templ, params)
         r0 = resid(theta)
         seen = [float(np.mean(r0**2)), np.asarray(theta, dtype=float)]
 
-        def watched(th):
+        def on_time():
             if deadline is not None and time.monotonic() > deadline:
                 raise _OutOfTime
+
+        def watched(th):
+            on_time()
             r = resid(th)
-            jac.remember(th, r)
             with np.errstate(over="ignore"):
                 e = float(np.mean(r**2))
             if e < seen[0]:
@@ -154,8 +137,7 @@ class _Problem:
             return r
 
         def watched_jac(th):
-            if deadline is not None and time.monotonic() > deadline:
-                raise _OutOfTime
+            on_time()
             return jac(th)
 
         best, err = theta, seen[0]
