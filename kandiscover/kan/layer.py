@@ -166,13 +166,26 @@ class KANLayer(nn.Module):
                 sym[:, o, i] = vals
                 edges = edges + sym * self.mask
             return edges.sum(-1) + self.bias, edges
-        # one matmul: the shape of nn.Linear(in·(G+k+1), out)
-        w = self._feature_weights()
-        y = torch.addmm(self.bias, feats.reshape(x.shape[0], -1), w.reshape(self.out_dim, -1).T)
+        y = self.from_features(feats)
         if self.sym_funs:
             vals, o, i = self._symbolic_edges(x)
             y = y.index_add(1, o, vals * self.mask[o, i])
         return y
+
+    def from_features(self, feats: torch.Tensor) -> torch.Tensor:
+        """The numeric edges' sum plus bias from :func:`kan_features` of the input, one matmul (the
+        shape of ``nn.Linear(in·(G+k+1), out)``).
+
+        Parameters
+        ----------
+        feats : Tensor, shape ``(batch, in_dim, G + k + 1)``
+
+        Returns
+        -------
+        Tensor, shape ``(batch, out_dim)``
+        """
+        w = self._feature_weights()
+        return torch.addmm(self.bias, feats.reshape(feats.shape[0], -1), w.reshape(self.out_dim, -1).T)
 
     def spline_edges(self, x: torch.Tensor) -> torch.Tensor:
         """Spline part only (no mask, base or symbolic branch), shape ``(batch, out, in)``."""

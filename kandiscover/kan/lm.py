@@ -65,43 +65,36 @@ class LevenbergMarquardt:
         model = self.model
         with torch.enable_grad():
             h = x.detach()
-            inputs, zs = [], []
+            feats, zs = [], []
             for l, layer in enumerate(model.layers):
-                inputs.append(h)
-                z = layer(h)
-                zs.append(z)
-                h = model._multiply(z, l + 1)
+                feats.append(kan_features(h, layer.knots, layer.k))  # (B, in, 1 + nb)
+                zs.append(layer.from_features(feats[-1]))
+                h = model._multiply(zs[-1], l + 1)
             out = h.shape[1]
-            gs = [torch.autograd.grad(h[:, o].sum(), zs, retain_graph=o < out - 1, allow_unused=True)
-                  for o in range(out)]
-        wanted = dict(zip(self.names, self.params))
-        blocks = []
-        b = x.shape[0]
-        for l, (layer, h_in) in enumerate(zip(model.layers, inputs)):
-            with torch.no_grad():
-                feats = kan_features(h_in, layer.knots, layer.k)  # (B, in, 1 + nb)
-                live = layer.mask * (1 - layer.sym_mask)  # (out_l, in)
-                g = torch.stack([gg[l] if gg[l] is not None else torch.zeros_like(zs[l]) for gg in gs], 1)  # (B, out, out_l)
-                g = g.detach()
-                base, basis = feats[..., 0], feats[..., 1:]
-                spline = torch.einsum("bik,oik->boi", basis, layer.coef)  # (B, out_l, in)
-                local = {
-                    "coef": lambda: g[..., None, None] * (basis[:, None, None] * (layer.scale_sp * live)[..., None]),
-                    "scale_base": lambda: g[..., None] * (base[:, None, None, :] * live),
-                    "scale_sp": lambda: g[..., None] * (spline[:, None] * live),
-                    "bias": lambda: g,
-                }
-                for name, param in layer.named_parameters():
-                    full = f"layers.{l}.{name}"
-                    if full not in wanted:
-                        continue
-                    if name == "sym_affine":  # no symbolic edge: these have no effect
-                        block = param.new_zeros(b, g.shape[1], param.numel())
-                    else:
-                        block = local[name]()
-                    blocks.append((full, block.reshape(b * g.shape[1], -1)))
-        by_name = dict(blocks)
-        return torch.cat([by_name[n] for n in self.names], dim=1)
+            per_output = [torch.autograd.grad(h[:, o].sum(), zs, retain_graph=o < out - 1, allow_unused=True)
+                          for o in range(out)]
+        rows = x.shape[0] * out
+
+        @torch.no_grad()
+        def block(name: str) -> torch.Tensor:
+            _, l, kind = name.split(".")
+            layer, F = model.layers[int(l)], feats[int(l)].detach()
+            g = torch.stack([torch.zeros_like(zs[int(l)]) if gg[int(l)] is None else gg[int(l)] for gg in per_output], 1)
+            live = layer.mask * (1 - layer.sym_mask)  # (out_l, in)
+            if kind == "bias":
+                d = g
+            elif kind == "scale_base":
+                d = g[..., None] * (F[:, None, None, :, 0] * live)
+            elif kind == "scale_sp":
+                spline = torch.einsum("bik,oik->boi", F[..., 1:], layer.coef)  # (B, out_l, in)
+                d = g[..., None] * (spline[:, None] * live)
+            elif kind == "coef":
+                d = g[..., None, None] * (F[:, None, None, :, 1:] * (layer.scale_sp * live)[..., None])
+            else:  # sym_affine: no symbolic edge, no effect
+                d = g.new_zeros(x.shape[0], out, getattr(layer, kind).numel())
+            return d.reshape(rows, -1)
+
+        return torch.cat([block(name) for name in self.names], dim=1)
 
     def _jacobian_vmap(self, x: torch.Tensor) -> torch.Tensor:
         """The Jacobian by ``vmap`` over rows of ``jacrev`` (any model, symbolic edges included)."""
