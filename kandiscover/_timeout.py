@@ -128,7 +128,6 @@ class _Worker:
     def call(self, fn: Callable, args: tuple, timeout: float) -> tuple[bool, Any]:
         with self.lock:
             if self.owner != os.getpid():  # first call, or a forked copy of a process that had one
-                self.owner = self.pid = None
                 self._start()
             deadline = time.monotonic() + timeout
             try:

@@ -174,6 +174,10 @@ def _coarse(prim: Primitive, xn, y, coarse_rows: int, chunk_elems: int, keep: in
     return alpha[top], beta[top], (float(r2[top[0]]) if len(top) else -math.inf)
 
 
+_KEEP = 3
+"""Coarse grid candidates refined per primitive."""
+
+
 def _constant_fit(y: torch.Tensor):
     """``EdgeFit`` of ``'0'`` (a constant edge) when ``y`` barely varies, else ``None``."""
     if float(y.var(unbiased=False)) <= 1e-24 * (float(y.abs().max()) ** 2 + 1e-300):
@@ -183,7 +187,7 @@ def _constant_fit(y: torch.Tensor):
 
 def fit_primitive(
     prim: Primitive, x: torch.Tensor, y: torch.Tensor, *, weight_simple: float = 1.0,
-    coarse_rows: int = 500, chunk_elems: int = 4_000_000, keep: int = 3, refine: bool = True,
+    coarse_rows: int = 500, chunk_elems: int = 4_000_000, keep: int = _KEEP, refine: bool = True,
 ) -> EdgeFit:
     """Best ``c·f(a·x+b)+d`` for one primitive.
 
@@ -201,18 +205,16 @@ def fit_primitive(
         return _with_score(fit, weight_simple)
     if const is not None:
         return _invalid(prim, weight_simple)
-    xn = _normalise(x)
+    xn, mid, half = _normalise(x)
     with torch.no_grad():
-        al, be, _ = _coarse(prim, xn[0], y, coarse_rows, chunk_elems, keep)
-    return _from_coarse(prim, xn, y, al, be, refine, weight_simple)
+        al, be, _ = _coarse(prim, xn, y, coarse_rows, chunk_elems, keep)
+    return _from_coarse(prim, xn, mid, half, y, al, be, refine, weight_simple)
 
 
-def _from_coarse(prim: Primitive, xn: tuple, y: torch.Tensor, al: torch.Tensor, be: torch.Tensor, refine: bool,
-                 weight_simple: float) -> EdgeFit:
-    """The fit of ``prim`` from its coarse candidates ``(α, β)``: refined by LM on all rows or not.
-
-    ``xn`` is :func:`_normalise`'s ``(normalised x, mid, half)``."""
-    xn, mid, half = xn
+def _from_coarse(prim: Primitive, xn: torch.Tensor, mid: float, half: float, y: torch.Tensor, al: torch.Tensor,
+                 be: torch.Tensor, refine: bool, weight_simple: float) -> EdgeFit:
+    """The fit of ``prim`` from its coarse candidates ``(α, β)`` on the normalised input
+    ``xn = (x − mid)/half`` (:func:`_normalise`): refined by LM on all rows or not."""
     if len(al) == 0:
         return _invalid(prim, weight_simple)
     with torch.no_grad():
@@ -263,16 +265,17 @@ def fit_affine(
     kw = dict(weight_simple=weight_simple, coarse_rows=coarse_rows, chunk_elems=chunk_elems)
     if _constant_fit(y) is not None:
         return rank([fit_primitive(p, x, y, **kw) for p in lib.primitives], x, y, lib)
-    xn = _normalise(x)
+    xn, mid, half = _normalise(x)
     coarse, starts = [], []  # the scan runs once per primitive: its candidates seed the final fit
     with torch.no_grad():
         for p in lib.primitives:
-            al, be, r2 = _coarse(p, xn[0], y, coarse_rows, chunk_elems, 3) if p.name != "0" else (None, None, 0.0)
+            al, be, r2 = _coarse(p, xn, y, coarse_rows, chunk_elems, _KEEP) if p.name != "0" else (None, None, 0.0)
             starts.append((al, be))
             coarse.append(_with_score(EdgeFit(p.name, 1, 0, 0, 0, r2, p.complexity, 0.0), weight_simple).score)
     order = sorted(range(len(coarse)), key=lambda n: coarse[n])
     chosen = set(order[:refine_top])
-    fits = [fit_primitive(p, x, y, **kw) if p.name == "0" else _from_coarse(p, xn, y, *starts[n], n in chosen, weight_simple)
+    fits = [fit_primitive(p, x, y, **kw) if p.name == "0"
+            else _from_coarse(p, xn, mid, half, y, *starts[n], n in chosen, weight_simple)
             for n, p in enumerate(lib.primitives)]
     return rank(fits, x, y, lib)
 
