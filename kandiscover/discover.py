@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import sympy
 
-from ._progress import progress_bar
+from .support.progress import progress_bar
 from .data import DataError, prepare, split_rows
 from .result import Discovery, _metrics, complexity, pareto_front
 from .strategies import Context, default_plan, linear

@@ -407,7 +407,7 @@ def run_suite(pack, out, *, jobs: int = 1, scheduler: Optional[str] = None, time
         fn = _work_fn or run_item
         log.info("suite %s: %d items to run (%d already in %s)", pack.name, len(todo),
                  len(chosen) * len(seeds) - len(todo), results.path)
-        from ._progress import progress_bar
+        from .support.progress import progress_bar
 
         bar = progress_bar(total=len(todo), desc=f"suite {pack.name}", unit="item", file=sys.stderr,
                    disable=not progress)

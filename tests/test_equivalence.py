@@ -4,7 +4,7 @@ import time
 import pytest
 import sympy
 
-from kandiscover._timeout import _WORKER
+from kandiscover.support.timeout import _WORKER
 
 from kandiscover.symbolic import equivalence
 from kandiscover.symbolic.equivalence import is_equivalent, round_constants

@@ -50,8 +50,8 @@ def _children(pid):
 
 def _suite_children():
     """Children of this test process, but for the sympy worker that earlier in-process discoveries
-    forked (kandiscover._timeout; it lives as long as this process, like a resource tracker)."""
-    from kandiscover._timeout import _WORKER
+    forked (kandiscover.support.timeout; it lives as long as this process, like a resource tracker)."""
+    from kandiscover.support.timeout import _WORKER
 
     return [p for p in _children(os.getpid()) if p != _WORKER.pid]
 

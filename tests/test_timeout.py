@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from kandiscover._timeout import _WORKER, call_with_timeout
+from kandiscover.support.timeout import _WORKER, call_with_timeout
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="the worker process needs fork (POSIX)")
 

@@ -6,7 +6,7 @@ import math
 from typing import Callable, Optional, Sequence
 
 import torch
-from .._progress import progress_bar
+from ..support.progress import progress_bar
 
 from .lbfgs import LBFGS
 

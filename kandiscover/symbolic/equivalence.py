@@ -39,7 +39,7 @@ import mpmath
 import numpy as np
 import sympy
 
-from kandiscover._timeout import call_with_timeout
+from ..support.timeout import call_with_timeout
 from kandiscover.symbolic.export import to_numpy
 from kandiscover.symbolic.parse import parse_formula
 

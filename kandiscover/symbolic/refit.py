@@ -18,7 +18,7 @@ import numpy as np
 import sympy
 from scipy.optimize import least_squares
 
-from .._timeout import call_with_timeout
+from ..support.timeout import call_with_timeout
 
 log = logging.getLogger("kandiscover")
 
@@ -305,7 +305,7 @@ def _simplify(expr):
 
 def simplify_timed(expr: sympy.Expr, timeout: float = 5.0) -> sympy.Expr:
     """``sympy.simplify(expr)`` if it finishes within ``timeout`` seconds (and is no longer than
-    ``expr``), else ``expr``. The work is killed at the deadline (:mod:`kandiscover._timeout`)."""
+    ``expr``), else ``expr``. The work is killed at the deadline (:mod:`kandiscover.support.timeout`)."""
     ok, out = call_with_timeout(_simplify, (expr,), timeout)
     if not ok or not isinstance(out, sympy.Expr):
         log.info("sympy.simplify did not finish within %.1f s; keeping the unsimplified formula", timeout)
