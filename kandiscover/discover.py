@@ -1,8 +1,8 @@
 """`discover()`: data in, a readable law, its accuracy and a Pareto front of alternatives out.
 
 Rows are split into training (fitting), validation (choosing) and test (reporting) sets. The
-strategies of :mod:`kandiscover.strategies` run in order within the time budget; every candidate
-they return is polished (constants refitted on training rows, snapped to simple values,
+strategies of the plan (:mod:`kandiscover.search.plan`) run in order within the time budget; every
+candidate they return is polished (constants refitted on training rows, snapped to simple values,
 simplified), scored on validation rows, and kept in a pool. The search stops early once a
 candidate explains the validation rows to the noise level. The Pareto front of the pool gives the
 alternatives; the chosen formula is the simplest one whose validation loss is within 50 % of the
@@ -13,25 +13,86 @@ from __future__ import annotations
 import logging
 import math
 import time
+from dataclasses import dataclass
 from typing import Optional, Sequence
 
 import numpy as np
 import pandas as pd
 import sympy
 
-from .support.progress import progress_bar
-from .data import DataError, prepare, split_rows
+from .data import Table, prepare, split_rows
 from .result import Discovery, _metrics, complexity, pareto_front
-from .strategies import Context, default_plan, linear
+from .search.closed_form import linear
+from .search.context import Context
+from .search.plan import Step, build_plan
+from .support.params import ParameterError, check_int, check_number
+from .support.progress import progress_bar
+from .support.threads import thread_limit
 from .symbolic.export import to_numpy
 from .symbolic.library import Library, default_library
 from .symbolic.refit import polish, refit_with_loss, round_floats
 
 log = logging.getLogger("kandiscover")
 
-__all__ = ["discover"]
+__all__ = ["discover", "Settings", "MAX_TRAIN_ROWS"]
 
 MAX_TRAIN_ROWS = 3000
+"""Training rows used at most (a seeded subset of larger tables)."""
+
+STRATEGY_SHARE, POLISH_SHARE = 0.8, 0.9
+"""Strategies stop at 80 % of the budget, refits and polishing of their candidates at 90 %: the
+pieces of work between deadline checks (a KAN fit step, a refit, a simplification) take seconds
+on a loaded machine, and the budget is promised within 10 %."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The search settings of one :func:`discover` call, checked.
+
+    Attributes
+    ----------
+    time_budget : float
+    seed : int
+    noise_hint : float or None
+    progress : bool
+    lib : Library
+    plan : list of str or list of (name, callable) or None
+        As given to :func:`discover` (resolved against the inputs in :meth:`steps`).
+    """
+
+    time_budget: float
+    seed: int
+    noise_hint: Optional[float]
+    progress: bool
+    lib: Library
+    plan: Optional[Sequence] = None
+
+    def steps(self, d: int) -> list[Step]:
+        """The ``(name, strategy)`` steps for ``d`` inputs."""
+        if self.plan is not None and all(isinstance(s, tuple) and len(s) == 2 and callable(s[1]) for s in self.plan):
+            return list(self.plan)
+        return build_plan(d, self.plan)
+
+
+@dataclass
+class _Rows:
+    """The table split into training, validation and test rows."""
+
+    table: Table
+    tr: np.ndarray
+    va: np.ndarray
+    te: np.ndarray
+
+    @property
+    def names(self) -> list:
+        return self.table.inputs
+
+    def part(self, which: str) -> tuple[np.ndarray, np.ndarray]:
+        idx = getattr(self, which)
+        return self.table.X[idx], self.table.y[idx]
+
+    def train_columns(self) -> dict:
+        return {n: self.table.X[self.tr, k] for k, n in enumerate(self.names)}
 
 
 def _val_loss(expr, X, y, names) -> float:
@@ -42,12 +103,6 @@ def _val_loss(expr, X, y, names) -> float:
         return math.inf
     err = float(np.mean((pred - y) ** 2))
     return err if math.isfinite(err) else math.inf
-
-
-def _baseline(ctx: Context, Xva, yva) -> dict:
-    """The linear least-squares fit: a candidate that always exists (the floor every law must beat)."""
-    expr = round_floats(linear(ctx)[0], 6)
-    return dict(formula=expr, loss=_val_loss(expr, Xva, yva, ctx.names), complexity=complexity(expr), strategy="linear")
 
 
 def discover(
@@ -88,105 +143,148 @@ def discover(
         Drop rows with NaN/inf instead of raising.
     lib : Library, optional
         Primitives for edge matching.
-    plan : list of (name, callable), optional
-        Strategies to run instead of :func:`kandiscover.strategies.default_plan`.
+    plan : list of str, optional
+        Strategies to run, by name (:data:`kandiscover.search.plan.NAMES`, or a group such as
+        ``"kan"``), instead of :func:`kandiscover.search.plan.default_plan`; a list of
+        ``(name, callable)`` pairs runs those callables.
     threads : int or None
         torch intra-op threads and BLAS threads (numpy, scipy) during the search, restored
-        afterwards (small KANs and least-squares problems run fastest on one thread; several
-        threads on tiny matrices mostly wait on each other). ``None`` leaves
-        both settings alone.
+        afterwards (:func:`kandiscover.support.threads.thread_limit`). ``None`` leaves both alone.
 
     Returns
     -------
     Discovery
+
+    Raises
+    ------
+    ParameterError
+        A bad ``time_budget``, ``seed``, ``noise_hint``, ``threads`` or ``plan`` (a ``ValueError``).
+    DataError
+        Unusable data (a ``ValueError`` naming the column).
     """
-    if not (isinstance(time_budget, (int, float)) and time_budget > 0):
-        raise DataError(f"time_budget must be a positive number of seconds; got {time_budget!r}")
-    if noise_hint is not None and not (isinstance(noise_hint, (int, float)) and noise_hint >= 0):
-        raise DataError(f"noise_hint must be a non-negative number; got {noise_hint!r}")
-    if threads is None:
-        return _discover(data, target, inputs, time_budget, seed, noise_hint, progress, names, drop_invalid, lib, plan)
-    import torch
-    from threadpoolctl import threadpool_limits
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(threads)
-    try:
-        with threadpool_limits(limits=threads, user_api="blas"):  # numpy/scipy least squares and QR
-            return _discover(data, target, inputs, time_budget, seed, noise_hint, progress, names, drop_invalid,
-                             lib, plan)
-    finally:
-        torch.set_num_threads(before)
-
-
-def _discover(data, target, inputs, time_budget, seed, noise_hint, progress, names, drop_invalid, lib, plan):
     start = time.monotonic()
-    # strategies stop at 80 % of the budget; refits and polishing of their candidates at 90 %:
-    # the pieces of work between deadline checks (a KAN fit step, a refit, a simplification)
-    # take seconds on a loaded machine, and the budget is promised within 10 %
-    deadline = start + 0.8 * time_budget
-    finish = start + 0.9 * time_budget
+    settings = _settings(time_budget, seed, noise_hint, progress, lib, plan)
+    check_int("threads", threads, low=1, allow_none=True, what="None or a positive integer")
     table = prepare(data, target, inputs, names=names, drop_invalid=drop_invalid)
-    X, y, names_ = table.X, table.y, table.inputs
-    tr, va, te = split_rows(len(y), seed)
-    if len(tr) > MAX_TRAIN_ROWS:
-        tr = np.sort(np.random.default_rng(seed).choice(tr, MAX_TRAIN_ROWS, replace=False))
-    var_y = float(np.var(y[va])) or 1e-300
-    # noise_hint is std / RMS(y); the stop rule compares MSE / Var(y)
-    rms2 = float(np.mean(y[va] ** 2))
-    noise_nmse = noise_hint**2 * rms2 / var_y if noise_hint else 0.0
-    stop_nmse = max(1e-10, 1.5 * noise_nmse)
+    with thread_limit(threads):
+        return _discover(table, settings, start)
+
+
+def _settings(time_budget, seed, noise_hint, progress, lib, plan) -> Settings:
+    """Checked :class:`Settings` (a bad value raises :class:`ParameterError` naming it)."""
+    time_budget = check_number("time_budget", time_budget, low=0, what="a positive number of seconds")
+    seed = check_int("seed", seed)
+    noise_hint = check_number("noise_hint", noise_hint, low=0, low_inclusive=True, allow_none=True,
+                              what="a non-negative number (or None)")
+    if plan is not None and (isinstance(plan, str) or not isinstance(plan, (list, tuple)) or not plan):
+        raise ParameterError(f"plan must be None or a non-empty list of strategy names; got {plan!r}")
+    settings = Settings(time_budget, seed, noise_hint, bool(progress), lib or default_library(), plan)
+    settings.steps(1)  # unknown names fail here, before the data is read
+    return settings
+
+
+def _discover(table: Table, settings: Settings, start: float) -> Discovery:
+    rows = _split(table, settings.seed)
+    X_va, y_va = rows.part("va")
+    var_y = float(np.var(y_va)) or 1e-300
+    noise_nmse, stop_nmse = _noise_levels(settings.noise_hint, y_va, var_y)
+    X_tr, y_tr = rows.part("tr")
     # below the noise, sub-problems cannot tell candidates apart: simplicity decides there
-    ctx = Context(X[tr], y[tr], names_, seed, deadline, lib or default_library(), floor=max(1e-7, stop_nmse))
-    train_cols = {n: X[tr, k] for k, n in enumerate(names_)}
-    pool, history = [_baseline(ctx, X[va], y[va])], []
-    steps = plan or default_plan(len(names_))
-    bar = progress_bar(steps, desc="discover", disable=not progress, leave=False)
+    ctx = Context(X_tr, y_tr, rows.names, settings.seed, start + STRATEGY_SHARE * settings.time_budget,
+                  settings.lib, floor=max(1e-7, stop_nmse))
+    finish = start + POLISH_SHARE * settings.time_budget
+    pool, history = [_baseline(ctx, X_va, y_va)], []
+    steps = settings.steps(len(rows.names))
+    bar = progress_bar(steps, desc="discover", disable=not settings.progress, leave=False)
     for name, strategy in bar:
-        if ctx.remaining() < 0.1 * time_budget:  # too little left to finish another one
+        if ctx.remaining() < 0.1 * settings.time_budget:  # too little left to finish another one
             break
         bar.set_postfix_str(name)
         t0 = time.monotonic()
-        try:
-            raw = strategy(ctx)
-        except (ValueError, RuntimeError, np.linalg.LinAlgError) as exc:
-            log.info("strategy %s failed: %s", name, exc)
-            raw = []
-        quick = []
-        for expr in raw[:6]:
-            if expr.has(sympy.zoo, sympy.nan):
-                continue
-            refit = refit_with_loss(expr, train_cols, y[tr], deadline=finish)[0] if time.monotonic() < finish else expr
-            quick.append((_val_loss(refit, X[va], y[va], names_), refit))
-        quick.sort(key=lambda t: t[0])
-        for loss0, expr in quick[:2]:
-            if not math.isfinite(loss0):
-                continue
-            pool.append(dict(formula=expr, loss=loss0, complexity=complexity(expr), strategy=name + " (raw)"))
-            if time.monotonic() < finish - 0.5:
-                nice = polish(expr, train_cols, y[tr], deadline=finish, noise=noise_nmse)
-                pool.append(dict(formula=nice, loss=_val_loss(nice, X[va], y[va], names_),
-                                 complexity=complexity(nice), strategy=name))
+        raw = _run(name, strategy, ctx)
+        pool += _candidates(name, raw, rows, finish, noise_nmse)
         best = min((p["loss"] for p in pool), default=math.inf)
         history.append(dict(strategy=name, seconds=time.monotonic() - t0, candidates=len(raw), best_nmse=best / var_y))
         log.info("strategy %s: %d candidates, best validation NMSE %.3g", name, len(raw), best / var_y)
         if best / var_y <= stop_nmse:
             break
     bar.close()
-    if not pool:
-        raise RuntimeError("no candidate formula could be evaluated; try a larger time_budget")
-    frame = pd.DataFrame(pool)
-    frame = frame[np.isfinite(frame["loss"])]
-    front = pareto_front(frame)
-    best = float(front["loss"].min())
-    limit = max(best * 1.5, 1e-12 * var_y)
-    chosen_idx = front[front["loss"] <= limit]["complexity"].idxmin()
-    front["chosen"] = front.index == chosen_idx
-    chosen = front.loc[chosen_idx]
-    metrics = _metrics(chosen["formula"], X[te], y[te], names_)
-    model = ctx.models[-1][1] if ctx.models else None
+    front, chosen = _choose(pool, var_y)
+    X_te, y_te = rows.part("te")
     return Discovery(
         formula=chosen["formula"], pareto=front[["complexity", "loss", "score", "formula", "strategy", "chosen"]],
-        inputs=names_, target=table.target, seconds=time.monotonic() - start, strategy=str(chosen["strategy"]),
-        notes=table.notes, history=history, model=model, test_data=(X[te], y[te]), **metrics,
+        inputs=rows.names, target=table.target, seconds=time.monotonic() - start, strategy=str(chosen["strategy"]),
+        notes=table.notes, history=history, model=ctx.models[-1][1] if ctx.models else None,
+        test_data=(X_te, y_te), **_metrics(chosen["formula"], X_te, y_te, rows.names),
     )
+
+
+def _split(table: Table, seed: int) -> _Rows:
+    """Seeded train / validation / test rows; at most :data:`MAX_TRAIN_ROWS` training rows."""
+    tr, va, te = split_rows(len(table.y), seed)
+    if len(tr) > MAX_TRAIN_ROWS:
+        tr = np.sort(np.random.default_rng(seed).choice(tr, MAX_TRAIN_ROWS, replace=False))
+    return _Rows(table, tr, va, te)
+
+
+def _noise_levels(noise_hint: Optional[float], y_va: np.ndarray, var_y: float) -> tuple[float, float]:
+    """The data's known relative MSE, and the validation relative MSE at which the search stops."""
+    # noise_hint is std / RMS(y); the stop rule compares MSE / Var(y)
+    rms2 = float(np.mean(y_va**2))
+    noise_nmse = noise_hint**2 * rms2 / var_y if noise_hint else 0.0
+    return noise_nmse, max(1e-10, 1.5 * noise_nmse)
+
+
+def _baseline(ctx: Context, X_va: np.ndarray, y_va: np.ndarray) -> dict:
+    """The linear least-squares fit: a candidate that always exists (the floor every law must beat)."""
+    expr = round_floats(linear(ctx)[0], 6)
+    return dict(formula=expr, loss=_val_loss(expr, X_va, y_va, ctx.names), complexity=complexity(expr),
+                strategy="linear")
+
+
+def _run(name: str, strategy, ctx: Context) -> list:
+    """The raw candidates of one strategy (none when it fails)."""
+    try:
+        return strategy(ctx)
+    except (ValueError, RuntimeError, np.linalg.LinAlgError) as exc:
+        log.info("strategy %s failed: %s", name, exc)
+        return []
+
+
+def _candidates(name: str, raw: list, rows: _Rows, finish: float, noise_nmse: float) -> list[dict]:
+    """Pool entries from a strategy's raw candidates: the best two of the first six, refitted on the
+    training rows and scored on the validation rows, each also polished (until ``finish``)."""
+    X_va, y_va = rows.part("va")
+    _, y_tr = rows.part("tr")
+    cols = rows.train_columns()
+    quick = []
+    for expr in raw[:6]:
+        if expr.has(sympy.zoo, sympy.nan):
+            continue
+        refit = refit_with_loss(expr, cols, y_tr, deadline=finish)[0] if time.monotonic() < finish else expr
+        quick.append((_val_loss(refit, X_va, y_va, rows.names), refit))
+    quick.sort(key=lambda t: t[0])
+    out = []
+    for loss0, expr in quick[:2]:
+        if not math.isfinite(loss0):
+            continue
+        out.append(dict(formula=expr, loss=loss0, complexity=complexity(expr), strategy=name + " (raw)"))
+        if time.monotonic() < finish - 0.5:
+            nice = polish(expr, cols, y_tr, deadline=finish, noise=noise_nmse)
+            out.append(dict(formula=nice, loss=_val_loss(nice, X_va, y_va, rows.names),
+                            complexity=complexity(nice), strategy=name))
+    return out
+
+
+def _choose(pool: list[dict], var_y: float) -> tuple[pd.DataFrame, pd.Series]:
+    """The Pareto front of the pool (with a ``chosen`` column) and the chosen entry: the simplest
+    whose validation loss is within 50 % of the best."""
+    frame = pd.DataFrame(pool)
+    frame = frame[np.isfinite(frame["loss"])]
+    if frame.empty:
+        raise RuntimeError("no candidate formula could be evaluated; try a larger time_budget")
+    front = pareto_front(frame)
+    limit = max(float(front["loss"].min()) * 1.5, 1e-12 * var_y)
+    chosen_idx = front[front["loss"] <= limit]["complexity"].idxmin()
+    front["chosen"] = front.index == chosen_idx
+    return front, front.loc[chosen_idx]

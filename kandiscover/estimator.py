@@ -11,7 +11,6 @@ from __future__ import annotations
 import keyword
 import logging
 import math
-import numbers
 import warnings
 
 import numpy as np
@@ -23,7 +22,8 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from .data import MIN_ROWS
 from .discover import discover
 from .result import Discovery
-from .strategies import default_plan
+from .search.plan import DEFAULT, GROUPS, NAMES
+from .support.params import check_int, check_names, check_number
 from .symbolic.export import to_numpy
 from .symbolic.parse import CONSTANTS, FUNCTIONS
 
@@ -31,26 +31,14 @@ log = logging.getLogger("kandiscover")
 
 __all__ = ["KANRegressor", "STRATEGY_NAMES"]
 
-#: Names accepted in ``KANRegressor(strategies=...)``; ``"kan"`` selects every general-KAN stage.
-STRATEGY_NAMES = ("linear", "monomial", "multiplicative", "additive", "rational", "kan")
+STRATEGY_NAMES = NAMES + tuple(GROUPS)
+"""Names accepted in ``KANRegressor(strategies=...)``: the plan registry's strategies
+(:data:`kandiscover.search.plan.NAMES`) and groups (``"kan"``: every general-KAN stage)."""
 
 
-def _linear(ctx) -> list:
-    """``y = c0 + Σ c_i x_i`` by ordinary least squares: a cheap baseline that always exists."""
-    A = np.column_stack([ctx.X, np.ones(len(ctx.X))])
-    coef, *_ = np.linalg.lstsq(A, ctx.y, rcond=None)
-    expr = sympy.Float(coef[-1])
-    for s, c in zip(ctx.symbols, coef[:-1]):
-        expr += sympy.Float(c) * s
-    return [expr]
-
-
-def _plan(n_features: int, strategies) -> list:
-    plan = [("linear", _linear)] + default_plan(n_features)
-    if strategies is None:
-        return plan
-    return [(name, fn) for name, fn in plan
-            if any(name == s or name.startswith(s + "-") for s in strategies)]
+def _plan(strategies) -> list:
+    """Strategy names for ``discover(plan=...)``: all of them, the linear baseline first, or those chosen."""
+    return ["linear", *DEFAULT] if strategies is None else list(strategies)
 
 
 def _feature_names(estimator, n_features: int) -> list:
@@ -91,11 +79,11 @@ class KANRegressor(RegressorMixin, BaseEstimator):
     progress : bool, default=False
         Show a progress bar on stderr.
     strategies : sequence of str, optional
-        Stages of the search to run, a subset of :data:`STRATEGY_NAMES`: ``"linear"`` (ordinary
-        least squares), ``"monomial"`` (power laws, closed form), ``"multiplicative"``,
-        ``"additive"``, ``"rational"`` (sparse quotients of polynomials, closed form) and ``"kan"``
-        (trained KANs). ``None`` (default) runs all of them, the
-        linear baseline first. ``("linear", "monomial")`` fits in milliseconds and is exactly
+        Stages of the search to run, names of the plan registry (:data:`STRATEGY_NAMES`, see
+        :mod:`kandiscover.search.plan`): e.g. ``"linear"`` (ordinary least squares),
+        ``"monomial"`` (power laws, closed form), ``"multiplicative"``, ``"additive"``,
+        ``"rational"`` (sparse quotients of polynomials, closed form), ``"split"`` and ``"kan"``
+        (every trained general KAN). ``None`` (default) runs all of them, the linear baseline first. ``("linear", "monomial")`` fits in milliseconds and is exactly
         reproducible.
 
     Attributes
@@ -139,23 +127,11 @@ class KANRegressor(RegressorMixin, BaseEstimator):
         return tags
 
     def _check_params(self):
-        if isinstance(self.time_budget, bool) or not isinstance(self.time_budget, numbers.Real) \
-                or not self.time_budget > 0:
-            raise ValueError(f"time_budget must be a positive number of seconds; got {self.time_budget!r}")
-        if isinstance(self.seed, bool) or not isinstance(self.seed, numbers.Integral):
-            raise ValueError(f"seed must be an integer; got {self.seed!r}")
-        if self.noise_hint is not None and (isinstance(self.noise_hint, bool)
-                                            or not isinstance(self.noise_hint, numbers.Real)
-                                            or not self.noise_hint >= 0):
-            raise ValueError(f"noise_hint must be None or a non-negative number; got {self.noise_hint!r}")
-        if self.strategies is None:
-            return None
-        chosen = [self.strategies] if isinstance(self.strategies, str) else list(self.strategies)
-        unknown = [s for s in chosen if s not in STRATEGY_NAMES]
-        if unknown or not chosen:
-            raise ValueError(f"strategies must be None or a non-empty list of names from {list(STRATEGY_NAMES)}; "
-                             f"got {self.strategies!r}")
-        return chosen
+        check_number("time_budget", self.time_budget, low=0, what="a positive number of seconds")
+        check_int("seed", self.seed)
+        check_number("noise_hint", self.noise_hint, low=0, low_inclusive=True, allow_none=True,
+                     what="None or a non-negative number")
+        return check_names("strategies", self.strategies, STRATEGY_NAMES)
 
     def fit(self, X, y):
         """Discover a formula ``y = f(X)``.
@@ -189,7 +165,7 @@ class KANRegressor(RegressorMixin, BaseEstimator):
         else:
             self.discovery_ = discover((X, y), target=target, names=names, time_budget=float(self.time_budget),
                                        seed=int(self.seed), noise_hint=self.noise_hint, progress=bool(self.progress),
-                                       plan=_plan(d, strategies))
+                                       plan=_plan(strategies))
             log.debug("KANRegressor.fit: %s in %.2f s", self.discovery_.formula, self.discovery_.seconds)
         self.equations_ = self.discovery_.pareto
         return self

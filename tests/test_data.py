@@ -4,6 +4,7 @@ import pandas as pd
 import pytest
 
 from kandiscover.data import MIN_ROWS, DataError, prepare, read_csv, split_rows
+from kandiscover.support.params import ParameterError
 from kandiscover.discover import discover
 
 
@@ -153,9 +154,9 @@ def test_unsupported_data_type():
 
 
 def test_bad_time_budget_and_noise_hint(law):
-    with pytest.raises(DataError, match="time_budget must be a positive number"):
+    with pytest.raises(ParameterError, match="time_budget must be a positive number"):
         discover(law, "y", time_budget=0)
-    with pytest.raises(DataError, match="noise_hint must be a non-negative number"):
+    with pytest.raises(ParameterError, match="noise_hint must be a non-negative number"):
         discover(law, "y", noise_hint=-1)
 
 

@@ -7,11 +7,14 @@ import pytest
 import sympy
 
 import kandiscover as kd
-from kandiscover import decompose as dc
-from kandiscover.strategies import Context, exp_offset_monomial, solve
+from kandiscover.search import surrogate as dc
+from kandiscover.search.closed_form import exp_offset_monomial
+from kandiscover.search.context import Context
+from kandiscover.search.decompose import split_strategy
+from kandiscover.search.solve import solve
 from kandiscover.symbolic.export import to_numpy
 from kandiscover.symbolic.refit import polish
-from kandiscover.univariate import univariate
+from kandiscover.search.univariate import univariate
 
 
 class Exact(dc.Surrogate):
@@ -64,7 +67,7 @@ def test_product_plus_constant_found_through_its_offset():
     X = _box(np.random.default_rng(3), [(0.5, 2), (0, 3)])
     sur = Exact(fn)
     assert dc.separability(sur, X, "mul") == [[0, 1]]
-    offsets = dc._offsets(sur, X, np.random.default_rng(0))
+    offsets = dc.offsets(sur, X, np.random.default_rng(0))
     assert any(abs(c - 1.7) < 1e-6 for c in offsets), offsets
     assert dc.separability(sur.shifted(1.7), X, "mul") == [[0], [1]]
 
@@ -102,7 +105,7 @@ def test_split_recovers_signed_product_exactly():
     rng = np.random.default_rng(7)
     X = _box(rng, [(1, 5), (1, 5), (1, 5)], 800)
     y = X[:, 0] * X[:, 1] * np.sin(X[:, 2])
-    cands = dc.split_strategy(_ctx(X, y, ["F", "r", "theta"], seconds=40), solve)
+    cands = split_strategy(_ctx(X, y, ["F", "r", "theta"], seconds=40), solve)
     truth = sympy.sympify("F*r*sin(theta)")
     cols = {"F": X[:, 0], "r": X[:, 1], "theta": X[:, 2]}
     assert any(kd.is_equivalent(polish(e, cols, y), truth) for e in cands[:2]), cands[:2]

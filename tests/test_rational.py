@@ -6,8 +6,8 @@ import pytest
 import sympy
 
 import kandiscover as kd
-from kandiscover.rational import backward_select, monomial_exponents, rational
-from kandiscover.strategies import Context
+from kandiscover.search.rational import backward_select, monomial_exponents, rational
+from kandiscover.search.context import Context
 from kandiscover.symbolic.refit import polish
 
 

@@ -21,7 +21,7 @@ import torch
 
 from .library import Library, Primitive
 
-__all__ = ["EdgeFit", "fit_affine", "fit_primitive"]
+__all__ = ["EdgeFit", "fit_affine", "fit_primitive", "degenerate", "rank"]
 
 R2_FLOOR = 1e-6
 """Fits closer than ``1 − R² = 1e-6`` count as exact: edge curves are spline approximations, so
@@ -280,7 +280,7 @@ def fit_affine(
     return rank(fits, x, y, lib)
 
 
-def _degenerate(f: EdgeFit, prim: Primitive, x: torch.Tensor, y: torch.Tensor, spread: float) -> bool:
+def degenerate(f: EdgeFit, prim: Primitive, x: torch.Tensor, y: torch.Tensor, spread: float) -> bool:
     """A fit that uses only a sliver of its function (its Taylor expansion): ``−cos(0.04·x)``
     posing as ``x²``, ``exp(0.001·x)`` as a line, ``(x + 500)³`` as a line."""
     span = float(x.max() - x.min()) + 1e-300
@@ -298,7 +298,7 @@ def _degenerate(f: EdgeFit, prim: Primitive, x: torch.Tensor, y: torch.Tensor, s
 def rank(fits: list[EdgeFit], x: torch.Tensor, y: torch.Tensor, lib: Library, tie: float = 0.3) -> list[EdgeFit]:
     """Order candidates best first.
 
-    A *degenerate* fit (see ``_degenerate``: the function is used only through its Taylor
+    A *degenerate* fit (see :func:`degenerate`: the function is used only through its Taylor
     expansion) is pushed back by two score units. Candidates within ``tie`` of the best score are
     then ordered by complexity and library order, so near-equal fits resolve to the simplest.
     """
@@ -308,7 +308,7 @@ def rank(fits: list[EdgeFit], x: torch.Tensor, y: torch.Tensor, lib: Library, ti
     def penalised(f: EdgeFit) -> float:
         if not math.isfinite(f.score) or f.name in ("0", "x"):
             return f.score
-        return f.score + (2.0 if _degenerate(f, lib[f.name], x, y, spread) else 0.0)
+        return f.score + (2.0 if degenerate(f, lib[f.name], x, y, spread) else 0.0)
 
     scored = sorted(((penalised(f), f) for f in fits), key=lambda t: t[0])
     best = scored[0][0]

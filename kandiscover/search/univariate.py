@@ -16,8 +16,8 @@ import numpy as np
 import sympy
 import torch
 
-from .symbolic.assemble import affine_expression
-from .symbolic.fit import _degenerate, fit_affine
+from ..symbolic.assemble import affine_expression
+from ..symbolic.fit import degenerate, fit_affine
 
 log = logging.getLogger("kandiscover")
 
@@ -48,7 +48,7 @@ def univariate(ctx, top: int = 12, max_rows: int = 200) -> list[sympy.Expr]:
 
     Parameters
     ----------
-    ctx : kandiscover.strategies.Context
+    ctx : kandiscover.search.context.Context
         ``X`` of shape ``(n, 1)``.
     top : int
         Number of candidates returned, best first by ``log10(1 − R² + floor) + 0.3·complexity``.
@@ -76,7 +76,7 @@ def univariate(ctx, top: int = 12, max_rows: int = 200) -> list[sympy.Expr]:
         fits = fit_affine(zt, yt, ctx.lib)
         for f in fits[:3]:
             prim = ctx.lib[f.name]
-            if not np.isfinite(f.r2) or (f.name != "0" and _degenerate(f, prim, zt, yt, spread)):
+            if not np.isfinite(f.r2) or (f.name != "0" and degenerate(f, prim, zt, yt, spread)):
                 continue  # sin(0.02·x) posing as a line fits noise, not the law
             found.append((max(1 - f.r2, 1e-14), f.complexity + extra, affine_expression(prim, f.affine, g_sym(s))))
     # within the context's floor (data read off a surrogate is only that exact) simplicity decides

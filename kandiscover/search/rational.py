@@ -216,7 +216,7 @@ def rational(ctx, max_terms: int = 4, rows: Optional[int] = 1000) -> list[sympy.
 
     Parameters
     ----------
-    ctx : kandiscover.strategies.Context
+    ctx : kandiscover.search.context.Context
     max_terms : int
         Largest number of monomials (numerator and denominator together, the leading one aside).
     rows : int, optional

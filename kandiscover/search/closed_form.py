@@ -1,0 +1,97 @@
+"""Closed forms: candidates computed by linear least squares, no KAN trained.
+
+``monomial``
+    ``y = s·C·Π x_i^{p_i}``: ``log|y|`` fitted on ``log|x_i|`` — what a ``[d, 1]`` KAN with identity
+    edges on ``log x_i`` would learn, solved in closed form. ``G·m1·m2/r²`` comes out directly.
+``offset_monomial``
+    ``y = c₀ + C·Π x_i^{p_i}`` with the offset found by a 1-D search (the parts of an additive split
+    carry such offsets).
+``exp_offset_monomial``
+    ``y = ±exp(c₀ + C·Π x_i^{p_i})``: Boltzmann factors, decays ``a·exp(−b·t)``.
+``linear``
+    ``y = a + Σ b_i·x_i``: the baseline every law must beat.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import sympy
+from scipy.optimize import minimize_scalar
+
+from .context import Context, one_sign
+
+__all__ = ["monomial", "offset_monomial", "exp_offset_monomial", "linear"]
+
+
+def monomial(ctx: Context) -> list[sympy.Expr]:
+    """``y = s·C·Π x_i^{p_i}`` from a linear fit of ``log|y|`` on ``log|x|`` (see module doc).
+
+    Inputs of either sign are allowed (``k·x²/2`` with ``x`` in ``[-1, 1]``); a power that is not
+    an integer then leaves a formula that is not real on part of the data and loses on validation.
+    """
+    sign = one_sign(ctx.y)
+    if not sign or np.any(ctx.X == 0):
+        return []
+    A = np.column_stack([np.log(np.abs(ctx.X)), np.ones(len(ctx.X))])
+    coef, *_ = np.linalg.lstsq(A, np.log(np.abs(ctx.y)), rcond=None)
+    out = []
+    halves = np.round(2 * coef[:-1]) / 2
+    tol = 0.05 if ctx.floor <= 1e-6 else 0.15  # data read off a surrogate is rougher
+    if np.all(np.abs(coef[:-1] - halves) < tol) and np.any(np.abs(coef[:-1] - halves) > 1e-9):
+        # exponents near half-integers: the rounded monomial, constant refitted (read-off parts
+        # are only approximately monomials; the rounded one is what the real rows will confirm)
+        c = float(np.mean(np.log(np.abs(ctx.y)) - np.log(np.abs(ctx.X)) @ halves))
+        out.append(sign * sympy.Float(math.exp(c)) * sympy.Mul(
+            *(s ** sympy.Rational(int(round(2 * p)), 2) for s, p in zip(ctx.symbols, halves))))
+    expr = sign * sympy.Float(math.exp(coef[-1]))
+    for k, (s, p) in enumerate(zip(ctx.symbols, coef[:-1])):
+        if np.any(ctx.X[:, k] < 0):
+            p = round(p) if abs(p - round(p)) < 0.05 else p
+            expr *= s ** (sympy.Integer(p) if isinstance(p, int) else sympy.Float(p))
+        else:
+            expr *= s ** sympy.Float(p)
+    return out + [expr]
+
+
+def offset_monomial(ctx: Context) -> list[sympy.Expr]:
+    """``y = c₀ + C·Π x_i^{p_i}``: the monomial pass with the offset ``c₀`` found by a 1-D search
+    (the parts of an additive split carry such offsets)."""
+    if np.any(ctx.X == 0):
+        return []
+    A = np.column_stack([np.log(np.abs(ctx.X)), np.ones(len(ctx.X))])
+    span = float(np.ptp(ctx.y)) or 1.0
+    best = None
+    for sign, edge in ((1, float(ctx.y.min())), (-1, float(ctx.y.max()))):
+        def loss(t):
+            r = sign * (ctx.y - (edge - sign * span * math.exp(t)))
+            coef, *_ = np.linalg.lstsq(A, np.log(r), rcond=None)
+            return float(np.mean((A @ coef - np.log(r)) ** 2)), coef
+
+        sol = minimize_scalar(lambda t: loss(t)[0], bounds=(-30, 4), method="bounded", options={"xatol": 1e-6})
+        err, coef = loss(sol.x)
+        if best is None or err < best[0]:
+            best = (err, coef, edge - sign * span * math.exp(sol.x), sign)
+    _, coef, c0, sign = best
+    scale = sign * math.exp(coef[-1])
+    if np.all(np.abs(coef[:-1]) < 0.02):  # C·Π x^p with p → 0 is c + C·Σ p·log x: say so
+        return [sympy.Float(c0 + scale) + sum(sympy.Float(scale * p) * sympy.log(s) for s, p in zip(ctx.symbols, coef[:-1]))]
+    expr = sympy.Float(c0) + sympy.Float(scale) * sympy.Mul(*(s ** sympy.Float(p) for s, p in zip(ctx.symbols, coef[:-1])))
+    return [expr]
+
+
+def linear(ctx: Context) -> list[sympy.Expr]:
+    """``y = a + Σ b_i·x_i`` by least squares (parts such as ``T₂ − T₁`` read off a surrogate)."""
+    A = np.column_stack([ctx.X, np.ones(len(ctx.X))])
+    coef, *_ = np.linalg.lstsq(A, ctx.y, rcond=None)
+    return [sympy.Float(coef[-1]) + sum(sympy.Float(c) * s for c, s in zip(coef[:-1], ctx.symbols))]
+
+
+def exp_offset_monomial(ctx: Context) -> list[sympy.Expr]:
+    """``y = ±exp(c₀ + C·Π x_i^{p_i})``: :func:`offset_monomial` on ``log|y|`` (Boltzmann factors
+    such as ``n₀·exp(−m·g·x/(k·T))``, decays ``a·exp(−b·t)``)."""
+    sign = one_sign(ctx.y)
+    if not sign:
+        return []
+    inner = offset_monomial(ctx.sub(ctx.X, np.log(np.abs(ctx.y)), ctx.names))
+    return [sign * sympy.exp(e) for e in inner]

@@ -1,0 +1,136 @@
+"""What every candidate generator works from: the :class:`Context` of a (sub)problem.
+
+A context holds the training rows of one problem — the user's, or a smaller one made by a split —
+its names, seed, deadline and function library, and remembers the refits of the candidates scored
+on it. :data:`SOLVED_NMSE` and :meth:`Context.solved` say when a candidate explains the rows.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Optional
+
+import numpy as np
+import sympy
+import torch
+
+from ..symbolic.library import Library, default_library
+from ..symbolic.refit import mse, refit_with_loss
+
+__all__ = ["Context", "SOLVED_NMSE", "one_sign", "stop_at"]
+
+SOLVED_NMSE = 1e-8
+"""Relative MSE (``MSE / Var(y)``) below which a candidate counts as solving its (sub)problem,
+whatever the context's own ``floor``: parts combined from a split are judged on the real rows,
+where round-off of a refit stays below this."""
+
+
+def one_sign(y: np.ndarray) -> int:
+    """``1`` when every value of ``y`` is positive, ``-1`` when every value is negative, else ``0``."""
+    if np.all(y > 0):
+        return 1
+    if np.all(y < 0):
+        return -1
+    return 0
+
+
+def stop_at(deadline: float) -> Callable:
+    """A training callback (see :func:`kandiscover.kan.training.fit`) that stops past ``deadline``."""
+    return lambda step, model, logs: time.monotonic() > deadline
+
+
+@dataclass
+class Context:
+    """What a strategy works from.
+
+    Attributes
+    ----------
+    X : ndarray, shape ``(n, d)``
+        Training inputs.
+    y : ndarray, shape ``(n,)``
+        Training target.
+    names : list of str
+    seed : int
+    deadline : float
+        ``time.monotonic()`` value after which strategies stop.
+    lib : Library
+    models : list
+        Trained KANs, kept for the report (name, model) — the last one drawn is shown.
+    floor : float
+        Relative MSE that counts as solved (raised for data read off a surrogate).
+    """
+
+    X: np.ndarray
+    y: np.ndarray
+    names: list
+    seed: int
+    deadline: float
+    lib: Library = field(default_factory=default_library)
+    models: list = field(default_factory=list)
+    floor: float = 1e-7
+    refits: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def symbols(self) -> list:
+        return [sympy.Symbol(n) for n in self.names]
+
+    def remaining(self) -> float:
+        """Seconds left before the deadline (negative past it)."""
+        return self.deadline - time.monotonic()
+
+    def solved(self, loss: float) -> bool:
+        """Whether a relative MSE ``loss`` on this context's rows solves it: at most
+        ``max(floor, SOLVED_NMSE)``."""
+        return loss <= max(self.floor, SOLVED_NMSE)
+
+    def sub(self, X: np.ndarray, y: np.ndarray, names: list, floor: Optional[float] = None,
+            deadline: Optional[float] = None) -> "Context":
+        """A smaller problem with the same seed and library (and deadline, unless an earlier one
+        is given)."""
+        end = self.deadline if deadline is None else min(deadline, self.deadline)
+        return Context(X, y, list(names), self.seed, end, self.lib, self.models, self.floor if floor is None else floor)
+
+    def refit(self, expr: sympy.Expr) -> tuple[sympy.Expr, float]:
+        """``expr`` with its constants refitted on this context's rows, and its relative MSE.
+
+        Past the deadline only the loss is computed (a refit of a large expression can take
+        seconds). Results are remembered, for the input and the refitted expression alike: a
+        candidate is scored by every level of the search that passes it on.
+        """
+        hit = self.refits.get(expr)
+        if hit is not None:
+            return hit
+        cols = {n: self.X[:, k] for k, n in enumerate(self.names)}
+        if self.remaining() > 0:
+            refit, err = refit_with_loss(expr, cols, self.y, deadline=self.deadline + 1.0)
+        else:
+            refit, err = expr, mse(expr, cols, self.y)
+        out = self.refits[expr] = self.refits[refit] = (refit, err / (float(np.var(self.y)) or 1e-300))
+        return out
+
+    def dataset(self, target: np.ndarray, x: Optional[np.ndarray] = None, val_frac: float = 0.2) -> dict:
+        """A KAN dataset dict from training rows (a seeded slice serves as the KAN's test set).
+
+        Parameters
+        ----------
+        target : ndarray, shape ``(n,)``
+        x : ndarray, shape ``(n, d)``, optional
+            Inputs (the context's ``X`` by default).
+
+        Returns
+        -------
+        dict
+            ``train_input (m, d)``, ``train_label (m, 1)``, ``test_input``, ``test_label`` as float64
+            tensors.
+        """
+        x = self.X if x is None else x
+        n = len(x)
+        order = np.random.default_rng(self.seed).permutation(n)
+        cut = max(1, int(n * (1 - val_frac)))
+        tr, te = order[:cut], order[cut:] if cut < n else order[:1]
+
+        def tensor(a):
+            return torch.tensor(a, dtype=torch.float64)
+
+        return dict(train_input=tensor(x[tr]), train_label=tensor(target[tr, None]),
+                    test_input=tensor(x[te]), test_label=tensor(target[te, None]))

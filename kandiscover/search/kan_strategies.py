@@ -1,0 +1,106 @@
+"""KAN strategies: a KAN trained on the rows, its edges matched to the library and composed.
+
+``additive``
+    A ``[d, 1]`` KAN on the raw inputs: ``y = Σ g_i(x_i)``, edges matched to the library.
+``multiplicative``
+    A ``[d, 1]`` KAN on ``log|y|``: ``y = s·Π exp(φ_i(x_i))``; each factor ``exp(φ_i)`` is matched
+    to the library (so ``x·sin(θ)`` is found as two factors).
+``kan_strategy``
+    General KANs with a hidden layer and multiplication nodes, trained with sparsity, pruned,
+    every composition of the top edge matches refitted (:mod:`kandiscover.symbolic.compose`).
+"""
+from __future__ import annotations
+
+import itertools
+import math
+import time
+from typing import Optional
+
+import numpy as np
+import sympy
+import torch
+
+from ..model import KAN
+from ..symbolic.assemble import affine_expression
+from ..symbolic.compose import compose_candidates
+from ..symbolic.fit import fit_affine
+from .context import Context, one_sign, stop_at
+
+__all__ = ["additive", "multiplicative", "kan_strategy", "fit_kan", "composed_edges", "STRUCTURE_RTOL"]
+
+
+def composed_edges(model: KAN, ctx: Context, target: np.ndarray, topk: int = 3, max_combos: int = 32) -> list[sympy.Expr]:
+    """The four best compositions of every edge's ``topk`` library matches, refitted on the rows
+    (:func:`kandiscover.symbolic.compose.compose_candidates`); ``target`` has shape ``(n,)``."""
+    comps = compose_candidates(model, ctx.X, target, ctx.names, lib=ctx.lib, topk=topk,
+                               max_combos=max_combos, deadline=ctx.deadline)
+    return [c.expr for c in comps[:4]]
+
+
+def fit_kan(ctx: Context, width, target: np.ndarray, *, steps: int = 40, lamb: float = 0.0, grid: int = 5,
+            mult_arity=2, seed: Optional[int] = None) -> KAN:
+    """A KAN of ``width`` trained on the context's rows against ``target`` (shape ``(n,)``): with
+    ``lamb > 0`` a sparse LBFGS fit and pruning first, then Levenberg–Marquardt, both stopped at
+    the deadline. The model carries ``train_input_`` and ``rel_rmse_`` (held-out RMSE relative to
+    the target's standard deviation)."""
+    ds = ctx.dataset(target)
+    model = KAN(width, grid=grid, seed=ctx.seed if seed is None else seed, mult_arity=mult_arity)
+    stop = [stop_at(ctx.deadline)]
+    if lamb > 0:
+        model.fit(ds, opt="LBFGS", steps=max(10, steps // 2), lamb=lamb, progress=False, callbacks=stop)
+        model = model.prune()
+    hist = model.fit(ds, opt="LM", steps=steps, progress=False, callbacks=stop)
+    model.train_input_ = torch.tensor(ctx.X, dtype=torch.float64)
+    model.rel_rmse_ = hist["test_loss"][-1] / (float(np.std(target)) or 1.0) if hist["test_loss"] else math.inf
+    return model
+
+
+STRUCTURE_RTOL = 0.05
+"""A ``[d, 1]`` KAN that misses the target by more than this (relative RMSE) means the assumed
+structure (sum or product of one-variable functions) does not hold; the strategy gives up."""
+
+
+def additive(ctx: Context) -> list[sympy.Expr]:
+    """``y = Σ g_i(x_i)``: a ``[d, 1]`` KAN, edges matched to the library."""
+    scale = float(np.sqrt(np.mean(ctx.y**2))) or 1.0
+    model = fit_kan(ctx, [len(ctx.names), 1], ctx.y / scale, grid=10)
+    if not model.rel_rmse_ <= STRUCTURE_RTOL:
+        return []
+    ctx.models.append(("additive", model))
+    return [scale * e for e in composed_edges(model, ctx, ctx.y / scale)]
+
+
+def multiplicative(ctx: Context, topk: int = 2, max_combos: int = 8) -> list[sympy.Expr]:
+    """``y = s·Π g_i(x_i)``: a ``[d, 1]`` KAN on ``log|y|``; each factor matched to the library."""
+    sign = one_sign(ctx.y)
+    if not sign or len(ctx.names) < 2:
+        return []
+    logy = np.log(np.abs(ctx.y))
+    model = fit_kan(ctx, [len(ctx.names), 1], logy, grid=10)
+    if not model.rel_rmse_ <= STRUCTURE_RTOL:
+        return []
+    ctx.models.append(("multiplicative", model))
+    x = torch.tensor(ctx.X, dtype=torch.float64)
+    with torch.no_grad():
+        edges = model.edge_activations(x)[0][:, 0, :]  # (n, d)
+    per_factor = []
+    for i in range(len(ctx.names)):
+        fits = fit_affine(x[:, i], torch.exp(edges[:, i] - edges[:, i].mean()), ctx.lib)
+        per_factor.append([f for f in fits[:topk] if f.r2 > 0.99] or fits[:1])
+    out = []
+    for combo in itertools.islice(itertools.product(*per_factor), max_combos):
+        expr = sympy.Float(sign * math.exp(float(edges.mean(0).sum() + model.layers[0].bias[0].detach())))
+        for s, f in zip(ctx.symbols, combo):
+            expr *= affine_expression(ctx.lib[f.name], f.affine, s)
+        out.append(expr)
+        if time.monotonic() > ctx.deadline:
+            break
+    return out
+
+
+def kan_strategy(ctx: Context, width, *, lamb: float = 0.002, seed: Optional[int] = None, mult_arity=2) -> list[sympy.Expr]:
+    """General KAN of the given ``width``: sparse fit, prune, LM, composed edge matches."""
+    scale = float(np.sqrt(np.mean(ctx.y**2))) or 1.0
+    model = fit_kan(ctx, width, ctx.y / scale, lamb=lamb, seed=seed, mult_arity=mult_arity)
+    ctx.models.append((f"kan{width}", model))
+    return [scale * e for e in composed_edges(model, ctx, ctx.y / scale)]

@@ -1,0 +1,131 @@
+"""The one registry of strategies: their names, their order, and which run for ``d`` inputs.
+
+:func:`kandiscover.discover` runs :func:`default_plan`; ``discover(plan=[...names...])``, the
+estimator's ``strategies=`` and the command line's ``--plan`` pick from :data:`NAMES` (a
+:data:`GROUPS` name such as ``"kan"`` stands for all its members). Every suite record names the
+strategy that produced the chosen formula, so what each contributes can be measured.
+
+========================  ====================================================================
+name                      candidates
+========================  ====================================================================
+``linear``                ``a + Σ b_i·x_i`` (the baseline; ``discover`` always scores it)
+``monomial``              ``C·Π x_i^{p_i}`` by log-space least squares
+``exp-monomial``          ``±exp(c₀ + C·Π x_i^{p_i})``
+``multiplicative``        ``[d, 1]`` KAN on ``log|y|``: a product of one-variable factors
+``additive``              ``[d, 1]`` KAN: a sum of one-variable terms
+``rational``              sparse ``P(x)/Q(x)`` by linear least squares
+``split``                 symmetries and separability on a surrogate KAN, parts solved recursively
+``kan-1``                 ``[d, 1, 1]`` KAN, sparse fit, pruned, edges composed
+``kan-mult``              ``[d, [2, 1], 1]``: a multiplication node
+``kan-sum``               ``[d, d + 1, 1]``
+``kan-mult-s1/-s2``       ``[d, [2, 2], 1]`` with other seeds
+``kan-deep-s1/-s2``       ``[d, d + 1, 2, 1]`` with other seeds
+========================  ====================================================================
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Optional, Sequence
+
+from ..support.params import ParameterError
+from .closed_form import exp_offset_monomial, linear, monomial
+from .context import Context
+from .kan_strategies import additive, kan_strategy, multiplicative
+from .rational import rational
+from .solve import split
+
+__all__ = ["Strategy", "REGISTRY", "NAMES", "DEFAULT", "GROUPS", "default_plan", "build_plan", "resolve"]
+
+Step = tuple[str, Callable[[Context], list]]
+"""One step of a plan: ``(name, strategy)``; ``strategy(ctx)`` returns raw sympy candidates."""
+
+
+@dataclass(frozen=True)
+class Strategy:
+    """A named candidate generator.
+
+    Attributes
+    ----------
+    name : str
+    make : callable
+        ``make(d)`` gives the strategy for ``d`` inputs: ``strategy(ctx) -> list[sympy.Expr]``.
+    min_inputs : int
+        Fewest inputs it applies to.
+    default : bool
+        Part of :func:`default_plan`.
+    """
+
+    name: str
+    make: Callable[[int], Callable[[Context], list]]
+    min_inputs: int = 1
+    default: bool = True
+
+
+def _fixed(fn: Callable[[Context], list]) -> Callable[[int], Callable[[Context], list]]:
+    return lambda d: fn
+
+
+def _kan(width: Callable[[int], list], seed_offset: int = 0) -> Callable[[int], Callable[[Context], list]]:
+    """A general-KAN strategy whose width depends on ``d`` (and seed ``ctx.seed + seed_offset``)."""
+    def make(d: int) -> Callable[[Context], list]:
+        if seed_offset:
+            return lambda ctx: kan_strategy(ctx, width(d), seed=ctx.seed + seed_offset)
+        return lambda ctx: kan_strategy(ctx, width(d))
+    return make
+
+
+REGISTRY: tuple[Strategy, ...] = (
+    Strategy("linear", _fixed(linear), default=False),
+    Strategy("monomial", _fixed(monomial)),
+    Strategy("exp-monomial", _fixed(exp_offset_monomial)),
+    Strategy("multiplicative", _fixed(multiplicative)),
+    Strategy("additive", _fixed(additive)),
+    Strategy("rational", _fixed(rational)),
+    Strategy("split", _fixed(split), min_inputs=2),
+    Strategy("kan-1", _kan(lambda d: [d, 1, 1])),
+    Strategy("kan-mult", _kan(lambda d: [d, [min(d, 2), 1], 1] if d > 1 else [1, 2, 1])),
+    Strategy("kan-sum", _kan(lambda d: [d, d + 1, 1])),
+    Strategy("kan-mult-s1", _kan(lambda d: [d, [min(d, 2), 2], 1], seed_offset=1)),
+    Strategy("kan-deep-s1", _kan(lambda d: [d, d + 1, 2, 1], seed_offset=1)),
+    Strategy("kan-mult-s2", _kan(lambda d: [d, [min(d, 2), 2], 1], seed_offset=2)),
+    Strategy("kan-deep-s2", _kan(lambda d: [d, d + 1, 2, 1], seed_offset=2)),
+)
+"""Every strategy, in the order a plan runs them."""
+
+NAMES: tuple[str, ...] = tuple(s.name for s in REGISTRY)
+"""All strategy names, in plan order."""
+
+DEFAULT: tuple[str, ...] = tuple(s.name for s in REGISTRY if s.default)
+"""The strategies :func:`default_plan` runs (where they apply)."""
+
+GROUPS: dict[str, tuple[str, ...]] = {"kan": tuple(n for n in NAMES if n.startswith("kan-"))}
+"""Names that stand for several strategies."""
+
+
+def resolve(names: Sequence[str], parameter: str = "plan") -> list[str]:
+    """Strategy names in plan order for ``names`` (strategy or group names).
+
+    Raises
+    ------
+    ParameterError
+        Naming ``parameter`` and the allowed names when ``names`` is empty or holds an unknown name.
+    """
+    chosen = [names] if isinstance(names, str) else list(names)
+    unknown = [n for n in chosen if not isinstance(n, str) or (n not in NAMES and n not in GROUPS)]
+    if unknown or not chosen:
+        raise ParameterError(f"{parameter} must be a non-empty list of strategy names from "
+                             f"{list(NAMES) + list(GROUPS)}; got {names!r}")
+    wanted = {m for n in chosen for m in GROUPS.get(n, (n,))}
+    return [n for n in NAMES if n in wanted]
+
+
+def build_plan(d: int, names: Optional[Sequence[str]] = None) -> list[Step]:
+    """``(name, strategy)`` steps for ``d`` inputs: the strategies named (or :data:`DEFAULT`), in
+    registry order, without those needing more inputs than ``d``."""
+    wanted = set(DEFAULT if names is None else resolve(names))
+    return [(s.name, s.make(d)) for s in REGISTRY if s.name in wanted and d >= s.min_inputs]
+
+
+def default_plan(d: int) -> list[Step]:
+    """Strategies tried in order for ``d`` inputs (:data:`DEFAULT`)."""
+    return build_plan(d)
