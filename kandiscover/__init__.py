@@ -9,7 +9,8 @@ import logging
 
 from . import problems
 from .discover import discover
-from .kan import KAN, KANLayer
+from .kan import KANLayer
+from .model import KAN
 from .result import Discovery
 from .symbolic import Library, Primitive, default_library, is_equivalent, parse_formula
 from .verify import verify

@@ -7,6 +7,7 @@ in a notebook by leaving it as the cell's value.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Optional, Sequence
 
 import numpy as np
@@ -14,6 +15,8 @@ import sympy
 import torch
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
+
+from .support.params import check_number
 
 __all__ = ["plot_kan", "to_networkx", "plot_history", "plot_pareto", "plot_residuals", "plot_suite"]
 
@@ -40,24 +43,6 @@ def _inputs_for(model, x) -> torch.Tensor:
     gen = torch.Generator().manual_seed(0)
     u = torch.rand(512, model.width_in[0], generator=gen, dtype=model.dtype).to(model.device)
     return lo + (hi - lo) * u
-
-
-def _subnodes(model, l: int, node: int) -> list[int]:
-    n_sum, _ = model.nodes[l]
-    if node < n_sum:
-        return [node]
-    start = n_sum + sum(model.arity[l][: node - n_sum])
-    return list(range(start, start + model.arity[l][node - n_sum]))
-
-
-def _owner(model, l: int) -> list[tuple[int, int]]:
-    """For each sub-node of layer ``l``: (node it folds into, factor position or -1 for a sum node)."""
-    out = []
-    for node in range(model.width_in[l]):
-        subs = _subnodes(model, l, node)
-        mult = node >= model.nodes[l][0]
-        out.extend((node, f if mult else -1) for f in range(len(subs)))
-    return out
 
 
 def _names(names, n: int, stem: str, what: str) -> list[str]:
@@ -154,12 +139,12 @@ def to_networkx(model, x=None, *, in_vars: Optional[Sequence[str]] = None,
                 data["bias"] = float(model.layers[l - 1].bias[n].detach())
             g.add_node((l, n), **data)
             if l > 0 and mult:
-                for f, s in enumerate(_subnodes(model, l, n)):
+                for f, s in enumerate(model.topology.subnodes(l, n)):
                     g.add_node((l, n, f), kind="factor", name=f"{name}[{f}]", layer=l, index=n, factor=f,
                                bias=float(model.layers[l - 1].bias[s].detach()))
                     g.add_edge((l, n, f), (l, n), kind="product")
     for l, layer in enumerate(model.layers):
-        owner = _owner(model, l + 1)
+        owner = model.topology.owner(l + 1)
         for j, i in (layer.mask > 0).nonzero().tolist():
             node, f = owner[j]
             sym = bool(layer.sym_mask[j, i] > 0) and (j, i) in layer.sym_funs
@@ -182,11 +167,11 @@ def _positions(model) -> tuple[list[list[float]], list[list[tuple[float, float]]
     for l in range(1, len(model.nodes)):
         n = model.width_in[l]
         row = []
-        for node, f in _owner(model, l):
+        for node, f in model.topology.owner(l):
             if f < 0:
                 row.append((node_x[l][node], float(l)))
             else:
-                a = len(_subnodes(model, l, node))
+                a = len(model.topology.subnodes(l, node))
                 dx = min(0.5 / (n * a), 0.08)
                 row.append((node_x[l][node] + (f - (a - 1) / 2) * dx, l - 0.13))
         sub_xy.append(row)
@@ -223,10 +208,8 @@ def plot_kan(model, x=None, *, in_vars: Optional[Sequence[str]] = None, out_vars
     -------
     matplotlib.figure.Figure
     """
-    if not (isinstance(scale, (int, float)) and scale > 0):
-        raise ValueError(f"scale must be a positive number; got {scale!r}")
-    if not (isinstance(beta, (int, float)) and beta > 0):
-        raise ValueError(f"beta must be a positive number; got {beta!r}")
+    check_number("scale", scale, low=0, what="a positive number")
+    check_number("beta", beta, low=0, what="a positive number")
     ins = _names(in_vars, model.width_in[0], "x", "in_vars")
     outs = _names(out_vars, model.width_in[-1], "y", "out_vars")
     given = x is not None or getattr(model, "train_input_", None) is not None
@@ -234,62 +217,90 @@ def plot_kan(model, x=None, *, in_vars: Optional[Sequence[str]] = None, out_vars
     scores = model.attribute(xs).edge_scores
     curves = _edge_curves(model, xs if given else None)
     node_x, sub_xy = _positions(model)
-    depth = model.depth
-
     live = [sorted((layer.mask > 0).nonzero().tolist(),
                    key=lambda ji, l=l: (node_x[l][ji[1]] + sub_xy[l + 1][ji[0]][0], ji[1], ji[0]))
             for l, layer in enumerate(model.layers)]
     widest = max([len(e) for e in live] + [len(r) for r in sub_xy] + [model.width_in[0]])
-    fig_w = scale * min(max(4.0, 0.95 * widest + 1.2), 28.0)
-    gap_in = 2.0 * scale
-    fig_h = gap_in * depth + 1.0 * scale + (0.35 * scale if title else 0.0)
-    fig = Figure(figsize=(fig_w, fig_h))
-    top = 1 - (0.35 * scale / fig_h if title else 0.0)
-    ax = fig.add_axes((0.01, 0.0, 0.98, top))
-    ax.set_xlim(0, 1)
-    pad = 0.5 * scale / gap_in
-    ax.set_ylim(-pad, depth + pad)
-    ax.axis("off")
-    unit_x = 0.98 * fig_w  # inches per x data unit
-    fs = 8 * math.sqrt(scale)
-
+    canvas = _Canvas.create(widest, model.depth, scale, title)
     for l, edges in enumerate(live):
-        layer = model.layers[l]
-        n_e = max(len(edges), 1)
-        bw = min(0.72 / n_e, 0.2)
-        bh = min(0.42, bw * unit_x / gap_in)
-        h_in, e_act = curves[l]
         for k, (j, i) in enumerate(edges):
-            xc = (k + 0.5) / n_e
-            yc = l + 0.5
-            sym = bool(layer.sym_mask[j, i] > 0) and (j, i) in layer.sym_funs
-            color = SYMBOLIC_COLOR if sym else NUMERIC_COLOR
-            alpha = float(np.clip(math.tanh(beta * float(scores[l][j, i])), 0.05, 1.0))
-            xs0, xd = node_x[l][i], sub_xy[l + 1][j]
-            ax.plot([xs0, xc], [l, yc - bh / 2], color=color, alpha=alpha, lw=1.0 * scale, zorder=1)
-            ax.plot([xc, xd[0]], [yc + bh / 2, xd[1]], color=color, alpha=alpha, lw=1.0 * scale, zorder=1)
-            inset = ax.inset_axes((xc - bw / 2, yc - bh / 2, bw, bh), transform=ax.transData)
-            inset.set_gid(f"edge:{l}:{i}:{j}")
-            u = h_in[:, i].detach().cpu().numpy()
-            v = e_act[:, j, i].detach().cpu().numpy()
-            order = np.argsort(u)
-            inset.plot(u[order], v[order], color=color, alpha=alpha, lw=1.4 * scale)
-            inset.set_xticks([])
-            inset.set_yticks([])
-            for sp in inset.spines.values():
-                sp.set_color(color)
-                sp.set_alpha(alpha)
-            if sym:
-                inset.text(0.5, 1.04, edge_label(layer, j, i, symbolic_labels), transform=inset.transAxes,
-                           ha="center", va="bottom", fontsize=0.8 * fs, color=SYMBOLIC_COLOR, clip_on=False,
-                           bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.8))
+            _draw_edge(canvas, model.layers[l], l, i, j, k, len(edges), (node_x[l][i], sub_xy[l + 1][j]),
+                       curves[l], float(np.clip(math.tanh(beta * float(scores[l][j, i])), 0.05, 1.0)),
+                       symbolic_labels)
+    _draw_nodes(canvas, model, node_x, sub_xy, ins, outs)
+    if title:
+        canvas.fig.suptitle(title, fontsize=1.4 * canvas.fs)
+    return canvas.fig
 
+
+@dataclass
+class _Canvas:
+    """The figure of :func:`plot_kan`, its one axes (x in ``[0, 1]``, y = layer) and its sizes."""
+
+    fig: Figure
+    ax: object
+    scale: float
+    gap_in: float  # inches between two layers
+    unit_x: float  # inches per x data unit
+    fs: float  # base font size
+
+    @classmethod
+    def create(cls, widest: int, depth: int, scale: float, title: Optional[str]) -> "_Canvas":
+        """A figure wide enough for ``widest`` edges or nodes in a row, and ``depth`` layers tall."""
+        fig_w = scale * min(max(4.0, 0.95 * widest + 1.2), 28.0)
+        gap_in = 2.0 * scale
+        fig_h = gap_in * depth + 1.0 * scale + (0.35 * scale if title else 0.0)
+        fig = Figure(figsize=(fig_w, fig_h))
+        top = 1 - (0.35 * scale / fig_h if title else 0.0)
+        ax = fig.add_axes((0.01, 0.0, 0.98, top))
+        ax.set_xlim(0, 1)
+        pad = 0.5 * scale / gap_in
+        ax.set_ylim(-pad, depth + pad)
+        ax.axis("off")
+        return cls(fig, ax, scale, gap_in, 0.98 * fig_w, 8 * math.sqrt(scale))
+
+
+def _draw_edge(canvas: _Canvas, layer, l: int, i: int, j: int, k: int, n_edges: int, ends, curves,
+               alpha: float, symbolic_labels: bool) -> None:
+    """Edge ``(i → j)`` of layer ``l``, the ``k``-th of ``n_edges`` in its row: two lines from its
+    input node to its sub-node (``ends = (x of the node, (x, y) of the sub-node)``) through an inset
+    of its curve (``curves = (inputs (n, in), edges (n, out, in))``)."""
+    ax, scale = canvas.ax, canvas.scale
+    n_e = max(n_edges, 1)
+    bw = min(0.72 / n_e, 0.2)
+    bh = min(0.42, bw * canvas.unit_x / canvas.gap_in)
+    xc, yc = (k + 0.5) / n_e, l + 0.5
+    sym = bool(layer.sym_mask[j, i] > 0) and (j, i) in layer.sym_funs
+    color = SYMBOLIC_COLOR if sym else NUMERIC_COLOR
+    xs0, xd = ends
+    ax.plot([xs0, xc], [l, yc - bh / 2], color=color, alpha=alpha, lw=1.0 * scale, zorder=1)
+    ax.plot([xc, xd[0]], [yc + bh / 2, xd[1]], color=color, alpha=alpha, lw=1.0 * scale, zorder=1)
+    inset = ax.inset_axes((xc - bw / 2, yc - bh / 2, bw, bh), transform=ax.transData)
+    inset.set_gid(f"edge:{l}:{i}:{j}")
+    h_in, e_act = curves
+    u = h_in[:, i].detach().cpu().numpy()
+    v = e_act[:, j, i].detach().cpu().numpy()
+    order = np.argsort(u)
+    inset.plot(u[order], v[order], color=color, alpha=alpha, lw=1.4 * scale)
+    inset.set_xticks([])
+    inset.set_yticks([])
+    for sp in inset.spines.values():
+        sp.set_color(color)
+        sp.set_alpha(alpha)
+    if sym:
+        inset.text(0.5, 1.04, edge_label(layer, j, i, symbolic_labels), transform=inset.transAxes,
+                   ha="center", va="bottom", fontsize=0.8 * canvas.fs, color=SYMBOLIC_COLOR, clip_on=False,
+                   bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.8))
+
+
+def _draw_nodes(canvas: _Canvas, model, node_x, sub_xy, ins: list[str], outs: list[str]) -> None:
+    """Sum nodes as dots, multiplication nodes as "×" joined to their factors, and the variable names."""
+    ax, scale, fs = canvas.ax, canvas.scale, canvas.fs
     for l in range(len(model.nodes)):
-        n_sum = model.nodes[l][0]
         for n, xn in enumerate(node_x[l]):
-            if l > 0 and n >= n_sum:
+            if l > 0 and model.topology.is_mult(l, n):
                 ax.text(xn, l, "×", ha="center", va="center", fontsize=1.8 * fs, color=MULT_COLOR, zorder=3)
-                for s in _subnodes(model, l, n):
+                for s in model.topology.subnodes(l, n):
                     sx, sy = sub_xy[l][s]
                     ax.plot([sx, xn], [sy, l - 0.04], color=MULT_COLOR, lw=0.8 * scale, zorder=2)
                     ax.scatter([sx], [sy], s=9 * scale, color=MULT_COLOR, zorder=3)
@@ -298,10 +309,7 @@ def plot_kan(model, x=None, *, in_vars: Optional[Sequence[str]] = None, out_vars
     for n, xn in enumerate(node_x[0]):
         ax.text(xn, -0.08, ins[n], ha="center", va="top", fontsize=1.3 * fs)
     for n, xn in enumerate(node_x[-1]):
-        ax.text(xn, depth + 0.08, outs[n], ha="center", va="bottom", fontsize=1.3 * fs)
-    if title:
-        fig.suptitle(title, fontsize=1.4 * fs)
-    return fig
+        ax.text(xn, model.depth + 0.08, outs[n], ha="center", va="bottom", fontsize=1.3 * fs)
 
 
 # ---------------------------------------------------------------------- training and results

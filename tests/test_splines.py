@@ -3,14 +3,8 @@ import pytest
 import torch
 from scipy.interpolate import BSpline
 
-from kandiscover.kan.splines import (
-    bspline_basis,
-    curve_to_coef,
-    extend_grid,
-    grid_from_samples,
-    subdivide_grid,
-    uniform_grid,
-)
+from kandiscover.kan.grid import extend_grid, grid_from_samples, subdivide_grid, uniform_grid
+from kandiscover.kan.splines import bspline_basis, curve_to_coef
 
 
 @pytest.mark.parametrize("k", [1, 2, 3, 4])
@@ -74,10 +68,10 @@ def test_subdivide_grid_nests_old_knots():
 # ---------------------------------------------------------------- fast eager path (local_basis)
 def _dense_reference(x, knots, k):
     """The branch-free dense recursion (the path used under torch.func transforms)."""
-    from kandiscover.kan.splines import _basis_levels, _derivative
+    from kandiscover.kan.splines import basis_levels, basis_derivative
 
-    basis, lower = _basis_levels(x, knots, k, True)
-    return basis, _derivative(lower, knots, k)
+    basis, lower = basis_levels(x, knots, k, True)
+    return basis, basis_derivative(lower, knots, k)
 
 
 @pytest.mark.parametrize("uniform", [True, False])
@@ -172,7 +166,7 @@ def test_vmap_path_matches_eager_path():
 @pytest.mark.parametrize("kind", ["quantile", "clustered"])
 def test_local_path_large_batches_match_dense_recursion(kind):
     """Above the small-batch threshold the interval comes from a bin table plus correction steps."""
-    from kandiscover.kan.local_basis import _SMALL
+    from kandiscover.kan.local_basis import DIRECT_LOCATE_LIMIT as _SMALL
 
     g = torch.Generator().manual_seed(7)
     n_in, k = 24, 3

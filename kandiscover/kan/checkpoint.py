@@ -9,8 +9,11 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
+from typing import Mapping, Optional
 
 import torch
+
+from .network import KANNetwork
 
 log = logging.getLogger("kandiscover")
 
@@ -19,8 +22,15 @@ FORMAT, VERSION = "kandiscover.KAN", 1
 __all__ = ["save", "load"]
 
 
-def save(model, path) -> None:
-    """Write ``model`` to ``path`` (parent folders are created)."""
+def save(model: KANNetwork, path) -> None:
+    """Write ``model`` to ``path`` (parent folders are created).
+
+    Parameters
+    ----------
+    model : KANNetwork
+        Symbolic edges are stored by the ``name`` of their function.
+    path : str or Path
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     config = model.config()
@@ -41,23 +51,29 @@ def save(model, path) -> None:
     tmp.replace(path)
 
 
-def load(path, lib=None):
+def load(path, functions: Optional[Mapping] = None, cls: type = KANNetwork):
     """Read a checkpoint written by :func:`save`.
 
     Parameters
     ----------
     path : str or Path
-    lib : kandiscover.symbolic.Library, optional
-        Resolves the names of symbolic edges; the default library when omitted.
+    functions : mapping, optional
+        Name → function object of symbolic edges (anything with ``name`` and ``safe``, such as
+        :func:`kandiscover.default_library`). Needed only when the checkpoint has symbolic edges.
+    cls : type
+        Class to build: :class:`KANNetwork` or a subclass with the same constructor (the full
+        :class:`kandiscover.KAN` loads as itself).
+
+    Returns
+    -------
+    cls
 
     Raises
     ------
     ValueError
         The file is missing, truncated, tampered with, carries executable (pickled) objects, or
-        names a symbolic function the library lacks.
+        has symbolic edges whose names ``functions`` lacks (or no ``functions`` at all).
     """
-    from .network import KAN
-
     path = Path(path)
     if not path.is_file():
         raise ValueError(f"no checkpoint at {path}")
@@ -73,27 +89,41 @@ def load(path, lib=None):
     try:
         cfg = json.loads(payload["config"])
         symbolic = json.loads(payload["symbolic"])
-        state = payload["state"]
-        model = KAN(
-            cfg["width"], grid=cfg["grid"], k=cfg["k"], mult_arity=cfg["mult_arity"], seed=cfg["seed"],
-            dtype=getattr(torch, cfg["dtype"]), grid_eps=cfg["grid_eps"], grid_range=tuple(cfg["grid_range"]),
-            noise_scale=cfg["noise_scale"], base_scale=cfg["base_scale"],
-        )
-        for layer, g in zip(model.layers, cfg["layer_grids"]):
-            nb = g + layer.k
-            layer.knots = torch.zeros(layer.in_dim, g + 2 * layer.k + 1, dtype=model.dtype)
-            layer.coef = torch.nn.Parameter(torch.zeros(layer.out_dim, layer.in_dim, nb, dtype=model.dtype))
-        model.load_state_dict(state, strict=True)
+        model = _build(cls, cfg, payload["state"])
     except (KeyError, TypeError, ValueError, RuntimeError, json.JSONDecodeError) as exc:
         raise ValueError(f"{path} is damaged or was edited: {exc}") from None
     if any(symbolic):
-        if lib is None:
-            from ..symbolic.library import default_library
-
-            lib = default_library()
-        for layer, entries in zip(model.layers, symbolic):
-            for o, i, name in entries:
-                if name not in lib:
-                    raise ValueError(f"{path} uses symbolic function {name!r}, absent from the library; pass lib=")
-                layer.sym_funs[(o, i)] = lib[name]
+        _attach_symbolic(model, symbolic, functions, path)
     return model
+
+
+def _build(cls: type, cfg: dict, state: dict) -> KANNetwork:
+    """A ``cls`` of the stored configuration holding the stored tensors."""
+    model = cls(
+        cfg["width"], grid=cfg["grid"], k=cfg["k"], mult_arity=cfg["mult_arity"], seed=cfg["seed"],
+        dtype=getattr(torch, cfg["dtype"]), grid_eps=cfg["grid_eps"], grid_range=tuple(cfg["grid_range"]),
+        noise_scale=cfg["noise_scale"], base_scale=cfg["base_scale"],
+    )
+    for layer, g in zip(model.layers, cfg["layer_grids"]):
+        nb = g + layer.k
+        layer.knots = torch.zeros(layer.in_dim, g + 2 * layer.k + 1, dtype=model.dtype)
+        layer.coef = torch.nn.Parameter(torch.zeros(layer.out_dim, layer.in_dim, nb, dtype=model.dtype))
+    model.load_state_dict(state, strict=True)
+    return model
+
+
+def _attach_symbolic(model: KANNetwork, symbolic: list, functions: Optional[Mapping], path: Path) -> None:
+    """Set the symbolic edges listed as ``[[out, in, name], …]`` per layer from ``functions``."""
+    if functions is None:
+        raise ValueError(
+            f"{path} has symbolic edges: pass functions= (a mapping from names to primitives, e.g. "
+            "kandiscover.default_library()), or load it with kandiscover.KAN.load"
+        )
+    for layer, entries in zip(model.layers, symbolic):
+        for o, i, name in entries:
+            if name not in functions:
+                raise ValueError(
+                    f"{path} uses symbolic function {name!r}, absent from the library; pass lib= to "
+                    "KAN.load (functions= to kandiscover.kan.checkpoint.load) holding it"
+                )
+            layer.sym_funs[(o, i)] = functions[name]

@@ -11,7 +11,8 @@ from typing import Callable, Optional
 import torch
 from torch import nn
 
-from .splines import bspline_basis, curve_to_coef, extend_grid, grid_from_samples, kan_features, uniform_grid
+from .grid import extend_grid, grid_from_samples, uniform_grid
+from .splines import bspline_basis, curve_to_coef, kan_features
 
 __all__ = ["KANLayer", "SymbolicEdge"]
 

@@ -69,7 +69,7 @@ class LevenbergMarquardt:
             for l, layer in enumerate(model.layers):
                 feats.append(kan_features(h, layer.knots, layer.k))  # (B, in, 1 + nb)
                 zs.append(layer.from_features(feats[-1]))
-                h = model._multiply(zs[-1], l + 1)
+                h = model.topology.fold(l + 1, zs[-1])
             out = h.shape[1]
             per_output = [torch.autograd.grad(h[:, o].sum(), zs, retain_graph=o < out - 1, allow_unused=True)
                           for o in range(out)]

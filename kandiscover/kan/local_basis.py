@@ -14,7 +14,7 @@ Two ways to get the local values ``N_{j−k+r}(x)``, ``r = 0..k``, on the knot i
   checked and corrected against the knots (many), then de Boor's recursion on all ``k + 1``
   values at once.
 
-Large tensors come from a small per-thread pool of reusable CPU buffers (:func:`_buffer`): at
+Large tensors come from a small per-thread pool of reusable CPU buffers (:func:`scratch_buffer`): at
 1024 × 64 inputs the page faults of fresh multi-megabyte tensors cost as much as the basis itself.
 """
 from __future__ import annotations
@@ -26,7 +26,9 @@ from fractions import Fraction
 
 import torch
 
-__all__ = ["local_basis", "clear_workspace"]
+from .grid import extend_grid
+
+__all__ = ["local_basis", "clear_workspace", "scratch_buffer", "DIRECT_LOCATE_LIMIT"]
 
 
 def _locate(x: torch.Tensor, knots: torch.Tensor, ext_flat: torch.Tensor, k: int):
@@ -61,12 +63,12 @@ def _locate(x: torch.Tensor, knots: torch.Tensor, ext_flat: torch.Tensor, k: int
     cols = torch.arange(2 * k, dtype=torch.int32, device=x.device).unsqueeze(1)
 
     def window(j):
-        index = _buffer("window_index", 2 * k * B * n_in, torch.int32, x.device).view(2 * k, -1)
+        index = scratch_buffer("window_index", 2 * k * B * n_in, torch.int32, x.device).view(2 * k, -1)
         torch.add((j + rows).view(1, -1), cols, out=index)
-        out = _buffer("window", 2 * k * B * n_in, ext_flat.dtype, x.device)
+        out = scratch_buffer("window", 2 * k * B * n_in, ext_flat.dtype, x.device)
         return torch.index_select(ext_flat, 0, index.view(-1), out=out).view(2 * k, B, n_in)
 
-    if B * n_in * nk <= _SMALL:  # few samples: one comparison with every knot costs fewest ops
+    if B * n_in * nk <= DIRECT_LOCATE_LIMIT:  # few samples: one comparison with every knot costs fewest ops
         j = ((x.unsqueeze(-1) >= knots).sum(-1, dtype=torch.int32) - 1).clamp_(0, nseg - 1)
         return j, window(j), False
     lo, scale, table = _bin_table(knots)
@@ -118,7 +120,7 @@ def _bin_table(knots: torch.Tensor):
     return hit
 
 
-_SMALL = 1 << 18
+DIRECT_LOCATE_LIMIT = 1 << 18
 """Up to this many sample-knot pairs :func:`_locate` compares every sample with every knot."""
 
 
@@ -156,7 +158,7 @@ except (AttributeError, RuntimeError):  # pragma: no cover - private API gone: n
     _REUSE = False
 
 
-def _buffer(role: str, numel: int, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
+def scratch_buffer(role: str, numel: int, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
     """A 1-D tensor of ``numel`` elements (contents undefined), reused across calls on CPU."""
     if not _REUSE or device.type != "cpu" or numel < (1 << 16):
         return torch.empty(numel, dtype=dtype, device=device)
@@ -249,8 +251,6 @@ def _extended(knots: torch.Tensor, k: int) -> torch.Tensor:
     info = _knots_info(knots)
     ext = info.get(("ext", k))
     if ext is None:
-        from .splines import extend_grid  # splines imports this module
-
         ext = info[("ext", k)] = extend_grid(knots, k).reshape(-1)
     return ext
 
@@ -270,7 +270,7 @@ def _local_uniform(x: torch.Tensor, knots: torch.Tensor, k: int, with_derivative
     nseg = knots.shape[1] - 1
     lo = knots[:, 0]
     inv_h = nseg / (knots[:, -1] - lo)
-    powers = _buffer("powers", (k + 1) * n, x.dtype, x.device).view(k + 1, B, n_in)  # f^p, p = 0..k
+    powers = scratch_buffer("powers", (k + 1) * n, x.dtype, x.device).view(k + 1, B, n_in)  # f^p, p = 0..k
     u = torch.sub(x, lo, out=powers[1]).mul_(inv_h).clamp_(0, nseg)  # f stays in [0, 1]: no overflow
     j = u.floor().clamp_(max=nseg - 1)
     f = u.sub_(j)
@@ -279,11 +279,11 @@ def _local_uniform(x: torch.Tensor, knots: torch.Tensor, k: int, with_derivative
         torch.mul(powers[p - 1], f, out=powers[p])
     powers = powers.view(k + 1, n)
     M, Md = _uniform_matrices(k)
-    level = _buffer("level", (k + 1) * n, x.dtype, x.device).view(k + 1, n)
+    level = scratch_buffer("level", (k + 1) * n, x.dtype, x.device).view(k + 1, n)
     level = torch.mm(_as_tensor(M, x), powers, out=level)
     deriv = None
     if with_derivative:
-        deriv = _buffer("deriv", (k + 1) * n, x.dtype, x.device).view(k + 1, n)
+        deriv = scratch_buffer("deriv", (k + 1) * n, x.dtype, x.device).view(k + 1, n)
         deriv = torch.mm(_as_tensor(Md, x), powers, out=deriv)
         deriv = deriv.view(k + 1, B, n_in).mul_(inv_h)
     return j, level.view(k + 1, B, n_in), deriv
@@ -307,7 +307,7 @@ def _local_de_boor(x: torch.Tensor, knots: torch.Tensor, k: int, with_derivative
     n = B * n_in
 
     def scratch(role, rows):  # pooled: fresh tensors this large cost a page fault per 4 KiB
-        return _buffer(role, rows * n, x.dtype, x.device).view(rows, B, n_in)
+        return scratch_buffer(role, rows * n, x.dtype, x.device).view(rows, B, n_in)
 
     L = torch.sub(x, T[:k], out=scratch("L", k))  # L[c] = x - T_c
     R = torch.sub(T[k:], x, out=scratch("R", k))  # R[c] = T_{k+c} - x
@@ -322,7 +322,7 @@ def _local_de_boor(x: torch.Tensor, knots: torch.Tensor, k: int, with_derivative
         level = new
     deriv = None
     if with_derivative:  # temp[q] = N_{j-k+1+q, k-1} / (t_{j+1+q} - t_{j-k+1+q})
-        deriv = _buffer("deriv", (k + 1) * B * n_in, x.dtype, x.device).view(k + 1, B, n_in).zero_()
+        deriv = scratch_buffer("deriv", (k + 1) * B * n_in, x.dtype, x.device).view(k + 1, B, n_in).zero_()
         deriv[:k] = temp
         deriv[1:] -= temp
         deriv.mul_(-k)
@@ -362,9 +362,9 @@ def local_basis(x: torch.Tensor, knots: torch.Tensor, k: int, with_derivative: b
         j, level, deriv, exact = _local_de_boor(x, knots, k, with_derivative)
     lo_hi = torch.aminmax(j)
     n = B * n_in
-    first = _buffer("first", n, torch.int64, x.device)
-    rows = _buffer("rows", n, torch.int64, x.device)
-    idx = _buffer("index", (k + 1) * n, torch.int64, x.device).view(k + 1, n)
+    first = scratch_buffer("first", n, torch.int64, x.device)
+    rows = scratch_buffer("rows", n, torch.int64, x.device)
+    idx = scratch_buffer("index", (k + 1) * n, torch.int64, x.device).view(k + 1, n)
     rr = torch.arange(k + 1, device=x.device).view(-1, 1)
     interior = float(lo_hi.min) >= k and float(lo_hi.max) <= nb - 1  # all x in [t_k, t_nb)
     if interior:  # every local value is a basis value
@@ -385,7 +385,7 @@ def local_basis(x: torch.Tensor, knots: torch.Tensor, k: int, with_derivative: b
         torch.arange(int(with_base), n * width + int(with_base), width, out=rows)
         idx.add_(rows.view(1, n))
     idx = idx.view(-1)
-    basis = _buffer("basis", n * width, x.dtype, x.device).zero_()
+    basis = scratch_buffer("basis", n * width, x.dtype, x.device).zero_()
     put = basis.scatter_ if interior else basis.scatter_add_
     basis = put(0, idx, level.reshape(-1)).view(B, n_in, width)
     if with_base:

@@ -1,57 +1,27 @@
-"""`KAN`: a stack of :class:`KANLayer` with optional multiplication nodes.
+"""`KANNetwork`: a stack of :class:`KANLayer` with optional multiplication nodes.
 
-``width`` lists the nodes per layer. An entry is an int (sum nodes) or ``[n_sum, n_mult]``: the
-layer then has ``n_sum`` sum nodes followed by ``n_mult`` multiplication nodes, each the product of
-``arity`` sub-nodes (KAN 2.0). A layer's :class:`KANLayer` therefore outputs
-``n_sum + Σ arity`` sub-nodes, which the multiplication step folds into ``n_sum + n_mult`` nodes.
+The engine's network: evaluation, training, grids, attribution, pruning and copies. Its shape
+(sum and multiplication nodes, sub-nodes) is a :class:`~kandiscover.kan.topology.Topology`.
+Checkpoints are :mod:`.checkpoint`; symbolic edges and figures are added by
+:class:`kandiscover.model.KAN`.
 """
 from __future__ import annotations
 
+import copy
 import logging
-from typing import Optional, Sequence, Union
+from typing import Optional, Sequence
 
 import torch
 from torch import nn
 
+from . import pruning, training
+from .grid import refined_knots
 from .layer import KANLayer
-from .splines import extend_grid
+from .topology import Topology, WidthEntry
 
 log = logging.getLogger("kandiscover")
 
-__all__ = ["KAN"]
-
-WidthEntry = Union[int, Sequence[int]]
-
-
-def _parse_width(width: Sequence[WidthEntry]) -> list[tuple[int, int]]:
-    if not isinstance(width, (list, tuple)) or len(width) < 2:
-        raise ValueError(f"width must be a list of at least two layer sizes, e.g. [2, 5, 1]; got {width!r}")
-    out = []
-    for pos, w in enumerate(width):
-        if isinstance(w, (list, tuple)):
-            if len(w) != 2 or not all(isinstance(v, int) and v >= 0 for v in w) or sum(w) == 0:
-                raise ValueError(f"width[{pos}] = {w!r}: use [n_sum, n_mult] with non-negative ints, not both zero")
-            out.append((int(w[0]), int(w[1])))
-        elif isinstance(w, int) and not isinstance(w, bool) and w > 0:
-            out.append((w, 0))
-        else:
-            raise ValueError(f"width[{pos}] = {w!r}: each entry must be a positive int or [n_sum, n_mult]")
-    if out[0][1]:
-        raise ValueError("width[0] is the input layer and cannot hold multiplication nodes")
-    return out
-
-
-def _parse_arity(mult_arity, nodes: list[tuple[int, int]]) -> list[list[int]]:
-    arities = []
-    for pos, (_, n_mult) in enumerate(nodes):
-        a = mult_arity[pos] if isinstance(mult_arity, (list, tuple)) else mult_arity
-        a = [a] * n_mult if isinstance(a, int) else list(a)
-        if len(a) != n_mult or any((not isinstance(v, int)) or v < 2 for v in a):
-            raise ValueError(
-                f"mult_arity for width[{pos}] must give an int >= 2 for each of its {n_mult} multiplication nodes; got {a!r}"
-            )
-        arities.append(a)
-    return arities
+__all__ = ["KANNetwork"]
 
 
 def _check_device(device) -> torch.device:
@@ -63,8 +33,8 @@ def _check_device(device) -> torch.device:
     return dev
 
 
-class KAN(nn.Module):
-    """Kolmogorov–Arnold network.
+class KANNetwork(nn.Module):
+    """Kolmogorov–Arnold network (the engine: no symbolic or plotting methods).
 
     Parameters
     ----------
@@ -106,8 +76,7 @@ class KAN(nn.Module):
         base_scale: float = 1.0,
     ) -> None:
         super().__init__()
-        self.nodes = _parse_width(width)
-        self.arity = _parse_arity(mult_arity, self.nodes)
+        self.topology = Topology.from_width(width, mult_arity)
         if not isinstance(grid, int) or grid < 1:
             raise ValueError(f"grid must be a positive int (number of grid intervals); got {grid!r}")
         if not isinstance(k, int) or k < 0:
@@ -129,19 +98,29 @@ class KAN(nn.Module):
 
     # ------------------------------------------------------------------ shape
     @property
+    def nodes(self) -> list[tuple[int, int]]:
+        """``(n_sum, n_mult)`` per layer (see :attr:`topology`)."""
+        return self.topology.nodes
+
+    @property
+    def arity(self) -> list[list[int]]:
+        """Factors of every multiplication node, per layer (see :attr:`topology`)."""
+        return self.topology.arity
+
+    @property
     def width(self) -> list:
         """Width in constructor form (ints, or ``[n_sum, n_mult]``)."""
-        return [n if m == 0 else [n, m] for n, m in self.nodes]
+        return self.topology.width
 
     @property
     def width_in(self) -> list[int]:
         """Node count per layer (inputs of the next KANLayer)."""
-        return [n + m for n, m in self.nodes]
+        return self.topology.width_in
 
     @property
     def width_out(self) -> list[int]:
         """Sub-node count per layer (outputs of the previous KANLayer)."""
-        return [n + sum(a) for (n, _), a in zip(self.nodes, self.arity)]
+        return self.topology.width_out
 
     @property
     def depth(self) -> int:
@@ -166,17 +145,6 @@ class KAN(nn.Module):
         )
 
     # ------------------------------------------------------------------ forward
-    def _multiply(self, x: torch.Tensor, l: int) -> torch.Tensor:
-        """Fold sub-nodes of layer ``l`` into nodes: ``(B, width_out[l])`` → ``(B, width_in[l])``."""
-        n_sum, _ = self.nodes[l]
-        if not self.arity[l]:
-            return x
-        parts, pos = [x[:, :n_sum]], n_sum
-        for a in self.arity[l]:
-            parts.append(torch.prod(x[:, pos : pos + a], dim=1, keepdim=True))
-            pos += a
-        return torch.cat(parts, dim=1)
-
     def check_input(self, x, name: str = "x") -> torch.Tensor:
         """Validate and convert inputs to a ``(batch, width[0])`` tensor of this model's dtype."""
         x = torch.as_tensor(x, dtype=self.dtype, device=self.device)
@@ -213,7 +181,7 @@ class KAN(nn.Module):
                 edges.append(e)
             else:
                 x = layer(x)
-            x = self._multiply(x, l + 1)
+            x = self.topology.fold(l + 1, x)
         return (x, edges) if return_edges else x
 
     @torch.no_grad()
@@ -222,7 +190,7 @@ class KAN(nn.Module):
         outs = []
         for l, layer in enumerate(self.layers):
             outs.append(x)
-            x = self._multiply(layer(x), l + 1)
+            x = self.topology.fold(l + 1, layer(x))
         return outs
 
     @torch.no_grad()
@@ -249,10 +217,10 @@ class KAN(nn.Module):
         for l, layer in enumerate(self.layers):
             if layers is None or l in layers:
                 layer.update_grid(x, self.grid_eps)
-            x = self._multiply(layer(x), l + 1)
+            x = self.topology.fold(l + 1, layer(x))
 
     @torch.no_grad()
-    def refine(self, new_grid: int, x: Optional[torch.Tensor] = None) -> "KAN":
+    def refine(self, new_grid: int, x: Optional[torch.Tensor] = None) -> "KANNetwork":
         """Grid extension: a copy of this model on a finer grid with the same functions.
 
         The new knots contain the old ones (widest intervals are bisected), so on the grid's span the
@@ -268,103 +236,63 @@ class KAN(nn.Module):
 
         Returns
         -------
-        KAN
+        KANNetwork
+            Of the same class as this model.
         """
-        from .pruning import refined_knots  # local: keeps this module small
-
         if not isinstance(new_grid, int) or new_grid < self.grid:
             raise ValueError(f"new_grid must be an int >= the current grid ({self.grid}); got {new_grid!r}")
-        x = self._data_or_train(x, "refine")
+        x = self.inputs_or_train(x, "refine")
         new = self.copy()
         for l, layer in enumerate(new.layers):
             knots = refined_knots(layer.knots, layer.k, new_grid, x)
             lo, hi = knots[:, layer.k], knots[:, -layer.k - 1]
             dense = lo + (hi - lo) * torch.linspace(0, 1, 8 * (new_grid + layer.k), dtype=x.dtype, device=x.device)[:, None]
             layer.set_grid(knots, torch.cat([x, dense], dim=0))
-            x = new._multiply(layer(x), l + 1)
+            x = new.topology.fold(l + 1, layer(x))
         return new
 
-    def _data_or_train(self, x, what: str) -> torch.Tensor:
+    def inputs_or_train(self, x, what: str) -> torch.Tensor:
+        """``x`` validated by :meth:`check_input`, or the inputs of the last :meth:`fit` when ``x`` is None.
+
+        Parameters
+        ----------
+        x : array or Tensor, shape ``(batch, width[0])``, or None
+        what : str
+            Name of the calling method, for the error message.
+
+        Returns
+        -------
+        Tensor, shape ``(batch, width[0])``
+        """
         if x is None:
             if self.train_input_ is None:
                 raise ValueError(f"{what}() needs the training inputs: pass x=dataset['train_input'] or call fit() first")
             return self.train_input_
         return self.check_input(x)
 
-    # ------------------------------------------------------------------ copies and I/O
-    def copy(self) -> "KAN":
-        """Deep copy (parameters, knots, masks and symbolic edges)."""
-        import copy as _copy
+    # ------------------------------------------------------------------ copies and delegated stages
+    def copy(self) -> "KANNetwork":
+        """Deep copy (parameters, knots, masks and symbolic edges), of the same class as this model."""
+        return copy.deepcopy(self)
 
-        return _copy.deepcopy(self)
-
-    def save(self, path) -> None:
-        """Write a checkpoint that loads without executing code (see :func:`kandiscover.kan.checkpoint.save`)."""
-        from .checkpoint import save
-
-        save(self, path)
-
-    @classmethod
-    def load(cls, path, lib=None) -> "KAN":
-        """Read a checkpoint written by :meth:`save`; ``lib`` resolves custom symbolic functions."""
-        from .checkpoint import load
-
-        return load(path, lib=lib)
-
-    # ------------------------------------------------------------------ delegated stages
     def fit(self, dataset: dict, **kwargs):
         """Train; see :func:`kandiscover.kan.training.fit` for the arguments. Returns a history."""
-        from .training import fit
-
-        return fit(self, dataset, **kwargs)
+        return training.fit(self, dataset, **kwargs)
 
     def attribute(self, x=None):
         """Edge and node importance scores; see :func:`kandiscover.kan.pruning.attribute`."""
-        from .pruning import attribute
+        return pruning.attribute(self, self.inputs_or_train(x, "attribute"))
 
-        return attribute(self, self._data_or_train(x, "attribute"))
+    def prune(self, x=None, node_th: float = 1e-2, edge_th: float = 3e-2) -> "KANNetwork":
+        """Drop unimportant edges and nodes; see :func:`kandiscover.kan.pruning.prune`.
 
-    def prune(self, x=None, node_th: float = 1e-2, edge_th: float = 3e-2) -> "KAN":
-        """Drop unimportant edges and nodes; see :func:`kandiscover.kan.pruning.prune`."""
-        from .pruning import prune
-
-        return prune(self, self._data_or_train(x, "prune"), node_th=node_th, edge_th=edge_th)
+        Returns a smaller copy of the same class as this model.
+        """
+        return pruning.prune(self, self.inputs_or_train(x, "prune"), node_th=node_th, edge_th=edge_th)
 
     def active_inputs(self) -> list[int]:
         """Indices of inputs that still have a live edge."""
         return [i for i in range(self.width_in[0]) if bool(self.layers[0].mask[:, i].any())]
-
-    def suggest_symbolic(self, l: int, i: int, j: int, x=None, **kwargs):
-        """Ranked symbolic candidates for edge ``(l, i → j)``; see :mod:`kandiscover.symbolic.auto`."""
-        from ..symbolic.auto import suggest_symbolic
-
-        return suggest_symbolic(self, l, i, j, self._data_or_train(x, "suggest_symbolic"), **kwargs)
-
-    def fix_symbolic(self, l: int, i: int, j: int, fun: str, x=None, **kwargs):
-        """Fix edge ``(l, i → j)`` to a library function, fitting its affine parameters."""
-        from ..symbolic.auto import fix_symbolic
-
-        if kwargs.get("fit_params", True):
-            x = self._data_or_train(x, "fix_symbolic")
-        return fix_symbolic(self, l, i, j, fun, x, **kwargs)
-
-    def auto_symbolic(self, x=None, **kwargs):
-        """Fix every edge whose best fit is good enough; see :func:`kandiscover.symbolic.auto.auto_symbolic`."""
-        from ..symbolic.auto import auto_symbolic
-
-        return auto_symbolic(self, self._data_or_train(x, "auto_symbolic"), **kwargs)
-
-    def symbolic_formula(self, var_names=None, **kwargs):
-        """One sympy expression per output; see :func:`kandiscover.symbolic.assemble.symbolic_formula`."""
-        from ..symbolic.assemble import symbolic_formula
-
-        return symbolic_formula(self, var_names=var_names, **kwargs)
-
-    def plot(self, **kwargs):
-        """Figure of the network with each edge's curve; see :func:`kandiscover.plot.plot_kan`."""
-        from ..plot import plot_kan
-
-        return plot_kan(self, **kwargs)
 
     def extra_repr(self) -> str:
         return f"width={self.width}, grid={self.grid}, k={self.k}, dtype={self.dtype}"

@@ -1,4 +1,4 @@
-"""Attribution scores, pruning and knot refinement for :class:`~kandiscover.kan.network.KAN`.
+"""Attribution scores and pruning for :class:`~kandiscover.kan.network.KANNetwork`.
 
 Everything here takes the data it needs as an argument (training inputs); nothing reads activations
 cached by an earlier forward pass.
@@ -12,7 +12,7 @@ import torch
 
 log = logging.getLogger("kandiscover")
 
-__all__ = ["Attribution", "attribute", "prune", "refined_knots"]
+__all__ = ["Attribution", "attribute", "prune"]
 
 
 @dataclass
@@ -47,7 +47,7 @@ def attribute(model, x: torch.Tensor) -> Attribution:
     node = torch.ones(model.width_in[-1], dtype=x.dtype, device=x.device)
     node_scores, edge_scores = [node], []
     for l in range(model.depth - 1, -1, -1):
-        sub = _node_to_subnode(model, node, l + 1)
+        sub = model.topology.spread(l + 1, node)
         e_std = edges[l].std(0)  # (out, in)
         sub_std = edges[l].sum(-1).std(0)  # (out,)
         score = e_std * (sub / (sub_std + 1e-4)).unsqueeze(1)
@@ -55,22 +55,6 @@ def attribute(model, x: torch.Tensor) -> Attribution:
         node = score.sum(0)
         node_scores.insert(0, node)
     return Attribution(node_scores, edge_scores)
-
-
-def _node_to_subnode(model, node: torch.Tensor, l: int) -> torch.Tensor:
-    n_sum, _ = model.nodes[l]
-    parts = [node[:n_sum]]
-    for m, a in enumerate(model.arity[l]):
-        parts.append(node[n_sum + m].repeat(a))
-    return torch.cat(parts)
-
-
-def _subnodes_of(model, l: int, node: int) -> list[int]:
-    n_sum, _ = model.nodes[l]
-    if node < n_sum:
-        return [node]
-    start = n_sum + sum(model.arity[l][: node - n_sum])
-    return list(range(start, start + model.arity[l][node - n_sum]))
 
 
 @torch.no_grad()
@@ -103,7 +87,7 @@ def prune(model, x: torch.Tensor, node_th: float = 1e-2, edge_th: float = 3e-2):
         inputs = new.layer_inputs(x)
         for l in range(1, new.depth):
             for node in range(new.width_in[l]):
-                subs = _subnodes_of(new, l, node)
+                subs = new.topology.subnodes(l, node)
                 prev = new.layers[l - 1]
                 out_edges = new.layers[l].mask[:, node] > 0
                 if not out_edges.any():
@@ -131,61 +115,14 @@ def _drop_dead_nodes(model):
     for l in range(1, model.depth):
         keep.append([n for n in range(model.width_in[l]) if bool(model.layers[l].mask[:, n].any())])
     keep.append(list(range(model.width_in[-1])))
-    new_nodes, new_arity, layers = [], [], []
-    for l in range(len(model.nodes)):
-        n_sum, _ = model.nodes[l]
-        kept = keep[l]
-        new_nodes.append((sum(1 for n in kept if n < n_sum), sum(1 for n in kept if n >= n_sum)))
-        new_arity.append([model.arity[l][n - n_sum] for n in kept if n >= n_sum])
+    topology = model.topology.select(keep)
+    layers = []
     for l, layer in enumerate(model.layers):
-        out_sub = [s for n in keep[l + 1] for s in _subnodes_of(model, l + 1, n)]
+        out_sub = [s for n in keep[l + 1] for s in model.topology.subnodes(l + 1, n)]
         layers.append(layer.subset(keep[l], out_sub))
-    if any(n + m == 0 for n, m in new_nodes):
+    if any(n + m == 0 for n, m in topology.nodes):
         log.warning("pruning removed every node of a hidden layer; keeping the strongest one")
         return model
-    model.nodes, model.arity = new_nodes, new_arity
+    model.topology = topology
     model.layers = torch.nn.ModuleList(layers)
     return model
-
-
-def refined_knots(knots: torch.Tensor, k: int, new_grid: int, x: torch.Tensor) -> torch.Tensor:
-    """Extended knots with ``new_grid`` intervals that contain the old knots where possible.
-
-    Starting from the old interior grid (widened by old extension knots where ``x`` reaches beyond
-    it), the widest intervals are bisected until there are ``new_grid`` of them. Nested knots make
-    every old spline exactly representable on the data's span.
-
-    Parameters
-    ----------
-    knots : Tensor, shape ``(n_in, G + 2k + 1)``
-    x : Tensor, shape ``(batch, n_in)``
-        Inputs of the layer.
-
-    Returns
-    -------
-    Tensor, shape ``(n_in, new_grid + 2k + 1)``
-    """
-    from .splines import extend_grid, subdivide_grid
-
-    rows = []
-    lo_data, hi_data = x.min(0).values, x.max(0).values
-    g_old = knots.shape[1] - 2 * k - 1
-    for r in range(knots.shape[0]):
-        t = knots[r].tolist()
-        first, last = k, k + g_old
-        while first > 0 and lo_data[r] < t[first]:
-            first -= 1
-        while last < len(t) - 1 and hi_data[r] > t[last]:
-            last += 1
-        pts = t[first : last + 1]
-        if len(pts) - 1 > new_grid:  # cannot nest: fall back to an even re-sampling
-            grid = subdivide_grid(torch.tensor([pts], dtype=knots.dtype), new_grid)[0].tolist()
-        else:
-            grid = pts
-            while len(grid) - 1 < new_grid:
-                gaps = [b - a for a, b in zip(grid[:-1], grid[1:])]
-                j = max(range(len(gaps)), key=lambda n: (gaps[n], -n))
-                grid.insert(j + 1, 0.5 * (grid[j] + grid[j + 1]))
-        rows.append(grid)
-    grid = torch.tensor(rows, dtype=knots.dtype, device=knots.device)
-    return extend_grid(grid, k)

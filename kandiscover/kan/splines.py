@@ -1,53 +1,19 @@
 """B-spline primitives: pure functions on tensors (the eager fast path of :mod:`.local_basis`
 only keeps reusable scratch buffers and per-knots lookup tables).
 
-Conventions
------------
-A *grid* for ``n_in`` inputs is a tensor of shape ``(n_in, G + 1)`` holding the interior knots
-(the grid points) of each input, increasing along the last axis. The *extended* knot vector adds
-``k`` knots on each side with the end spacing, giving ``(n_in, G + 2k + 1)`` knots and ``G + k``
-basis functions of degree ``k`` per input.
+Grids and knot vectors (their shapes and how they are built) live in :mod:`.grid`.
 """
 from __future__ import annotations
 
 import torch
 
-from .local_basis import _buffer, local_basis
+from .grid import extend_grid
+from .local_basis import local_basis, scratch_buffer
 
-__all__ = [
-    "extend_grid",
-    "uniform_grid",
-    "bspline_basis",
-    "kan_features",
-    "spline_eval",
-    "curve_to_coef",
-    "grid_from_samples",
-    "subdivide_grid",
-]
+__all__ = ["bspline_basis", "kan_features", "spline_eval", "curve_to_coef", "basis_levels", "basis_derivative"]
 
 
-def uniform_grid(n_in: int, num: int, lo: float = -1.0, hi: float = 1.0, *, dtype=None, device=None) -> torch.Tensor:
-    """Uniform grid of ``num`` intervals on ``[lo, hi]``, shape ``(n_in, num + 1)``."""
-    g = torch.linspace(lo, hi, num + 1, dtype=dtype, device=device)
-    return g.unsqueeze(0).repeat(n_in, 1)
-
-
-def extend_grid(grid: torch.Tensor, k: int) -> torch.Tensor:
-    """Add ``k`` knots on each side of ``grid`` (``(n_in, G+1)`` → ``(n_in, G+2k+1)``).
-
-    The added knots continue the spacing of the first and last interval of each row.
-    """
-    if k == 0:
-        return grid
-    steps = torch.arange(1, k + 1, dtype=grid.dtype, device=grid.device)
-    h_lo = (grid[:, 1] - grid[:, 0]).unsqueeze(1)
-    h_hi = (grid[:, -1] - grid[:, -2]).unsqueeze(1)
-    left = grid[:, :1] - h_lo * steps.flip(0)
-    right = grid[:, -1:] + h_hi * steps
-    return torch.cat([left, grid, right], dim=1)
-
-
-def _basis_levels(x: torch.Tensor, knots: torch.Tensor, k: int, lower_too: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
+def basis_levels(x: torch.Tensor, knots: torch.Tensor, k: int, lower_too: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
     """Bases of degree ``k`` and ``k − 1`` (the latter ``None`` for ``k = 0`` or when not
     ``lower_too``), no autograd.
 
@@ -90,7 +56,7 @@ def _basis_levels(x: torch.Tensor, knots: torch.Tensor, k: int, lower_too: bool 
     return dense(level, k), (dense(lower, k - 1) if lower is not None and lower_too else None)
 
 
-def _derivative(lower: torch.Tensor, knots: torch.Tensor, k: int) -> torch.Tensor:
+def basis_derivative(lower: torch.Tensor, knots: torch.Tensor, k: int) -> torch.Tensor:
     """``dN_{i,k}/dx = c_i N_{i,k-1} − c_{i+1} N_{i+1,k-1}`` with ``c_i = k / (t_{i+k} − t_i)``."""
     nk = knots.shape[1]
     cn = lower * (k / (knots[:, k:] - knots[:, : nk - k]))
@@ -118,7 +84,7 @@ class _Basis(torch.autograd.Function):
 
     Eagerly (no ``torch.func`` transform active) the fast path :func:`.local_basis.local_basis`
     runs, and the backward only gathers the ``k + 1`` non-zero entries of the incoming gradient per
-    sample. Under a transform the branch-free dense recursion :func:`_basis_levels` runs (``vmap``
+    sample. Under a transform the branch-free dense recursion :func:`basis_levels` runs (``vmap``
     forbids data-dependent shortcuts). A double backward rebuilds the degree ``k − 1`` basis
     differentiably.
     """
@@ -129,7 +95,7 @@ class _Basis(torch.autograd.Function):
     def forward(x, knots, k, need_grad, with_base):
         if k > 0 and knots.shape[1] >= 2 * k + 2 and x.dim() == 2 and _eager():
             return local_basis(x, knots, k, need_grad, with_base)
-        basis, lower = _basis_levels(x, knots, k, need_grad)
+        basis, lower = basis_levels(x, knots, k, need_grad)
         if with_base:
             basis = torch.cat([torch.nn.functional.silu(x).unsqueeze(-1), basis], dim=-1)
         empty = torch.zeros(0, dtype=torch.int64, device=x.device)
@@ -152,13 +118,13 @@ class _Basis(torch.autograd.Function):
         if k == 0:
             gx = torch.zeros_like(x)
         elif torch.is_grad_enabled() or aux.numel() == 0:  # double backward, or not kept: rebuild
-            gx = (grad_sp * _derivative(bspline_basis(x, knots, k - 1), knots, k)).sum(-1)
+            gx = (grad_sp * basis_derivative(bspline_basis(x, knots, k - 1), knots, k)).sum(-1)
         elif index.numel():  # local path: aux = dN/dx of the k + 1 local values, (k + 1, B, in)
-            local = _buffer("grad_local", index.numel(), grad.dtype, grad.device)
+            local = scratch_buffer("grad_local", index.numel(), grad.dtype, grad.device)
             local = torch.index_select(grad.reshape(-1), 0, index, out=local).view_as(aux)
             gx = local.mul_(aux).sum(0).view_as(x)
         else:  # dense path: aux = degree k - 1 basis
-            gx = (grad_sp * _derivative(aux, knots, k)).sum(-1)
+            gx = (grad_sp * basis_derivative(aux, knots, k)).sum(-1)
         if with_base:
             gx = gx + grad[..., 0] * _dsilu(x)
         return (gx,) + none
@@ -250,63 +216,3 @@ def curve_to_coef(x: torch.Tensor, y: torch.Tensor, knots: torch.Tensor, k: int,
     gram = gram + ridge * scale[:, None, None] * eye
     coef = torch.linalg.solve(gram, basis.transpose(1, 2) @ rhs)  # (in, nb, out)
     return coef.permute(2, 0, 1).contiguous()
-
-
-def grid_from_samples(x: torch.Tensor, num: int, grid_eps: float = 0.02, margin: float = 0.0) -> torch.Tensor:
-    """Grid that follows the distribution of samples.
-
-    A blend ``grid_eps · uniform + (1 − grid_eps) · quantile`` of a uniform grid on the sample range
-    and a grid at sample quantiles (as in the KAN paper).
-
-    Parameters
-    ----------
-    x : Tensor, shape ``(batch, n_in)``
-    num : int
-        Number of intervals ``G``.
-
-    Returns
-    -------
-    Tensor, shape ``(n_in, num + 1)``
-    """
-    xs = torch.sort(x, dim=0).values  # (B, in)
-    lo, hi = xs[0], xs[-1]
-    span = (hi - lo).clamp_min(1e-4)
-    lo = lo - margin * span
-    hi = hi + margin * span
-    # a degenerate (near-constant) input still needs an increasing grid
-    mid = 0.5 * (lo + hi)
-    half = torch.maximum(0.5 * (hi - lo), torch.full_like(lo, 1e-4))
-    lo, hi = mid - half, mid + half
-    frac = torch.linspace(0, 1, num + 1, dtype=x.dtype, device=x.device)
-    uniform = lo.unsqueeze(1) + (hi - lo).unsqueeze(1) * frac  # (in, G+1)
-    q = torch.quantile(x.T, frac.to(x.dtype), dim=1).T if x.shape[0] > 1 else uniform
-    q = q.clone()
-    q[:, 0], q[:, -1] = lo, hi
-    grid = grid_eps * uniform + (1 - grid_eps) * q
-    # strictly increasing knots on exactly [lo, hi], even where quantiles tie
-    gaps = torch.diff(grid, dim=1).clamp_min(0) + 1e-3 * (hi - lo).unsqueeze(1) / num
-    grid = lo.unsqueeze(1) + (hi - lo).unsqueeze(1) * torch.cat(
-        [torch.zeros_like(gaps[:, :1]), torch.cumsum(gaps, dim=1) / gaps.sum(1, keepdim=True)], dim=1
-    )
-    return grid
-
-
-def subdivide_grid(grid: torch.Tensor, num: int) -> torch.Tensor:
-    """Re-sample a grid to ``num`` intervals by piecewise-linear interpolation of its knots.
-
-    When ``num`` is a multiple of the old ``G`` the new knots contain the old ones, so every old
-    spline is exactly representable on the new grid (grid extension without loss).
-
-    Parameters
-    ----------
-    grid : Tensor, shape ``(n_in, G + 1)``
-
-    Returns
-    -------
-    Tensor, shape ``(n_in, num + 1)``
-    """
-    old = grid.shape[1] - 1
-    pos = torch.linspace(0, old, num + 1, dtype=grid.dtype, device=grid.device)
-    idx = pos.floor().long().clamp(max=old - 1)
-    frac = (pos - idx.to(grid.dtype)).unsqueeze(0)
-    return grid[:, idx] * (1 - frac) + grid[:, idx + 1] * frac

@@ -1,14 +1,17 @@
-"""Training a :class:`~kandiscover.kan.network.KAN`: LBFGS or Adam, sparsity, grid updates."""
+"""Training a :class:`~kandiscover.kan.network.KANNetwork`: LBFGS or Adam, sparsity, grid updates."""
 from __future__ import annotations
 
+import functools
 import logging
 import math
 from typing import Callable, Optional, Sequence
 
 import torch
-from ..support.progress import progress_bar
 
+from ..support.params import ParameterError, check_choice, check_int, check_number
+from ..support.progress import progress_bar
 from .lbfgs import LBFGS
+from .lm import LevenbergMarquardt
 
 log = logging.getLogger("kandiscover")
 
@@ -86,7 +89,8 @@ def regularization(edges: Sequence[torch.Tensor], lamb_l1: float, lamb_entropy: 
     return total
 
 
-def _mse(pred, y):
+def mse(pred: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Mean squared error of ``pred`` and ``y`` (same shape)."""
     return torch.mean((pred - y) ** 2)
 
 
@@ -156,7 +160,7 @@ def fit(
     history_size : int, default 50
         LBFGS memory: the number of recent ``(step, gradient change)`` pairs kept. pykan uses 10;
         50 needs about 3× fewer evaluations to reach pykan's 50-step RMSE on ``[2, 5, 1]``
-        (``docs/benchmarks.md``, 2026-11-23 20:30), and 50–100 helps on fine grids.
+        (see ``docs/benchmarks.md``), and 50–100 helps on fine grids.
 
     Returns
     -------
@@ -164,41 +168,15 @@ def fit(
         Lists per step: ``train_loss``, ``test_loss`` (RMSE, or the loss for a custom ``loss_fn``),
         ``reg``, and any metrics.
     """
-    if opt not in ("LBFGS", "Adam", "LM"):
-        raise ValueError(f"opt must be 'LBFGS', 'Adam' or 'LM'; got {opt!r}")
-    if opt == "LM" and (lamb > 0 or loss_fn is not None):
-        raise ValueError("opt='LM' minimises the plain squared error: use lamb=0 and no loss_fn, or opt='LBFGS'")
-    if not isinstance(steps, int) or steps < 0:
-        raise ValueError(f"steps must be a non-negative int; got {steps!r}")
-    if not (isinstance(lr, (int, float)) and lr > 0 and math.isfinite(lr)):
-        raise ValueError(f"lr must be a positive number; got {lr!r}")
-    for name, v in dict(lamb=lamb, lamb_l1=lamb_l1, lamb_entropy=lamb_entropy, lamb_coef=lamb_coef).items():
-        if not (isinstance(v, (int, float)) and v >= 0):
-            raise ValueError(f"{name} must be a non-negative number; got {v!r}")
-    classification = loss_fn is torch.nn.functional.cross_entropy
-    data = check_dataset(model, dataset, classification=classification)
-    x_tr, y_tr = data["train_input"], data["train_label"]
-    n = x_tr.shape[0]
-    if batch == -1 or batch > n:
-        batch = n
-    if not isinstance(batch, int) or batch < 1:
-        raise ValueError(f"batch must be a positive int or -1 (all rows); got {batch!r}")
-    custom_loss = loss_fn is not None
-    loss_fn = loss_fn or _mse
-    model.train_input_ = x_tr
-    gen = torch.Generator().manual_seed(model.seed if seed is None else seed)
-    params = [p for p in model.parameters() if p.requires_grad]
-
-    def make_optimizer():
-        if opt == "LM":
-            from .lm import LevenbergMarquardt
-
-            return LevenbergMarquardt(model)
-        if opt == "LBFGS":
-            return LBFGS(params, lr=lr, history_size=history_size)
-        return torch.optim.Adam(params, lr=lr)
-
-    optimizer = make_optimizer()
+    check_fit_arguments(opt, steps, lr, loss_fn,
+                        dict(lamb=lamb, lamb_l1=lamb_l1, lamb_entropy=lamb_entropy, lamb_coef=lamb_coef))
+    data = check_dataset(model, dataset, classification=loss_fn is torch.nn.functional.cross_entropy)
+    batch = check_batch(batch, data["train_input"].shape[0])
+    x_tr = model.train_input_ = data["train_input"]
+    objective = Objective(model, loss_fn or mse, lamb, lamb_l1, lamb_entropy, lamb_coef)
+    new_optimizer = functools.partial(make_optimizer, model, opt, lr, history_size)
+    optimizer = new_optimizer()
+    sampler = BatchSampler(x_tr.shape[0], batch, model.seed if seed is None else seed, x_tr.device)
     grid_freq = max(1, stop_grid_update_step // max(grid_update_num, 1))
     hist = History(train_loss=[], test_loss=[], reg=[])
     for name in metrics or {}:
@@ -209,42 +187,111 @@ def fit(
             # before any training, hidden activations are arbitrary: only the input grid moves
             model.update_grid(x_tr, layers=[0] if step == 0 else None)
             if opt == "LM" and step > 0:  # the damping from before the move is stale
-                optimizer = make_optimizer()
-        idx = None if batch == n else torch.randperm(n, generator=gen)[:batch].to(x_tr.device)
-        xb, yb = (x_tr, y_tr) if idx is None else (x_tr[idx], y_tr[idx])
-        reg_val = [0.0]
-
-        def objective():
-            if lamb > 0:
-                pred, edges = model(xb, return_edges=True)
-                reg = regularization(edges, lamb_l1, lamb_entropy)
-                if lamb_coef > 0:
-                    reg = reg + lamb_coef * sum(layer.coef.abs().mean(-1).sum() for layer in model.layers)
-            else:
-                pred, reg = model(xb), xb.new_zeros(())
-            reg_val[0] = float(reg.detach())
-            return loss_fn(pred, yb) + lamb * reg
-
-        if opt == "LM":
-            optimizer.step(xb, yb)
-        elif opt == "LBFGS":
-            optimizer.step(objective)
-        else:
-            optimizer.zero_grad()
-            objective().backward()
-            optimizer.step()
-        logs = _evaluate(model, data, loss_fn, custom_loss, metrics)
-        logs["reg"] = reg_val[0]
-        for key, val in logs.items():
-            hist[key].append(val)
-        if progress:
-            bar.set_postfix(train=f"{logs['train_loss']:.2e}", test=f"{logs['test_loss']:.2e}", reg=f"{logs['reg']:.2e}")
-        if not math.isfinite(logs["train_loss"]):
-            log.warning("training diverged at step %d (loss is not finite); stopping", step)
-            break
-        if any(cb(step, model, logs) for cb in callbacks):
+                optimizer = new_optimizer()
+        reg = train_step(optimizer, objective, *sampler.draw(x_tr, data["train_label"]))
+        logs = dict(_evaluate(model, data, objective.loss_fn, loss_fn is not None, metrics), reg=reg)
+        if log_step(hist, logs, step, bar if progress else None) or any(cb(step, model, logs) for cb in callbacks):
             break
     return hist
+
+
+def check_fit_arguments(opt: str, steps, lr, loss_fn: Optional[Callable], weights: dict) -> None:
+    """Validate :func:`fit`'s optimiser arguments (``weights``: the ``lamb*`` arguments by name).
+
+    Raises
+    ------
+    ParameterError
+        Naming the argument and what it must be.
+    """
+    check_choice("opt", opt, ("LBFGS", "Adam", "LM"))
+    if opt == "LM" and (weights["lamb"] > 0 or loss_fn is not None):
+        raise ParameterError("opt='LM' minimises the plain squared error: use lamb=0 and no loss_fn, or opt='LBFGS'")
+    check_int("steps", steps, low=0, what="a non-negative int")
+    check_number("lr", lr, low=0, what="a positive number")
+    for name, v in weights.items():
+        check_number(name, v, low=0, low_inclusive=True, what="a non-negative number")
+
+
+def check_batch(batch, n_rows: int) -> int:
+    """Rows per step: ``batch``, or ``n_rows`` for ``-1`` or more than ``n_rows``."""
+    if batch == -1 or batch > n_rows:
+        return n_rows
+    return check_int("batch", batch, low=1, what="a positive int or -1 (all rows)")
+
+
+def make_optimizer(model, opt: str, lr: float, history_size: int):
+    """A fresh optimiser of ``model``'s trainable parameters (``"LM"``, ``"LBFGS"`` or ``"Adam"``)."""
+    if opt == "LM":
+        return LevenbergMarquardt(model)
+    params = [p for p in model.parameters() if p.requires_grad]
+    if opt == "LBFGS":
+        return LBFGS(params, lr=lr, history_size=history_size)
+    return torch.optim.Adam(params, lr=lr)
+
+
+class BatchSampler:
+    """``batch`` random rows of ``n`` per step, drawn from a generator seeded once (every row when
+    ``batch == n``)."""
+
+    def __init__(self, n: int, batch: int, seed: int, device) -> None:
+        self.n, self.batch, self.device = n, batch, device
+        self.gen = torch.Generator().manual_seed(seed)
+
+    def draw(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Next mini-batch of inputs ``x (n, in)`` and labels ``y (n, …)``: ``(batch, in)``, ``(batch, …)``."""
+        if self.batch == self.n:
+            return x, y
+        idx = torch.randperm(self.n, generator=self.gen)[: self.batch].to(self.device)
+        return x[idx], y[idx]
+
+
+class Objective:
+    """Loss plus weighted sparsity penalty of ``model`` on a batch; remembers the last penalty."""
+
+    def __init__(self, model, loss_fn: Callable, lamb: float, lamb_l1: float, lamb_entropy: float,
+                 lamb_coef: float) -> None:
+        self.model, self.loss_fn = model, loss_fn
+        self.lamb, self.lamb_l1, self.lamb_entropy, self.lamb_coef = lamb, lamb_l1, lamb_entropy, lamb_coef
+        self.reg = 0.0
+
+    def __call__(self, xb: torch.Tensor, yb: torch.Tensor) -> torch.Tensor:
+        """Scalar objective on inputs ``(batch, width[0])`` and labels ``(batch, width[-1])``."""
+        model = self.model
+        if self.lamb > 0:
+            pred, edges = model(xb, return_edges=True)
+            reg = regularization(edges, self.lamb_l1, self.lamb_entropy)
+            if self.lamb_coef > 0:
+                reg = reg + self.lamb_coef * sum(layer.coef.abs().mean(-1).sum() for layer in model.layers)
+        else:
+            pred, reg = model(xb), xb.new_zeros(())
+        self.reg = float(reg.detach())
+        return self.loss_fn(pred, yb) + self.lamb * reg
+
+
+def train_step(optimizer, objective: Objective, xb: torch.Tensor, yb: torch.Tensor) -> float:
+    """One optimiser step on the batch ``xb (batch, width[0])``, ``yb``; returns the penalty it saw."""
+    objective.reg = 0.0
+    if isinstance(optimizer, LevenbergMarquardt):
+        optimizer.step(xb, yb)
+    elif isinstance(optimizer, LBFGS):
+        optimizer.step(lambda: objective(xb, yb))
+    else:
+        optimizer.zero_grad()
+        objective(xb, yb).backward()
+        optimizer.step()
+    return objective.reg
+
+
+def log_step(hist: History, logs: dict, step: int, bar=None) -> bool:
+    """Append ``logs`` to ``hist`` and show them on ``bar``; True when the loss is no longer finite."""
+    for key, val in logs.items():
+        hist[key].append(val)
+    if bar is not None:
+        bar.set_postfix(train=f"{logs['train_loss']:.2e}", test=f"{logs['test_loss']:.2e}", reg=f"{logs['reg']:.2e}")
+    if not math.isfinite(logs["train_loss"]):
+        log.warning("training diverged at step %d (loss is not finite); stopping", step)
+        return True
+    return False
 
 
 @torch.no_grad()
@@ -253,7 +300,7 @@ def _evaluate(model, data, loss_fn, custom_loss, metrics) -> dict:
     for part in ("train", "test"):
         pred = model(data[f"{part}_input"])
         y = data[f"{part}_label"]
-        logs[f"{part}_loss"] = float(loss_fn(pred, y)) if custom_loss else float(torch.sqrt(_mse(pred, y)))
+        logs[f"{part}_loss"] = float(loss_fn(pred, y)) if custom_loss else float(torch.sqrt(mse(pred, y)))
         for name, fn in (metrics or {}).items():
             logs[f"{part}_{name}"] = float(fn(pred, y))
     return logs

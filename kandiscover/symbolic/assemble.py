@@ -79,9 +79,5 @@ def symbolic_formula(model, var_names: Optional[Sequence] = None, *, strict: boo
             for i in range(layer.in_dim):
                 total += edge_expression(layer, j, i, nodes[i], choices.get((l, i, j)))
             subs.append(total)
-        n_sum, _ = model.nodes[l + 1]
-        nodes, pos = subs[:n_sum], n_sum
-        for arity in model.arity[l + 1]:
-            nodes.append(sympy.Mul(*subs[pos : pos + arity]))
-            pos += arity
+        nodes = model.topology.fold(l + 1, subs, sympy.Mul)
     return nodes
