@@ -1,4 +1,23 @@
-"""Training a :class:`~kandiscover.kan.network.KANNetwork`: LBFGS or Adam, sparsity, grid updates."""
+"""Training a :class:`~kandiscover.kan.network.KANNetwork`: LBFGS, Adam or LM, sparsity, grid updates.
+
+Notes
+-----
+Optimisers
+    An LBFGS step runs up to 20 iterations with a strong-Wolfe line search; LBFGS is
+    :class:`kandiscover.kan.lbfgs.LBFGS`, not torch's: torch's stops learning curvature once the
+    MSE falls below ~1e-8 (an absolute threshold) and spends as long on its two-loop recursion as
+    on the model. Its memory (``history_size``) defaults to 50 pairs where pykan keeps 10: 50 needs
+    about 3× fewer evaluations to reach pykan's 50-step RMSE on ``[2, 5, 1]`` (see
+    ``docs/benchmarks.md``), and 50–100 helps on fine grids. An LM step
+    (Levenberg–Marquardt, :mod:`kandiscover.kan.lm`) is one accepted damped Gauss–Newton update;
+    it converges in far fewer evaluations on small models, on the squared error without
+    regularisation.
+Grid updates
+    Grids move to the training inputs (never the test set) ``grid_update_num`` times during the
+    first ``stop_grid_update_step`` steps. Each move keeps the spline curves, so LBFGS keeps its
+    curvature memory across it, as pykan does (restarting it costs about a quarter more
+    evaluations); LM restarts its damping.
+"""
 from __future__ import annotations
 
 import functools
@@ -25,6 +44,14 @@ class History(dict):
 
     A ``dict`` of lists, as pykan returns, with :meth:`to_frame` for a DataFrame.
     """
+
+    @classmethod
+    def empty(cls, metrics: Optional[dict] = None) -> "History":
+        """No steps yet: the loss and ``reg`` lists, and a train and a test list per metric."""
+        hist = cls(train_loss=[], test_loss=[], reg=[])
+        for name in metrics or {}:
+            hist[f"train_{name}"], hist[f"test_{name}"] = [], []
+        return hist
 
     def to_frame(self):
         import pandas as pd
@@ -94,58 +121,27 @@ def mse(pred: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     return torch.mean((pred - y) ** 2)
 
 
-def fit(
-    model,
-    dataset: dict,
-    opt: str = "LBFGS",
-    steps: int = 100,
-    lr: float = 1.0,
-    batch: int = -1,
-    lamb: float = 0.0,
-    lamb_l1: float = 1.0,
-    lamb_entropy: float = 2.0,
-    lamb_coef: float = 0.0,
-    update_grid: bool = True,
-    grid_update_num: int = 10,
-    stop_grid_update_step: int = 50,
-    loss_fn: Optional[Callable] = None,
-    metrics: Optional[dict] = None,
-    callbacks: Sequence[Callable] = (),
-    progress: bool = True,
-    seed: Optional[int] = None,
-    history_size: int = 50,
-) -> History:
-    """Train ``model`` in place.
+def fit(model, dataset: dict, opt: str = "LBFGS", steps: int = 100, lr: float = 1.0, batch: int = -1,
+        lamb: float = 0.0, lamb_l1: float = 1.0, lamb_entropy: float = 2.0, lamb_coef: float = 0.0,
+        update_grid: bool = True, grid_update_num: int = 10, stop_grid_update_step: int = 50,
+        loss_fn: Optional[Callable] = None, metrics: Optional[dict] = None, callbacks: Sequence[Callable] = (),
+        progress: bool = True, seed: Optional[int] = None, history_size: int = 50) -> History:
+    """Train ``model`` in place (optimisers and grid updates: see the module's notes).
 
     Parameters
     ----------
     dataset : dict
         ``train_input (n, in)``, ``train_label (n, out)``, ``test_input``, ``test_label``.
     opt : {"LBFGS", "Adam", "LM"}
-        ``"LM"`` (Levenberg–Marquardt, :mod:`kandiscover.kan.lm`) converges in far fewer
-        evaluations on small models and the squared error without regularisation.
     steps : int
-        Optimiser steps (an LBFGS step runs up to 20 iterations with a strong-Wolfe line search;
-        an LM step is one accepted damped Gauss–Newton update). LBFGS is
-        :class:`kandiscover.kan.lbfgs.LBFGS`, not torch's: torch's stops learning curvature once
-        the MSE falls below ~1e-8 (an absolute threshold) and spends as long on its two-loop
-        recursion as on the model.
     lr : float
-        Learning rate.
     batch : int
         Rows per step (a fresh random subset each step); ``-1`` uses all training rows.
-    lamb : float
-        Weight of the sparsity penalty (:func:`regularization`); 0 turns it off.
-    lamb_l1, lamb_entropy : float
-        Relative weights of its L1 and entropy terms.
-    lamb_coef : float
-        Weight of an L1 penalty on spline coefficients.
+    lamb, lamb_l1, lamb_entropy, lamb_coef : float
+        Weight of the sparsity penalty (:func:`regularization`; 0 turns it off), the relative
+        weights of its L1 and entropy terms, and the weight of an L1 penalty on spline coefficients.
     update_grid : bool
-        Move grids to the training inputs ``grid_update_num`` times during the first
-        ``stop_grid_update_step`` steps (always training inputs, never the test set). The
-        spline curves are kept by each move, so LBFGS keeps its curvature memory across it, as
-        pykan does (restarting it costs about a quarter more evaluations); LM restarts its
-        damping.
+        Move grids ``grid_update_num`` times during the first ``stop_grid_update_step`` steps.
     loss_fn : callable, optional
         ``loss_fn(pred, label) -> scalar``; mean squared error by default. With
         ``torch.nn.functional.cross_entropy`` labels are class indices.
@@ -158,15 +154,12 @@ def fit(
     seed : int, optional
         Seed of the mini-batch sampler (defaults to the model's seed).
     history_size : int, default 50
-        LBFGS memory: the number of recent ``(step, gradient change)`` pairs kept. pykan uses 10;
-        50 needs about 3× fewer evaluations to reach pykan's 50-step RMSE on ``[2, 5, 1]``
-        (see ``docs/benchmarks.md``), and 50–100 helps on fine grids.
+        LBFGS memory: the number of recent ``(step, gradient change)`` pairs kept.
 
     Returns
     -------
     History
-        Lists per step: ``train_loss``, ``test_loss`` (RMSE, or the loss for a custom ``loss_fn``),
-        ``reg``, and any metrics.
+        Per step: ``train_loss``, ``test_loss`` (RMSE, or a custom ``loss_fn``), ``reg``, metrics.
     """
     check_fit_arguments(opt, steps, lr, loss_fn,
                         dict(lamb=lamb, lamb_l1=lamb_l1, lamb_entropy=lamb_entropy, lamb_coef=lamb_coef))
@@ -178,16 +171,11 @@ def fit(
     optimizer = new_optimizer()
     sampler = BatchSampler(x_tr.shape[0], batch, model.seed if seed is None else seed, x_tr.device)
     grid_freq = max(1, stop_grid_update_step // max(grid_update_num, 1))
-    hist = History(train_loss=[], test_loss=[], reg=[])
-    for name in metrics or {}:
-        hist[f"train_{name}"], hist[f"test_{name}"] = [], []
+    hist = History.empty(metrics)
     bar = progress_bar(range(steps), disable=not progress, desc="fit", leave=False)
     for step in bar:
         if update_grid and step < stop_grid_update_step and step % grid_freq == 0:
-            # before any training, hidden activations are arbitrary: only the input grid moves
-            model.update_grid(x_tr, layers=[0] if step == 0 else None)
-            if opt == "LM" and step > 0:  # the damping from before the move is stale
-                optimizer = new_optimizer()
+            optimizer = move_grids(model, x_tr, step, optimizer, new_optimizer)
         reg = train_step(optimizer, objective, *sampler.draw(x_tr, data["train_label"]))
         logs = dict(_evaluate(model, data, objective.loss_fn, loss_fn is not None, metrics), reg=reg)
         if log_step(hist, logs, step, bar if progress else None) or any(cb(step, model, logs) for cb in callbacks):
@@ -227,6 +215,16 @@ def make_optimizer(model, opt: str, lr: float, history_size: int):
     if opt == "LBFGS":
         return LBFGS(params, lr=lr, history_size=history_size)
     return torch.optim.Adam(params, lr=lr)
+
+
+def move_grids(model, x: torch.Tensor, step: int, optimizer, new_optimizer: Callable):
+    """Move the grids to the training inputs ``x (n, width[0])`` at ``step``; return the optimiser
+    to go on with (a fresh LM: its damping from before the move is stale)."""
+    # before any training, hidden activations are arbitrary: only the input grid moves
+    model.update_grid(x, layers=[0] if step == 0 else None)
+    if isinstance(optimizer, LevenbergMarquardt) and step > 0:
+        return new_optimizer()
+    return optimizer
 
 
 class BatchSampler:
