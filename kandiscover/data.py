@@ -15,7 +15,7 @@ import pandas as pd
 
 log = logging.getLogger("kandiscover")
 
-__all__ = ["DataError", "Table", "prepare", "read_csv", "split_rows", "MIN_ROWS"]
+__all__ = ["DataError", "Table", "as_frame", "prepare", "read_csv", "split_rows", "with_target", "MIN_ROWS"]
 
 MIN_ROWS = 10
 
@@ -76,7 +76,29 @@ def read_csv(path) -> pd.DataFrame:
     return df
 
 
-def _as_frame(data, target, inputs, names) -> pd.DataFrame:
+def as_frame(data, target, inputs, names) -> pd.DataFrame:
+    """``data`` as a DataFrame: a frame as it is, ``(X, y)`` with columns ``names`` (``x1..xd`` by
+    default) and the target (``"y"`` when ``target`` is ``None``).
+
+    Parameters
+    ----------
+    data : DataFrame or (X, y)
+        ``X`` of shape ``(n, d)`` (or ``(n,)`` for one input), ``y`` of shape ``(n,)``.
+    target : str or None
+    inputs : sequence of str or None
+        Not used here (the caller checks it against the columns).
+    names : sequence of str or None, length ``d``
+
+    Returns
+    -------
+    DataFrame
+
+    Raises
+    ------
+    DataError
+        When ``names`` or ``y`` do not fit ``X``, an input is named like the target, or ``data``
+        is neither a frame nor a pair of arrays.
+    """
     if isinstance(data, pd.DataFrame):
         return data
     if isinstance(data, tuple) and len(data) == 2:
@@ -97,8 +119,16 @@ def _as_frame(data, target, inputs, names) -> pd.DataFrame:
     raise DataError("data must be a pandas DataFrame or a tuple (X, y) of arrays (with names=[...])")
 
 
-def _with_target(df: pd.DataFrame, target, role: str = "naming the column to explain") -> tuple[pd.DataFrame, str]:
-    """``df`` with its column names as unique strings, and its target column (``"y"`` if omitted)."""
+def with_target(df: pd.DataFrame, target, role: str = "naming the column to explain") -> tuple[pd.DataFrame, str]:
+    """``df`` with its column names as unique strings, and its target column (``"y"`` if omitted).
+
+    ``role`` finishes the message when no target is given and there is no column ``"y"``.
+
+    Raises
+    ------
+    DataError
+        On duplicate column names or a missing target column.
+    """
     cols = [str(c) for c in df.columns]
     dups = sorted({c for c in cols if cols.count(c) > 1})
     if dups:
@@ -136,7 +166,7 @@ def prepare(data, target: Optional[str] = None, inputs: Optional[Sequence[str]] 
         Missing target, duplicate or non-numeric columns, NaN/inf cells (unless ``drop_invalid``),
         too few rows, a constant target, or no usable input.
     """
-    df, target = _with_target(_as_frame(data, target, inputs, names), target)
+    df, target = with_target(as_frame(data, target, inputs, names), target)
     cols = list(df.columns)
     if inputs is None:
         inputs = [c for c in df.columns if c != target]

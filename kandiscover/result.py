@@ -10,22 +10,14 @@ import numpy as np
 import pandas as pd
 import sympy
 
-from .symbolic.export import to_latex, to_numpy, to_torch
+from .support.jsonsafe import finite_or_none
+from .symbolic.complexity import complexity
+from .symbolic.evaluate import formula_predictions, metrics
+from .symbolic.export import to_latex, to_torch
 
-__all__ = ["Discovery", "complexity", "pareto_front"]
+__all__ = ["Discovery", "complexity", "metrics", "pareto_front"]
 
-
-def complexity(expr: sympy.Expr) -> int:
-    """Number of nodes of the expression tree (PySR's measure), where an exact constant
-    subexpression (``1/(4π)``, ``√2``) counts as one node and a float as two (an unexplained
-    number is harder to read than an exact one)."""
-    if not expr.free_symbols:
-        return 2 if expr.atoms(sympy.Float) else 1
-    const = [a for a in expr.args if not a.free_symbols]
-    rest = [a for a in expr.args if a.free_symbols]
-    if isinstance(expr, (sympy.Mul, sympy.Add)) and len(const) > 1:  # 1/4·π⁻¹ is one constant
-        return 1 + complexity(expr.func(*const)) + sum(complexity(a) for a in rest)
-    return 1 + sum(complexity(a) for a in expr.args)
+_metrics = metrics  # discover.py still imports this name; drop it once it imports ``metrics``
 
 
 def pareto_front(pool: pd.DataFrame) -> pd.DataFrame:
@@ -50,18 +42,6 @@ def pareto_front(pool: pd.DataFrame) -> pd.DataFrame:
     score[1:] = -(logs[1:] - logs[:-1]) / np.maximum(cpx[1:] - cpx[:-1], 1)
     front["score"] = score
     return front
-
-
-def _metrics(expr, X: np.ndarray, y: np.ndarray, names) -> dict:
-    pred = to_numpy(expr, names)(X) if len(y) else np.zeros(0)
-    resid = pred - y
-    ss = float(np.sum((y - y.mean()) ** 2)) or 1e-300
-    finite = np.all(np.isfinite(pred))
-    return dict(
-        r2=1 - float(np.sum(resid**2)) / ss if finite else -math.inf,
-        rmse=float(np.sqrt(np.mean(resid**2))) if finite else math.inf,
-        max_abs_error=float(np.max(np.abs(resid))) if finite and len(y) else math.inf,
-    )
 
 
 @dataclass
@@ -112,7 +92,27 @@ class Discovery:
                 X = X[:, None]
             if X.shape[1] != len(self.inputs):
                 raise ValueError(f"predict() expects {len(self.inputs)} columns {self.inputs}; got {X.shape[1]}")
-        return to_numpy(self.formula, self.inputs)(X)
+        return formula_predictions(self.formula, X, self.inputs)
+
+    def to_dict(self) -> dict:
+        """JSON-ready summary (non-finite numbers become ``None``).
+
+        Returns
+        -------
+        dict
+            ``target``, ``inputs``, ``formula``, ``latex``, ``r2``, ``rmse``, ``max_abs_error``,
+            ``seconds``, ``strategy``, ``notes`` and ``pareto``: one dict per front entry with
+            ``complexity``, ``loss``, ``score``, ``formula``, ``strategy`` and ``chosen``.
+        """
+        pareto = [
+            {"complexity": int(r.complexity), "loss": finite_or_none(r.loss), "score": finite_or_none(r.score),
+             "formula": str(r.formula), "strategy": str(r.strategy), "chosen": bool(r.chosen)}
+            for r in self.pareto.itertuples()
+        ]
+        return {"target": self.target, "inputs": list(self.inputs), "formula": str(self.formula),
+                "latex": self.to_latex(), "r2": finite_or_none(self.r2), "rmse": finite_or_none(self.rmse),
+                "max_abs_error": finite_or_none(self.max_abs_error), "seconds": finite_or_none(self.seconds),
+                "strategy": self.strategy, "pareto": pareto, "notes": list(self.notes)}
 
     def to_latex(self) -> str:
         """LaTeX of ``target = formula``."""

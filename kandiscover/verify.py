@@ -15,17 +15,18 @@ import ast
 import html
 import logging
 import math
-import warnings
 from dataclasses import dataclass, field
 from typing import Optional, Sequence
 
 import numpy as np
 import pandas as pd
 import sympy
-from scipy.optimize import least_squares
 
-from .data import DataError, _as_frame, _with_target, prepare
-from .symbolic.export import _lambdify, _symbols, to_latex
+from .data import DataError, as_frame, prepare, with_target
+from .support.jsonsafe import finite_or_none
+from .support.params import ParameterError, check_number
+from .symbolic.evaluate import ConstantFit, compile_formula
+from .symbolic.export import to_latex
 from .symbolic.parse import CONSTANTS, FUNCTIONS, parse_formula
 
 log = logging.getLogger("kandiscover")
@@ -114,9 +115,10 @@ class Verification:
     def to_dict(self) -> dict:
         """JSON-ready summary (non-finite numbers become ``None``)."""
         return {"formula": str(self.formula), "latex": to_latex(self.formula), "target": self.target,
-                "inputs": list(self.inputs), "ok": bool(self.ok), "tol": self.tol, "r2": _finite(self.r2),
-                "rmse": _finite(self.rmse), "max_abs_error": _finite(self.max_abs_error),
-                "n_rows": self.n_rows, "constants": {k: _finite(v) for k, v in self.constants.items()},
+                "inputs": list(self.inputs), "ok": bool(self.ok), "tol": self.tol,
+                "r2": finite_or_none(self.r2), "rmse": finite_or_none(self.rmse),
+                "max_abs_error": finite_or_none(self.max_abs_error), "n_rows": self.n_rows,
+                "constants": {k: finite_or_none(v) for k, v in self.constants.items()},
                 "notes": list(self.notes)}
 
     def plot(self, ax=None):
@@ -159,10 +161,6 @@ class Verification:
             f"<p>R² = {self.r2:.12g} · RMSE = {self.rmse:.4g} · max |error| = {self.max_abs_error:.4g} · "
             f"{self.n_rows} rows</p>{consts}{f'<ul>{notes}</ul>' if notes else ''}</div>"
         )
-
-
-def _finite(v):
-    return float(v) if v is not None and math.isfinite(v) else None
 
 
 # ------------------------------------------------------------------------------------ names
@@ -222,82 +220,92 @@ def _as_formula(formula, columns, allowed, target, fit_constants):
     return expr, [n for n in used if n in present], [n for n in free if n in present]
 
 
-# -------------------------------------------------------------------------------- evaluation
+# ------------------------------------------------------------------------------------ steps
 
-def _compile(expr, names):
-    return _lambdify(_symbols(expr, names), expr)
-
-
-def _values(fn, args, n) -> np.ndarray:
-    """Evaluate a compiled formula; non-finite or non-real values become NaN."""
-    with np.errstate(all="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            out = np.asarray(fn(*args))
-        except (ZeroDivisionError, OverflowError, ValueError, TypeError):
-            return np.full(n, np.nan)
-    if np.iscomplexobj(out):
-        out = np.where(np.abs(out.imag) <= 1e-12 * (1 + np.abs(out.real)), out.real, np.nan)
+def _checked_tol(tol) -> float:
+    """``tol`` as a float in ``[0, 1)`` (:data:`DEFAULT_TOL` when ``None``)."""
+    if tol is None:
+        return DEFAULT_TOL
     try:
-        out = np.broadcast_to(out.astype(float), (n,))
-    except (TypeError, ValueError):
-        return np.full(n, np.nan)
-    return np.where(np.isfinite(out), out, np.nan)
+        return check_number("tol", tol, low=0, high=1, low_inclusive=True, high_inclusive=False,
+                            what="a number in [0, 1) (the largest accepted 1 - R²)")
+    except ParameterError as exc:  # verify() has always reported a bad tol as a DataError
+        raise DataError(str(exc)) from None
 
 
-def _linear_design(expr, free):
-    """``(base, [d expr / d c_j])`` when ``expr`` is linear in the constants, else ``None``."""
-    params = {s.name: s for s in expr.free_symbols if s.name in free}
-    parts = []
-    for name in free:
-        d = sympy.diff(expr, params[name])
-        if d.free_symbols & set(params.values()):
-            return None
-        parts.append(d)
-    base = expr.xreplace({s: sympy.Integer(0) for s in params.values()})
-    if base.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo):
-        return None
-    return base, parts
+def _frame(data, target, inputs) -> tuple[pd.DataFrame, str, list]:
+    """The data as a frame, the target column and the columns the formula may use."""
+    frame, target = with_target(as_frame(data, target, inputs, None), target,
+                                "naming the column the formula should equal")
+    columns = list(frame.columns)
+    if inputs is None:
+        return frame, target, [c for c in columns if c != target]
+    allowed = [str(c) for c in inputs]
+    missing = [c for c in allowed if c not in columns]
+    if missing:
+        raise DataError(f"input columns {missing} not found; columns are {columns}")
+    return frame, target, allowed
+
+
+def _rows(frame, target, used, drop_invalid, min_rows) -> tuple[list, np.ndarray, list, np.ndarray]:
+    """Validated rows (by the shared data layer): ``(notes, rows, cols, y)``, ``rows`` the positions
+    used, ``cols`` one array of shape ``(len(rows),)`` per used column, ``y`` the target on them."""
+    if used:
+        table = prepare(frame, target, used, drop_invalid=drop_invalid, min_rows=min_rows)
+    else:  # a formula without variables: validate the target alone
+        probe = pd.DataFrame({"__row__": np.arange(len(frame), dtype=float), target: frame[target]})
+        table = prepare(probe, target, ["__row__"], drop_invalid=drop_invalid, min_rows=min_rows)
+    notes = [n for n in table.notes if not n.startswith("dropped constant columns")]
+    values = frame[used + [target]].to_numpy(dtype=float)
+    rows = np.flatnonzero(np.isfinite(values).all(axis=1))
+    values = values[rows]
+    return notes, rows, [values[:, k] for k in range(len(used))], values[:, -1]
 
 
 def _fit(expr, used, free, cols, y, seed=0) -> dict:
-    """Least-squares values of the free constants (closed form when the formula is linear in them)."""
-    n = len(y)
-    scale = float(np.sqrt(np.mean(y**2))) or 1.0
-    lin = _linear_design(expr, free)
-    if lin is not None:
-        base, parts = lin
-        b = _values(_compile(base, used), cols, n)
-        A = np.column_stack([_values(_compile(p, used), cols, n) for p in parts])
-        good = np.isfinite(b) & np.all(np.isfinite(A), axis=1)
-        if good.sum() >= len(free):
-            sol, *_ = np.linalg.lstsq(A[good], (y - b)[good], rcond=None)
-            if np.all(np.isfinite(sol)):
-                return dict(zip(free, map(float, sol)))
-    fn = _compile(expr, used + free)
+    """Least-squares values of the free constants: closed form when the formula is linear in them,
+    else Levenberg–Marquardt from all-ones and :data:`_RESTARTS` random starts."""
+    by_name = {s.name: s for s in expr.free_symbols}
+    theta, _ = ConstantFit(used, cols, y, errors="nan").fit(
+        expr, [by_name[n] for n in free], np.ones(len(free)), max_nfev=400, tol=1e-15,
+        restarts=_RESTARTS, seed=seed, linear=True)
+    return dict(zip(free, map(float, theta)))
 
-    def resid(theta):
-        r = (_values(fn, [*cols, *theta], n) - y) / scale
-        return np.where(np.isfinite(r), r, 1e3)
 
-    rng = np.random.default_rng(seed)
-    starts = [np.ones(len(free))]
-    starts += [rng.choice([-1.0, 1.0], len(free)) * 10.0 ** rng.uniform(-2, 2, len(free)) for _ in range(_RESTARTS)]
-    best, best_err = starts[0], math.inf
-    method = "lm" if n > len(free) else "trf"
-    for theta0 in starts:
-        try:
-            sol = least_squares(resid, theta0, method=method, x_scale="jac", xtol=1e-15, ftol=1e-15,
-                                gtol=1e-15, max_nfev=400 * (len(free) + 1))
-        except (ValueError, FloatingPointError, np.linalg.LinAlgError) as exc:
-            log.debug("constant fit from %s failed: %s", theta0, exc)
-            continue
-        err = float(np.mean(sol.fun**2))
-        if np.all(np.isfinite(sol.x)) and err < best_err:
-            best, best_err = sol.x, err
-        if best_err < 1e-24:
-            break
-    return dict(zip(free, map(float, best)))
+def _with_constants(expr, used, free, cols, y) -> tuple[sympy.Expr, dict]:
+    """``expr`` with its free constants fitted and substituted, and their values."""
+    if not free:
+        return expr, {}
+    constants = _fit(expr, used, free, cols, y)
+    log.info("fitted constants: %s", ", ".join(f"{k} = {v:.10g}" for k, v in constants.items()))
+    return expr.xreplace({s: sympy.Float(constants[s.name], 15) for s in expr.free_symbols
+                          if s.name in constants}), constants
+
+
+def _predictions(expr, used, cols, rows) -> np.ndarray:
+    """The formula's values on the rows used, shape ``(len(rows),)``; a clear error where not finite."""
+    pred = compile_formula(expr, used)(cols, shape=len(rows), errors="nan")
+    bad = ~np.isfinite(pred)
+    if bad.any():
+        ranges = ", ".join(f"{c} in [{np.min(v):.4g}, {np.max(v):.4g}]" for c, v in zip(used[:6], cols))
+        raise DataError(
+            f"the formula {expr} is not finite (NaN, inf or complex) on {int(bad.sum())} of {len(rows)} rows "
+            f"(first rows {rows[bad][:5].tolist()}): the data leaves its domain (log or sqrt of a negative "
+            f"number, division by zero, overflow?); the data has {ranges or 'no input columns'}"
+        )
+    return pred
+
+
+def _verdict(expr, target, used, tol, constants, pred, y, rows, notes) -> Verification:
+    """Metrics of ``pred`` against ``y`` and the verdict ``R² ≥ 1 - tol``."""
+    resid = y - pred
+    var = float(np.var(y))
+    mse = float(np.mean(resid**2))
+    r2 = 1.0 - mse / var if var > 0 else (1.0 if mse == 0 else -math.inf)
+    return Verification(formula=expr, target=target, inputs=used, r2=r2, rmse=math.sqrt(mse),
+                        max_abs_error=float(np.max(np.abs(resid))), ok=bool(r2 >= 1 - tol), tol=tol,
+                        constants=constants, residuals=resid, predictions=pred, observed=y, rows=rows,
+                        notes=notes)
 
 
 # ------------------------------------------------------------------------------------ verify
@@ -348,56 +356,10 @@ def verify(formula, data, target: Optional[str] = None, *, inputs: Optional[Sequ
     ValueError
         When a formula string does not parse (the message names the token and its position).
     """
-    if tol is None:
-        tol = DEFAULT_TOL
-    if not (isinstance(tol, (int, float)) and not isinstance(tol, bool) and 0 <= tol < 1):
-        raise DataError(f"tol must be a number in [0, 1) (the largest accepted 1 - R²); got {tol!r}")
-    frame, target = _with_target(_as_frame(data, target, inputs, None), target,
-                                 "naming the column the formula should equal")
-    columns = list(frame.columns)
-    if inputs is None:
-        allowed = [c for c in columns if c != target]
-    else:
-        allowed = [str(c) for c in inputs]
-        missing = [c for c in allowed if c not in columns]
-        if missing:
-            raise DataError(f"input columns {missing} not found; columns are {columns}")
-    expr, used, free = _as_formula(formula, columns, allowed, target, fit_constants)
-
-    # validation (types, NaN/inf, row count, constant target) by the shared data layer
-    min_rows = max(3, len(free) + 2)
-    if used:
-        table = prepare(frame, target, used, drop_invalid=drop_invalid, min_rows=min_rows)
-    else:  # a formula without variables: validate the target alone
-        probe = pd.DataFrame({"__row__": np.arange(len(frame), dtype=float), target: frame[target]})
-        table = prepare(probe, target, ["__row__"], drop_invalid=drop_invalid, min_rows=min_rows)
-    notes = [n for n in table.notes if not n.startswith("dropped constant columns")]
-    values = frame[used + [target]].to_numpy(dtype=float)
-    rows = np.flatnonzero(np.isfinite(values).all(axis=1))
-    values = values[rows]
-    y = values[:, -1]
-    cols = [values[:, k] for k in range(len(used))]
-
-    constants = {}
-    if free:
-        constants = _fit(expr, used, free, cols, y)
-        expr = expr.xreplace({s: sympy.Float(constants[s.name], 15) for s in expr.free_symbols if s.name in constants})
-        log.info("fitted constants: %s", ", ".join(f"{k} = {v:.10g}" for k, v in constants.items()))
-
-    pred = _values(_compile(expr, used), cols, len(y))
-    bad = ~np.isfinite(pred)
-    if bad.any():
-        ranges = ", ".join(f"{c} in [{np.min(v):.4g}, {np.max(v):.4g}]" for c, v in zip(used[:6], cols))
-        raise DataError(
-            f"the formula {expr} is not finite (NaN, inf or complex) on {int(bad.sum())} of {len(y)} rows "
-            f"(first rows {rows[bad][:5].tolist()}): the data leaves its domain (log or sqrt of a negative "
-            f"number, division by zero, overflow?); the data has {ranges or 'no input columns'}"
-        )
-    resid = y - pred
-    var = float(np.var(y))
-    mse = float(np.mean(resid**2))
-    r2 = 1.0 - mse / var if var > 0 else (1.0 if mse == 0 else -math.inf)
-    return Verification(formula=expr, target=target, inputs=used, r2=r2, rmse=math.sqrt(mse),
-                        max_abs_error=float(np.max(np.abs(resid))), ok=bool(r2 >= 1 - tol), tol=float(tol),
-                        constants=constants, residuals=resid, predictions=pred, observed=y, rows=rows,
-                        notes=notes)
+    tol = _checked_tol(tol)
+    frame, target, allowed = _frame(data, target, inputs)
+    expr, used, free = _as_formula(formula, list(frame.columns), allowed, target, fit_constants)
+    notes, rows, cols, y = _rows(frame, target, used, drop_invalid, min_rows=max(3, len(free) + 2))
+    expr, constants = _with_constants(expr, used, free, cols, y)
+    pred = _predictions(expr, used, cols, rows)
+    return _verdict(expr, target, used, tol, constants, pred, y, rows, notes)

@@ -40,7 +40,7 @@ import numpy as np
 import sympy
 
 from ..support.timeout import call_with_timeout
-from kandiscover.symbolic.export import to_numpy
+from kandiscover.symbolic.evaluate import formula_predictions
 from kandiscover.symbolic.parse import parse_formula
 
 logger = logging.getLogger("kandiscover")
@@ -131,16 +131,14 @@ def _numeric_verdict(found, truth, n_points: int, seed: int, domain) -> bool | N
     symbols = sorted(found.free_symbols | truth.free_symbols, key=lambda s: s.name)
     X = _sample(symbols, n_points, seed, domain)
     try:
-        vf, vt = to_numpy(found, symbols)(X), to_numpy(truth, symbols)(X)
+        vf, vt = formula_predictions(found, X, symbols), formula_predictions(truth, X, symbols)
     except Exception as exc:  # lambdify/numpy can fail in many ways on exotic formulas
         logger.debug("numeric equivalence check could not evaluate: %s", exc)
         return None
-    ok = np.ones(n_points, dtype=bool)
-    for v in (vf, vt):
-        ok &= np.isfinite(v) & (np.imag(v) == 0)
+    ok = np.isfinite(vf) & np.isfinite(vt)  # real values only (the evaluation rule makes the others NaN)
     if ok.sum() < max(3, n_points // 4):
         return None
-    vf, vt = np.real(vf[ok]), np.real(vt[ok])
+    vf, vt = vf[ok], vt[ok]
     scale = max(np.abs(vf).max(), np.abs(vt).max())
     if _spread(vf - vt) <= _RTOL * max(_spread(vf), _spread(vt)) + _ATOL * scale:
         return True

@@ -1,7 +1,8 @@
 """Derived forms of a formula: numpy callable, trainable torch module, LaTeX.
 
 sympy is the single source of a formula; everything here is generated from the sympy tree.
-``to_numpy`` uses :func:`sympy.lambdify` (code printed from the sympy tree, never from user text);
+``to_numpy`` uses :mod:`kandiscover.symbolic.evaluate` (:func:`sympy.lambdify`: code printed from the
+sympy tree, never from user text);
 ``to_torch`` walks the tree and maps each sympy node to a torch operation, with every float
 constant of the expression becoming a trainable :class:`torch.nn.Parameter`.
 """
@@ -15,6 +16,7 @@ import sympy
 import torch
 from torch import nn
 
+from kandiscover.symbolic.evaluate import compile_formula, formula_symbols
 from kandiscover.symbolic.parse import parse_formula
 
 __all__ = ["to_numpy", "to_torch", "to_latex", "FormulaModule"]
@@ -33,30 +35,6 @@ def _as_expr(expr, variables=None) -> sympy.Expr:
     return expr
 
 
-def _symbols(expr: sympy.Expr, variables) -> list[sympy.Symbol]:
-    """Symbols of ``expr`` in the order of ``variables`` (names or symbols), matched by name."""
-    if isinstance(variables, (str, sympy.Symbol)):
-        variables = [variables]
-    names = [v.name if isinstance(v, sympy.Symbol) else v for v in variables]
-    if any(not isinstance(n, str) for n in names):
-        raise TypeError("variables must be a sequence of names (str) or sympy.Symbol")
-    if len(set(names)) != len(names):
-        raise ValueError(f"variables contains duplicate names: {names}")
-    by_name = {s.name: s for s in expr.free_symbols}
-    missing = sorted(set(by_name) - set(names))
-    if missing:
-        raise ValueError(f"the formula uses {missing} which are not in variables {names}; "
-                         "add them to variables")
-    return [by_name.get(n, sympy.Symbol(n)) for n in names]
-
-
-def _lambdify(symbols, expr):
-    try:
-        return sympy.lambdify(symbols, expr, modules=["scipy", "numpy"], dummify=True)
-    except ImportError:  # pragma: no cover - scipy is a dependency
-        return sympy.lambdify(symbols, expr, modules="numpy", dummify=True)
-
-
 def to_numpy(expr, variables: Sequence) -> Callable[..., np.ndarray]:
     """Compile a formula into a vectorised numpy function.
 
@@ -71,12 +49,13 @@ def to_numpy(expr, variables: Sequence) -> Callable[..., np.ndarray]:
     -------
     callable
         ``f(X)`` with ``X`` of shape ``(n, len(variables))``, or ``f(**columns)`` with one 1-D
-        array per variable; returns a 1-D float array of length ``n`` (constants are broadcast).
+        array per variable; returns a float64 array of shape ``(n,)`` (constants are broadcast),
+        evaluated with the rule of :mod:`kandiscover.symbolic.evaluate`: complex values with a
+        negligible imaginary part count as real, other complex values are NaN, ``±inf`` stays.
     """
     expr = _as_expr(expr, variables)
-    symbols = _symbols(expr, variables)
-    names = [s.name for s in symbols]
-    compiled = _lambdify(symbols, expr)
+    compiled = compile_formula(expr, variables)
+    names = compiled.names
 
     def evaluate(X=None, **columns) -> np.ndarray:
         if X is not None and columns:
@@ -86,22 +65,17 @@ def to_numpy(expr, variables: Sequence) -> Callable[..., np.ndarray]:
             if X.ndim != 2 or X.shape[1] != len(names):
                 raise ValueError(f"X must have shape (n, {len(names)}) for variables {names}, "
                                  f"got {X.shape}")
-            cols = [X[:, j] for j in range(len(names))]
-            n = X.shape[0]
-        else:
-            unknown = sorted(set(columns) - set(names))
-            missing = [k for k in names if k not in columns]
-            if unknown or missing:
-                raise ValueError(f"columns must be exactly {names}; missing {missing}, "
-                                 f"unknown {unknown}")
-            cols = [np.asarray(columns[k], dtype=float).reshape(-1) for k in names]
-            n = cols[0].shape[0] if cols else 1
-            if any(c.shape[0] != n for c in cols):
-                raise ValueError("all columns must have the same length")
-        with np.errstate(all="ignore"):
-            out = np.asarray(compiled(*cols))
-        dtype = out.dtype if np.iscomplexobj(out) else np.float64
-        return np.array(np.broadcast_to(out, (n,)), dtype=dtype)
+            return compiled.on_matrix(X)
+        unknown = sorted(set(columns) - set(names))
+        missing = [k for k in names if k not in columns]
+        if unknown or missing:
+            raise ValueError(f"columns must be exactly {names}; missing {missing}, "
+                             f"unknown {unknown}")
+        cols = [np.asarray(columns[k], dtype=float).reshape(-1) for k in names]
+        n = cols[0].shape[0] if cols else 1
+        if any(c.shape[0] != n for c in cols):
+            raise ValueError("all columns must have the same length")
+        return compiled(cols, shape=n)
 
     evaluate.__doc__ = f"Evaluate {expr} on columns {names}."
     return evaluate
@@ -244,7 +218,7 @@ def to_torch(expr, variables: Sequence, *, dtype: torch.dtype = torch.float64) -
         If the formula uses a symbol not in ``variables`` or a function torch cannot compute.
     """
     expr = _as_expr(expr, variables)
-    return FormulaModule(expr, _symbols(expr, variables), dtype)
+    return FormulaModule(expr, formula_symbols(expr, variables), dtype)
 
 
 def to_latex(expr) -> str:

@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import logging
 import time
-import warnings
 from fractions import Fraction
-from typing import Callable, Mapping, Optional, Sequence
+from typing import Mapping, Optional
 
 import numpy as np
 import sympy
-from scipy.optimize import least_squares
 
 from ..support.timeout import call_with_timeout
+from .evaluate import ConstantFit, compile_formula
 
 log = logging.getLogger("kandiscover")
 
@@ -27,23 +26,6 @@ __all__ = ["refit_constants", "refit_with_loss", "snap_constants", "simplify_tim
 
 def _floats(expr: sympy.Expr) -> list[sympy.Float]:
     return sorted(expr.atoms(sympy.Float), key=lambda f: sympy.default_sort_key(f))
-
-
-def _compile(expr: sympy.Expr, names: Sequence[str], params: Sequence[sympy.Symbol]) -> Callable:
-    syms = [sympy.Symbol(n) for n in names]
-    return sympy.lambdify(syms + list(params), expr, modules="numpy")
-
-
-def _evaluate(fn: Callable, cols: Sequence[np.ndarray], theta, n) -> np.ndarray:
-    """``fn(*cols, *theta)`` as a real array of shape ``n`` (an int, or a tuple for parameters
-    passed as columns); complex values with a negligible imaginary part count as real, others NaN."""
-    with np.errstate(all="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        out = fn(*cols, *theta)
-    out = np.asarray(out, dtype=complex if np.iscomplexobj(out) else float)
-    if np.iscomplexobj(out):
-        out = np.where(np.abs(out.imag) < 1e-9 * (1 + np.abs(out.real)), out.real, np.nan)
-    return np.broadcast_to(out, (n,) if isinstance(n, int) else n).astype(float)
 
 
 def _columns(expr: sympy.Expr, data: Mapping[str, np.ndarray]) -> tuple[list[str], list[np.ndarray]]:
@@ -58,101 +40,30 @@ def mse(expr: sympy.Expr, data: Mapping[str, np.ndarray], y: np.ndarray) -> floa
     """Mean squared error of ``expr`` on ``data`` (``inf`` where it is not finite)."""
     y = np.asarray(y, dtype=float)
     names, cols = _columns(expr, data)
-    pred = _evaluate(_compile(expr, names, []), cols, [], len(y))
+    pred = compile_formula(expr, names)(cols, shape=len(y))
     err = np.mean((pred - y) ** 2)
     return float(err) if np.isfinite(err) else float("inf")
 
 
-_REL_STEP = float(np.finfo(float).eps) ** 0.5
-"""Relative forward-difference step (scipy's for ``'2-point'``)."""
+class _Problem(ConstantFit):
+    """An expression with its floats lifted to parameters, bound to data.
 
-
-class _OutOfTime(Exception):
-    """Raised inside a least-squares fit once its deadline has passed."""
-
-
-class _Problem:
-    """An expression with its floats lifted to parameters, bound to data."""
+    Attributes
+    ----------
+    params : list of sympy.Symbol
+        One parameter per float of the expression.
+    templ : sympy.Expr
+        The expression with its floats replaced by ``params``.
+    theta : ndarray, shape ``(len(params),)``
+        The floats' values.
+    """
 
     def __init__(self, expr: sympy.Expr, data: Mapping[str, np.ndarray], y: np.ndarray) -> None:
         floats = _floats(expr)
         self.params = [sympy.Symbol(f"_c{k}") for k in range(len(floats))]
         self.templ = expr.xreplace(dict(zip(floats, self.params)))
         self.theta = np.array([float(f) for f in floats])
-        self.y = np.asarray(y, dtype=float)
-        self.names, self.cols = _columns(expr, data)
-        self.scale = np.sqrt(np.mean(self.y**2)) + 1e-300
-
-    def _residual(self, values: np.ndarray) -> np.ndarray:
-        r = (values - self.y) / self.scale
-        return np.where(np.isfinite(r), r, 1e6)
-
-    def residual_fn(self, templ, params):
-        """``resid(θ)``, shape ``(n_rows,)``, and its forward-difference Jacobian ``jac(θ)``,
-        shape ``(n_rows, n_params)``.
-
-        The steps are scipy's ``'2-point'`` ones (``√eps · max(1, |θ|)``, sign of ``θ``), but ``θ``
-        and every perturbed parameter vector are evaluated in one call of the compiled formula, the
-        parameters broadcast as columns: one numpy pass instead of one per parameter (the per-call
-        overhead dominated refits on 1000 rows). A formula that does not broadcast that way falls
-        back to one evaluation per vector.
-        """
-        fn = _compile(templ, self.names, params)
-        n = len(self.y)
-
-        def resid(theta):
-            return self._residual(_evaluate(fn, self.cols, theta, n))
-
-        def jac(theta):
-            theta = np.asarray(theta, dtype=float)
-            steps = (theta + _REL_STEP * np.where(theta >= 0, 1.0, -1.0) * np.maximum(1.0, np.abs(theta))) - theta
-            points = theta + np.vstack([np.zeros_like(theta), np.diag(steps)])  # θ, then θ + h_k·e_k
-            try:
-                rows = self._residual(_evaluate(fn, self.cols, list(points.T[:, :, None]), (len(points), n)))
-            except Exception:  # noqa: BLE001 - any formula the broadcast does not suit
-                rows = np.stack([resid(p) for p in points])
-            return ((rows[1:] - rows[0]) / steps[:, None]).T
-
-        return resid, jac
-
-    def fit(self, templ, params, theta, max_nfev: int = 50,
-            deadline: Optional[float] = None) -> tuple[np.ndarray, float]:
-        """Least-squares ``theta`` for ``templ`` and its mean squared error. Past ``deadline``
-        (a ``time.monotonic()`` value) the best parameters evaluated so far are returned."""
-        resid, jac = self.residual_fn(templ, params)
-        r0 = resid(theta)
-        seen = [float(np.mean(r0**2)), np.asarray(theta, dtype=float)]
-
-        def on_time():
-            if deadline is not None and time.monotonic() > deadline:
-                raise _OutOfTime
-
-        def watched(th):
-            on_time()
-            r = resid(th)
-            with np.errstate(over="ignore"):
-                e = float(np.mean(r**2))
-            if e < seen[0]:
-                seen[0], seen[1] = e, np.array(th, dtype=float)
-            return r
-
-        def watched_jac(th):
-            on_time()
-            return jac(th)
-
-        best, err = theta, seen[0]
-        if len(theta):
-            try:
-                sol = least_squares(watched, theta, jac=watched_jac, method="lm" if len(self.y) >= len(theta) else "trf",
-                                    max_nfev=max_nfev * (len(theta) + 1), x_scale="jac")
-                e = float(np.mean(sol.fun**2))
-                if np.all(np.isfinite(sol.x)) and e <= err:
-                    best, err = sol.x, e
-            except _OutOfTime:
-                best, err = seen[1], seen[0]
-            except (ValueError, FloatingPointError) as exc:
-                log.debug("refit failed: %s", exc)
-        return best, err * self.scale**2 if np.isfinite(err) else float("inf")
+        super().__init__(*_columns(expr, data), y)
 
     def expr(self, templ, params, theta) -> sympy.Expr:
         return templ.xreplace({p: sympy.Float(v) for p, v in zip(params, theta)})
