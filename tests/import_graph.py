@@ -17,6 +17,8 @@ Resolution rules:
 * So an explicit ``from kandiscover import X`` or ``from .. import X`` that resolves to
   ``kandiscover/__init__.py`` (``X`` not a submodule) is an edge to the package itself, which is in
   the top (entry-point) layer; ``import kandiscover`` is one too.
+* ``importlib.import_module("kandiscover.x")`` (or ``__import__``) with a literal name, or with a
+  module-level string constant holding it, is an edge to ``kandiscover.x``.
 * An import of a kandiscover module that does not exist in the tree is reported as unresolved.
 
 Every module is assigned to a layer by the longest prefix in :data:`LAYERS` (matched on whole
@@ -166,6 +168,13 @@ def _in_package(name: str) -> bool:
     return name == PACKAGE or name.startswith(PACKAGE + ".")
 
 
+def _is_import_call(func: ast.expr) -> bool:
+    """``importlib.import_module(...)``, ``import_module(...)`` or ``__import__(...)``."""
+    if isinstance(func, ast.Attribute):
+        return func.attr == "import_module"
+    return isinstance(func, ast.Name) and func.id in ("import_module", "__import__")
+
+
 def imports_of(source: str, module: str, is_package: bool, known: set[str]) -> tuple[list[Import], list[Import]]:
     """Resolved and unresolved imports of one module's source (see the module docstring)."""
     tree = ast.parse(source)
@@ -177,8 +186,17 @@ def imports_of(source: str, module: str, is_package: bool, known: set[str]) -> t
             return                                      # `from . import x` inside x's own package init
         (found if name in known else unresolved).append(Import(module, line, name))
 
+    constants = {t.id: n.value.value for n in tree.body if isinstance(n, ast.Assign)
+                 and isinstance(n.value, ast.Constant) and isinstance(n.value.value, str)
+                 for t in n.targets if isinstance(t, ast.Name)}
     for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
+        if isinstance(node, ast.Call) and _is_import_call(node.func) and node.args:
+            arg = node.args[0]
+            name = (arg.value if isinstance(arg, ast.Constant) and isinstance(arg.value, str)
+                    else constants.get(arg.id) if isinstance(arg, ast.Name) else None)
+            if isinstance(name, str) and _in_package(name):
+                add(node.lineno, name)
+        elif isinstance(node, ast.Import):
             for alias in node.names:
                 if _in_package(alias.name):
                     add(node.lineno, alias.name)

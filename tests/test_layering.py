@@ -87,6 +87,13 @@ def toy(tmp_path) -> ig.ImportGraph:
         "plot.py": "",
         "report.py": "from . import __version__\n",                          # the package: upward
         "discover.py": "from .symbolic import fit\nfrom .strategies import plan\n",
+        "problems/__init__.py": "",
+        "problems/packs.py": (
+            "import importlib\n"
+            "_KNOTS = 'kandiscover.problems.knots'\n"
+            "def load():\n"
+            "    return importlib.import_module(_KNOTS)\n"),                      # by name
+        "problems/knots.py": "",
         "oddity.py": "",                                                     # in no layer
     })
     return ig.read_graph(pkg)
@@ -118,6 +125,10 @@ def test_helper_resolves_relative_and_absolute_imports(toy):
 
 def test_helper_finds_an_import_inside_a_function(toy):
     assert ig.Import("kandiscover.kan.network", 4, "kandiscover.plot") in toy.imports
+
+
+def test_helper_finds_an_import_by_name(toy):
+    assert ig.Import("kandiscover.problems.packs", 4, "kandiscover.problems.knots") in toy.imports
 
 
 def test_helper_finds_the_cycle(toy):
