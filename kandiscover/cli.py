@@ -15,7 +15,7 @@ import traceback
 from pathlib import Path
 
 from . import __version__
-from .verify import _finite
+from .search.plan import GROUPS, NAMES
 
 log = logging.getLogger("kandiscover")
 
@@ -59,18 +59,6 @@ def _read(path, target):
     return df, target
 
 
-def _discovery_dict(res) -> dict:
-    pareto = [
-        {"complexity": int(r.complexity), "loss": _finite(r.loss), "score": _finite(r.score),
-         "formula": str(r.formula), "strategy": str(r.strategy), "chosen": bool(r.chosen)}
-        for r in res.pareto.itertuples()
-    ]
-    return {"target": res.target, "inputs": list(res.inputs), "formula": str(res.formula),
-            "latex": res.to_latex(), "r2": _finite(res.r2), "rmse": _finite(res.rmse),
-            "max_abs_error": _finite(res.max_abs_error), "seconds": _finite(res.seconds),
-            "strategy": res.strategy, "pareto": pareto, "notes": list(res.notes)}
-
-
 def _dump(obj) -> str:
     return json.dumps(obj, indent=2, ensure_ascii=False, allow_nan=False)
 
@@ -93,8 +81,9 @@ def _cmd_discover(args, out) -> int:
 
     df, target = _read(args.data, args.target)
     res = discover(df, target, _columns_list(args.inputs), time_budget=args.time_budget, seed=args.seed,
-                   noise_hint=args.noise_hint, progress=not args.quiet, drop_invalid=args.drop_invalid)
-    payload = _discovery_dict(res)
+                   noise_hint=args.noise_hint, progress=not args.quiet, drop_invalid=args.drop_invalid,
+                   plan=_columns_list(args.plan, "--plan"))
+    payload = res.to_dict()
     if args.out is not None:
         folder = Path(args.out)
         folder.mkdir(parents=True, exist_ok=True)
@@ -187,6 +176,8 @@ def _cmd_suite(args, out) -> int:
     kwargs = dict(jobs=args.jobs, resume=args.resume, progress=not args.quiet)
     if args.problems is not None:
         kwargs["problems"] = _columns_list(args.problems, "--problems")
+    if args.plan is not None:
+        kwargs["plan"] = _columns_list(args.plan, "--plan")
     if args.scheduler is not None:
         kwargs["scheduler"] = args.scheduler
     for key in ("time_budget", "n", "noise", "limit", "timeout"):
@@ -232,6 +223,13 @@ def _add_output_flags(p, func) -> None:
     p.set_defaults(func=func)
 
 
+def _add_plan_flag(p) -> None:
+    """``--plan``: the strategies to run, named as in the plan registry."""
+    p.add_argument("--plan", metavar="NAMES",
+                   help="comma-separated strategies to run instead of the default plan: "
+                        + ", ".join(NAMES + tuple(GROUPS)))
+
+
 def _build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS,
@@ -249,7 +247,12 @@ def _build_parser() -> argparse.ArgumentParser:
                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for add in (_add_discover, _add_verify, _add_demo, _add_problems, _add_suite):
+        add(sub, common)
+    return parser
 
+
+def _add_discover(sub, common) -> None:
     p = sub.add_parser("discover", parents=[common], help="find a formula target = f(inputs) in a CSV file",
                        description="Find a closed-form law in a CSV file and print it with its held-out metrics.")
     p.add_argument("data", metavar="DATA.csv", help="CSV file with a header row")
@@ -261,8 +264,11 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--noise-hint", type=_nonneg_float, metavar="F",
                    help="expected relative noise (std / RMS of the target); the search stops when reached")
     p.add_argument("--out", metavar="DIR", help="write DIR/result.json and the report into this folder")
+    _add_plan_flag(p)
     _add_output_flags(p, _cmd_discover)
 
+
+def _add_verify(sub, common) -> None:
     p = sub.add_parser("verify", parents=[common], help="check a formula against a CSV file",
                        description="Check how well a formula explains a column of a CSV file "
                                    "(R², RMSE, max |error|, verdict).")
@@ -277,6 +283,8 @@ def _build_parser() -> argparse.ArgumentParser:
                    help="accept when R² >= 1 - T (default: 1e-6; for noisy data about 2*(noise/std(y))^2)")
     _add_output_flags(p, _cmd_verify)
 
+
+def _add_demo(sub, common) -> None:
     p = sub.add_parser("demo", parents=[common], help="discover the ideal gas law from generated data",
                        description="Generate 500 rows of the ideal gas law P = n*R*T/V, discover it and "
                                    "compare with the truth. Takes seconds.")
@@ -285,12 +293,16 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="seed of the data and the search (default: 0)")
     p.set_defaults(func=_cmd_demo)
 
+
+def _add_problems(sub, common) -> None:
     p = sub.add_parser("problems", parents=[common], help="list problem packs, or the problems of one pack",
                        description="Without PACK: the available packs. With PACK: one line per problem "
                                    "(name, variables, formula).")
     p.add_argument("pack", nargs="?", metavar="PACK", help="pack name, e.g. feynman, special, knots")
     p.set_defaults(func=_cmd_problems)
 
+
+def _add_suite(sub, common) -> None:
     p = sub.add_parser("suite", parents=[common], help="run discovery on every problem of a pack (resumable)",
                        description="Run discovery on the problems of a pack and write per-problem results "
                                    "and a summary into DIR. Prints the summary path.")
@@ -309,8 +321,8 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--problems", metavar="NAMES", help="comma-separated problem names to run (default: all)")
     p.add_argument("--timeout", type=_positive_float, metavar="S",
                    help="seconds before a problem's worker is stopped (default: 2 * time budget + 30)")
+    _add_plan_flag(p)
     p.set_defaults(func=_cmd_suite)
-    return parser
 
 
 # ------------------------------------------------------------------------------------------ main

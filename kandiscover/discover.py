@@ -21,14 +21,15 @@ import pandas as pd
 import sympy
 
 from .data import Table, prepare, split_rows
-from .result import Discovery, _metrics, complexity, pareto_front
+from .result import Discovery, pareto_front
 from .search.closed_form import linear
 from .search.context import Context
 from .search.plan import Step, build_plan
 from .support.params import ParameterError, check_int, check_number
 from .support.progress import progress_bar
 from .support.threads import thread_limit
-from .symbolic.export import to_numpy
+from .symbolic.complexity import complexity
+from .symbolic.evaluate import formula_mse, metrics
 from .symbolic.library import Library, default_library
 from .symbolic.refit import polish, refit_with_loss, round_floats
 
@@ -93,16 +94,6 @@ class _Rows:
 
     def train_columns(self) -> dict:
         return {n: self.table.X[self.tr, k] for k, n in enumerate(self.names)}
-
-
-def _val_loss(expr, X, y, names) -> float:
-    try:
-        pred = to_numpy(expr, names)(X)
-    except Exception as exc:  # a formula that cannot be evaluated is simply not a candidate
-        log.debug("cannot evaluate %s: %s", expr, exc)
-        return math.inf
-    err = float(np.mean((pred - y) ** 2))
-    return err if math.isfinite(err) else math.inf
 
 
 def discover(
@@ -215,7 +206,7 @@ def _discover(table: Table, settings: Settings, start: float) -> Discovery:
         formula=chosen["formula"], pareto=front[["complexity", "loss", "score", "formula", "strategy", "chosen"]],
         inputs=rows.names, target=table.target, seconds=time.monotonic() - start, strategy=str(chosen["strategy"]),
         notes=table.notes, history=history, model=ctx.models[-1][1] if ctx.models else None,
-        test_data=(X_te, y_te), **_metrics(chosen["formula"], X_te, y_te, rows.names),
+        test_data=(X_te, y_te), **metrics(chosen["formula"], X_te, y_te, rows.names),
     )
 
 
@@ -238,7 +229,7 @@ def _noise_levels(noise_hint: Optional[float], y_va: np.ndarray, var_y: float) -
 def _baseline(ctx: Context, X_va: np.ndarray, y_va: np.ndarray) -> dict:
     """The linear least-squares fit: a candidate that always exists (the floor every law must beat)."""
     expr = round_floats(linear(ctx)[0], 6)
-    return dict(formula=expr, loss=_val_loss(expr, X_va, y_va, ctx.names), complexity=complexity(expr),
+    return dict(formula=expr, loss=formula_mse(expr, X_va, y_va, ctx.names), complexity=complexity(expr),
                 strategy="linear")
 
 
@@ -262,7 +253,7 @@ def _candidates(name: str, raw: list, rows: _Rows, finish: float, noise_nmse: fl
         if expr.has(sympy.zoo, sympy.nan):
             continue
         refit = refit_with_loss(expr, cols, y_tr, deadline=finish)[0] if time.monotonic() < finish else expr
-        quick.append((_val_loss(refit, X_va, y_va, rows.names), refit))
+        quick.append((formula_mse(refit, X_va, y_va, rows.names), refit))
     quick.sort(key=lambda t: t[0])
     out = []
     for loss0, expr in quick[:2]:
@@ -271,7 +262,7 @@ def _candidates(name: str, raw: list, rows: _Rows, finish: float, noise_nmse: fl
         out.append(dict(formula=expr, loss=loss0, complexity=complexity(expr), strategy=name + " (raw)"))
         if time.monotonic() < finish - 0.5:
             nice = polish(expr, cols, y_tr, deadline=finish, noise=noise_nmse)
-            out.append(dict(formula=nice, loss=_val_loss(nice, X_va, y_va, rows.names),
+            out.append(dict(formula=nice, loss=formula_mse(nice, X_va, y_va, rows.names),
                             complexity=complexity(nice), strategy=name))
     return out
 

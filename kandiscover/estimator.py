@@ -11,7 +11,6 @@ from __future__ import annotations
 import keyword
 import logging
 import math
-import warnings
 
 import numpy as np
 import pandas as pd
@@ -24,7 +23,7 @@ from .discover import discover
 from .result import Discovery
 from .search.plan import DEFAULT, GROUPS, NAMES
 from .support.params import check_int, check_names, check_number
-from .symbolic.export import to_numpy
+from .symbolic.evaluate import formula_predictions
 from .symbolic.parse import CONSTANTS, FUNCTIONS
 
 log = logging.getLogger("kandiscover")
@@ -186,12 +185,7 @@ class KANRegressor(RegressorMixin, BaseEstimator):
         X = validate_data(self, X, reset=False, dtype=np.float64)
         found = self.discovery_
         cols = [self._names.index(c) for c in found.inputs]
-        with np.errstate(all="ignore"), warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            pred = to_numpy(found.formula, found.inputs)(X[:, cols])
-        if np.iscomplexobj(pred):
-            pred = np.where(np.abs(pred.imag) <= 1e-12 * (1 + np.abs(pred.real)), pred.real, np.nan)
-        pred = np.asarray(pred, dtype=np.float64)
+        pred = formula_predictions(found.formula, X[:, cols], found.inputs)
         bad = ~np.isfinite(pred)
         if bad.any():
             log.warning("the formula %s is not finite on %d of %d rows (outside its domain)",

@@ -26,7 +26,6 @@ import contextlib
 import datetime
 import functools
 import logging
-import math
 import numbers
 import os
 import pickle
@@ -43,7 +42,11 @@ from multiprocessing.connection import wait as _wait_ready
 from pathlib import Path
 from typing import Optional, Sequence
 
-from .suite_summary import ResultsFile, json_safe, summarize
+from .search.plan import resolve
+from .suite_summary import ResultsFile, summarize
+from .support.jsonsafe import json_safe
+from .support.params import ParameterError, check_int, check_number
+from .support.progress import progress_bar
 
 log = logging.getLogger("kandiscover")
 
@@ -57,7 +60,7 @@ _HEADER = struct.Struct(">Q")
 def run_item(problem, seed: int, settings: dict) -> dict:
     """Sample, discover and evaluate one ``(problem, seed)``; the work function of the workers.
 
-    ``settings`` holds ``n``, ``noise`` and ``time_budget``. Returns ``exact`` (None without a ground
+    ``settings`` holds ``n``, ``noise``, ``time_budget`` and ``plan`` (strategy names or None). Returns ``exact`` (None without a ground
     truth), test ``r2``/``rmse``, ``strategy`` and the ``formula`` string. Exceptions propagate.
     """
     from .discover import discover
@@ -65,7 +68,7 @@ def run_item(problem, seed: int, settings: dict) -> dict:
 
     df = problem.sample(n=settings["n"], seed=seed, noise=settings["noise"])
     res = discover(df, target=problem.target, time_budget=settings["time_budget"], seed=seed,
-                   noise_hint=settings["noise"] or None, progress=False)
+                   noise_hint=settings["noise"] or None, progress=False, plan=settings.get("plan"))
     exact = None
     if problem.formula is not None:  # SRBench: only models with test R² > 0.5 are checked
         exact = bool(res.r2 > 0.5) and bool(is_equivalent(
@@ -320,25 +323,90 @@ def _select(pack, problems, limit):
     if isinstance(pack, str):
         pack = load(pack)
     elif not isinstance(pack, Pack):
-        raise ValueError(f"pack must be a pack name or a Pack, got {type(pack).__name__}")
+        raise ParameterError(f"pack must be a pack name or a Pack; got {type(pack).__name__}")
     if isinstance(problems, str):
         problems = [problems]
     names = list(pack.names) if problems is None else [str(p) for p in problems]
     unknown = [p for p in names if p not in pack]
     if unknown:
-        raise ValueError(f"problems: {unknown} are not in pack {pack.name!r} ({len(pack)} problems; "
-                         f"e.g. {', '.join(pack.names[:3])})")
+        raise ParameterError(f"problems: {unknown} are not in pack {pack.name!r} ({len(pack)} problems; "
+                             f"e.g. {', '.join(pack.names[:3])})")
+    limit = check_int("limit", limit, low=0, allow_none=True, what="a non-negative integer or None")
     if limit is not None:
-        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
-            raise ValueError(f"limit must be a non-negative integer or None, got {limit!r}")
         names = names[:limit]
     return pack, [pack[p] for p in dict.fromkeys(names)]
+
+
+def _settings(jobs, scheduler, time_budget, n, noise, seeds, timeout, plan) -> tuple[dict, list, float]:
+    """Checked per-item settings, seeds and timeout (a bad value raises :class:`ParameterError`)."""
+    check_int("jobs", jobs, low=1, what="an integer >= 1")
+    time_budget = check_number("time_budget", time_budget, low=0, what="a positive number of seconds")
+    check_int("n", n, low=1, what="an integer >= 1")
+    noise = check_number("noise", noise, low=0, low_inclusive=True, what="a finite number >= 0")
+    timeout = 2.0 * time_budget + 30.0 if timeout is None else timeout
+    timeout = check_number("timeout", timeout, low=0, what="a positive number of seconds or None")
+    seeds = (seeds,) if isinstance(seeds, numbers.Integral) else tuple(seeds)
+    if not seeds or any(isinstance(s, bool) or not isinstance(s, numbers.Integral) for s in seeds):
+        raise ParameterError(f"seeds must be a non-empty sequence of integers; got {seeds!r}")
+    if scheduler is not None and not isinstance(scheduler, str):
+        raise ParameterError(f"scheduler must be 'local' or an address like 'tcp://host:8786'; got {scheduler!r}")
+    plan = None if plan is None else resolve(plan)
+    settings = dict(n=int(n), noise=float(noise), time_budget=float(time_budget), plan=plan)
+    return settings, [int(s) for s in dict.fromkeys(seeds)], float(timeout)
+
+
+def _pending(results: ResultsFile, pack, chosen: list, seeds: list, settings: dict) -> list:
+    """``(problem, seed)`` pairs not yet in ``results``; refuses results of another setting."""
+    plan = ",".join(settings["plan"]) if settings["plan"] else None
+    for rec in results.records:
+        if (rec.get("pack"), rec.get("n"), rec.get("noise"), rec.get("plan")) != \
+                (pack.name, settings["n"], settings["noise"], plan):
+            raise ValueError(
+                f"{results.path} holds results of another setting (pack {rec.get('pack')!r}, "
+                f"n={rec.get('n')}, noise={rec.get('noise')}, plan={rec.get('plan')}); use resume=False or another out=")
+    other = sum(r.get("time_budget") != settings["time_budget"] for r in results.records)
+    if other:
+        log.warning("%s: %d results were run with another time_budget than %g s", results.path,
+                    other, settings["time_budget"])
+    done = {(r["problem"], r.get("seed")) for r in results.records}
+    todo = [(p.name, s) for p in chosen for s in seeds if (p.name, s) not in done]
+    log.info("suite %s: %d items to run (%d already in %s)", pack.name, len(todo),
+             len(chosen) * len(seeds) - len(todo), results.path)
+    return todo
+
+
+class _Recorder:
+    """Turns a worker's raw result into a complete record, appends it and moves the progress bar."""
+
+    def __init__(self, pack, by_name: dict, settings: dict, results: ResultsFile, bar):
+        self.pack, self.by_name, self.settings, self.results, self.bar = pack, by_name, settings, results, bar
+        self.exact = 0
+
+    def __call__(self, item, raw: dict) -> None:
+        problem = self.by_name[item[0]]
+        rec = dict(pack=self.pack.name, problem=item[0], seed=item[1], status="error", exact=None,
+                   r2=None, rmse=None, seconds=None, strategy=None, formula=None,
+                   truth=None if problem.formula is None else str(problem.formula), error=None,
+                   srbench=bool(problem.srbench), **self.settings)
+        rec.update(raw)
+        rec.update(pack=self.pack.name, problem=item[0], seed=item[1])
+        if rec["status"] != "ok" and problem.formula is not None:
+            rec["exact"] = False
+        rec = {k: json_safe(",".join(v) if isinstance(v, list) else v) for k, v in rec.items()}
+        rec["finished"] = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+        self.results.append(rec)
+        self.exact += bool(rec["exact"])
+        log.info("%s seed %s: %s exact=%s r2=%s in %.1f s %s", item[0], item[1], rec["status"],
+                 rec["exact"], rec["r2"], rec["seconds"] or 0.0, rec["error"] or "")
+        self.bar.set_postfix(exact=self.exact, refresh=False)
+        self.bar.update(1)
 
 
 def run_suite(pack, out, *, jobs: int = 1, scheduler: Optional[str] = None, time_budget: float = 60.0,
               n: int = 1000, noise: float = 0.0, seeds: Sequence[int] = (0,), limit: Optional[int] = None,
               resume: bool = True, problems: Optional[Sequence[str]] = None,
-              timeout: Optional[float] = None, progress: bool = True, _work_fn=None) -> Path:
+              timeout: Optional[float] = None, progress: bool = True, plan: Optional[Sequence[str]] = None,
+              _work_fn=None) -> Path:
     """Run :func:`~kandiscover.discover.discover` on every ``(problem, seed)`` of a pack.
 
     Parameters
@@ -362,83 +430,33 @@ def run_suite(pack, out, *, jobs: int = 1, scheduler: Optional[str] = None, time
         Seconds before an item's worker is killed (status ``"timeout"``); ``2*time_budget + 30``.
     progress : bool
         tqdm progress bar on stderr.
+    plan : sequence of str, optional
+        Strategies to run (names of :mod:`kandiscover.search.plan`, e.g. ``["kan"]`` for the
+        general KANs alone); the default plan when omitted. Recorded in every result.
 
     Returns
     -------
     Path of ``out/summary.md``.
     """
-    def number(x, low=0.0, kind=numbers.Real):
-        return isinstance(x, kind) and not isinstance(x, bool) and math.isfinite(x) and x > low
-
-    seeds = (seeds,) if isinstance(seeds, numbers.Integral) else tuple(seeds)
-    timeout = 2.0 * time_budget + 30.0 if timeout is None and number(time_budget) else timeout
-    checks = [("jobs", jobs, "an integer >= 1", number(jobs, 0.5, numbers.Integral)),
-              ("time_budget", time_budget, "a positive number of seconds", number(time_budget)),
-              ("n", n, "an integer >= 1", number(n, 0.5, numbers.Integral)),
-              ("noise", noise, "a finite number >= 0", number(noise, -1) and noise >= 0),
-              ("timeout", timeout, "a positive number of seconds or None", number(timeout)),
-              ("seeds", seeds, "a non-empty sequence of integers",
-               bool(seeds) and all(number(s, -math.inf, numbers.Integral) for s in seeds)),
-              ("scheduler", scheduler, "'local' or an address like 'tcp://host:8786'",
-               scheduler is None or isinstance(scheduler, str))]
-    for name, value, what, ok in checks:
-        if not ok:
-            raise ValueError(f"{name} must be {what}, got {value!r}")
+    settings, seeds, timeout = _settings(jobs, scheduler, time_budget, n, noise, seeds, timeout, plan)
     pack, chosen = _select(pack, problems, limit)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    settings = dict(n=int(n), noise=float(noise), time_budget=float(time_budget))
     results = ResultsFile(out, resume)
     try:
-        for rec in results.records:
-            if rec.get("pack") != pack.name or rec.get("n") != settings["n"] \
-                    or rec.get("noise") != settings["noise"]:
-                raise ValueError(
-                    f"{results.path} holds results of another setting (pack {rec.get('pack')!r}, "
-                    f"n={rec.get('n')}, noise={rec.get('noise')}); use resume=False or another out=")
-        other = sum(r.get("time_budget") != settings["time_budget"] for r in results.records)
-        if other:
-            log.warning("%s: %d results were run with another time_budget than %g s", results.path,
-                        other, settings["time_budget"])
-        done = {(r["problem"], r.get("seed")) for r in results.records}
-        seeds = [int(s) for s in dict.fromkeys(seeds)]
-        todo = [(p.name, s) for p in chosen for s in seeds if (p.name, s) not in done]
+        todo = _pending(results, pack, chosen, seeds, settings)
         by_name = {p.name: p for p in chosen}
         fn = _work_fn or run_item
-        log.info("suite %s: %d items to run (%d already in %s)", pack.name, len(todo),
-                 len(chosen) * len(seeds) - len(todo), results.path)
-        from .support.progress import progress_bar
-
-        bar = progress_bar(total=len(todo), desc=f"suite {pack.name}", unit="item", file=sys.stderr,
-                   disable=not progress)
-        exact = [0]
-
-        def emit(item, raw):
-            problem = by_name[item[0]]
-            rec = dict(pack=pack.name, problem=item[0], seed=item[1], status="error", exact=None,
-                       r2=None, rmse=None, seconds=None, strategy=None, formula=None,
-                       truth=None if problem.formula is None else str(problem.formula), error=None,
-                       srbench=bool(problem.srbench), **settings)
-            rec.update(raw)
-            rec.update(pack=pack.name, problem=item[0], seed=item[1])
-            if rec["status"] != "ok" and problem.formula is not None:
-                rec["exact"] = False
-            rec = {k: json_safe(v) for k, v in rec.items()}
-            rec["finished"] = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
-            results.append(rec)
-            exact[0] += bool(rec["exact"])
-            log.info("%s seed %s: %s exact=%s r2=%s in %.1f s %s", item[0], item[1], rec["status"],
-                     rec["exact"], rec["r2"], rec["seconds"] or 0.0, rec["error"] or "")
-            bar.set_postfix(exact=exact[0], refresh=False)
-            bar.update(1)
 
         def msg_for(item):  # pickled here: a Dask worker only forwards the bytes to its child
             return pickle.dumps((fn, by_name[item[0]], item[1], settings), pickle.HIGHEST_PROTOCOL)
 
+        bar = progress_bar(total=len(todo), desc=f"suite {pack.name}", unit="item", file=sys.stderr,
+                           disable=not progress)
         try:
             if todo:
                 runner = _run_local if scheduler is None else functools.partial(_run_dask, scheduler=scheduler)
-                runner(todo, msg_for, jobs, float(timeout), emit)
+                runner(todo, msg_for, jobs, timeout, _Recorder(pack, by_name, settings, results, bar))
         finally:
             bar.close()
     finally:

@@ -41,15 +41,6 @@ PUBLISHED = {
 }
 
 
-def json_safe(value):
-    """Plain JSON: numpy scalars to Python, non-finite floats to None, other objects to str."""
-    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value if value is None or isinstance(value, (str, int, float, bool)) else str(value)
-
-
 def _records(data: bytes, path: Optional[Path] = None) -> list:
     """The records (JSON objects with a ``problem``) of complete ``results.jsonl`` lines; lines
     that are not JSON are skipped, with a warning naming ``path`` when it is given."""
@@ -259,20 +250,42 @@ def summarize(out, pack=None) -> Path:
     pack = _load_pack(pack, df)
     table = _per_problem(df, pack)
     table.to_csv(out / "summary.csv", index=False)
-    name = str(df["pack"].iloc[0])
-    noises = sorted(set(df["noise"]))
-    noise_text = ", ".join(f"{v:g}" for v in noises)
-    budget = ", ".join(f"{b:g}" for b in sorted(set(df["time_budget"])))
     has_truth = bool(df["truth"].notna().any())
     everything, sub = _stats(df), _stats(df[df["srbench"].astype(bool)])
+    lines = _header(df, table, pack) + _totals(everything, sub, has_truth)
+    if has_truth:
+        lines += _beside_published(out, df, pack, everything, sub) + _by_strategy(df)
+    if "kan_paper_rmse" in table or not has_truth:
+        _plot_rmse(out / "rmse.png", table)
+        lines += ["![test RMSE per problem](rmse.png)", ""]
+    _plot_times(out / "times.png", pd.to_numeric(df["seconds"], errors="coerce").dropna().to_numpy(dtype=float))
+    lines += ["![time per run](times.png)", ""] + _per_problem_lines(table, has_truth) + _failures(df)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def _budget_text(df: pd.DataFrame) -> str:
+    return ", ".join(f"{b:g}" for b in sorted(set(df["time_budget"])))
+
+
+def _noise_text(df: pd.DataFrame) -> str:
+    return ", ".join(f"{v:g}" for v in sorted(set(df["noise"])))
+
+
+def _header(df: pd.DataFrame, table: pd.DataFrame, pack) -> list[str]:
     size = f" of the {len(pack)} in the pack" if pack is not None else ""
-    lines = [f"# kandiscover suite: {name}", "",
-             f"{len(table)} problems{size} × {df['seed'].nunique()} seed(s) = {len(df)} runs; "
-             f"n = {int(df['n'].iloc[0])} rows, noise = {noise_text}, "
-             f"time budget {budget} s per run. Raw records: `results.jsonl`; per problem: "
-             "`summary.csv`.", ""]
+    plan = df["plan"].dropna().unique() if "plan" in df else []
+    planned = f" Strategies: {', '.join(map(str, plan))}." if len(plan) else ""
+    return [f"# kandiscover suite: {df['pack'].iloc[0]}", "",
+            f"{len(table)} problems{size} × {df['seed'].nunique()} seed(s) = {len(df)} runs; "
+            f"n = {int(df['n'].iloc[0])} rows, noise = {_noise_text(df)}, "
+            f"time budget {_budget_text(df)} s per run.{planned} Raw records: `results.jsonl`; per problem: "
+            "`summary.csv`.", ""]
+
+
+def _totals(everything: dict, sub: dict, has_truth: bool) -> list[str]:
     cols = [("all problems", everything)] + ([("SRBench subset", sub)] if sub["runs"] else [])
-    lines += ["| | " + " | ".join(c for c, _ in cols) + " |", "|---" * (len(cols) + 1) + "|"]
+    lines = ["| | " + " | ".join(c for c, _ in cols) + " |", "|---" * (len(cols) + 1) + "|"]
     metrics = [("runs", lambda s: str(s["runs"]))]
     if has_truth:
         metrics.append(("exact recovery", lambda s: _pct(s["exact"], s["with_truth"])))
@@ -280,39 +293,54 @@ def summarize(out, pack=None) -> Path:
                 ("median time (s)", lambda s: _num(s["median_s"], "{:.1f}")),
                 ("max time (s)", lambda s: _num(s["max_s"], "{:.1f}")),
                 ("errors / timeouts", lambda s: f"{s['errors']} / {s['timeouts']}")]
-    lines += [f"| {m} | " + " | ".join(f(s) for _, s in cols) + " |" for m, f in metrics]
-    lines.append("")
-    if has_truth:
-        ref = sub if sub["runs"] else everything
-        rate = 100.0 * ref["exact"] / max(ref["with_truth"], 1)
-        key = _noise_key(float(noises[0])) if len(noises) == 1 else None
-        lines += ["## Beside published exact-recovery rates (SRBench 2021, Feynman)", "",
-                  "| method | noise 0 | noise 0.01 | budget per problem |", "|---|---|---|---|"]
-        here = f"{rate:.1f} % ({ref['exact']}/{ref['with_truth']} runs)"
-        row = [here if key == 0.0 else "", here if key == 0.01 else ""]
-        lines.append(f"| **kandiscover** (this run) | {row[0]} | {row[1]} | {budget} s |")
-        for m, r in PUBLISHED.items():
-            lines.append(f"| {m} | {r[0.0]:.1f} % | {r[0.01]:.1f} % | "
-                         f"{'500 s' if m == 'PySR' else '8 h / 1M evaluations'} |")
-        notes = []
-        if key is None:
-            notes.append(f"this run used noise {noise_text}, "
-                         f"the published rates are at 0 and 0.01: kandiscover {here}")
-        if sub["runs"] and pack is not None and sub["runs"] < len(pack.srbench()) * df["seed"].nunique():
-            notes.append(f"only {len(set(df.loc[df['srbench'].astype(bool), 'problem']))} of the "
-                         f"{len(pack.srbench())} SRBench problems were run: the rates are not comparable yet")
-        lines += [""] + [f"Note: {n}." for n in notes] + [""] * bool(notes)
-        _plot_recovery(out / "recovery.png", rate, f"kandiscover\n({ref['with_truth']} runs)", key)
-        lines += ["![exact recovery beside published methods](recovery.png)", ""]
-    if "kan_paper_rmse" in table or not has_truth:
-        _plot_rmse(out / "rmse.png", table)
-        lines += ["![test RMSE per problem](rmse.png)", ""]
-    secs = pd.to_numeric(df["seconds"], errors="coerce").dropna().to_numpy(dtype=float)
-    _plot_times(out / "times.png", secs)
-    lines += ["![time per run](times.png)", "", "## Per problem", ""]
+    return lines + [f"| {m} | " + " | ".join(f(s) for _, s in cols) + " |" for m, f in metrics] + [""]
+
+
+def _beside_published(out: Path, df: pd.DataFrame, pack, everything: dict, sub: dict) -> list[str]:
+    """The run's exact-recovery rate beside SRBench's published ones, with its bar chart."""
+    ref = sub if sub["runs"] else everything
+    rate = 100.0 * ref["exact"] / max(ref["with_truth"], 1)
+    noises = sorted(set(df["noise"]))
+    key = _noise_key(float(noises[0])) if len(noises) == 1 else None
+    budget = _budget_text(df)
+    lines = ["## Beside published exact-recovery rates (SRBench 2021, Feynman)", "",
+             "| method | noise 0 | noise 0.01 | budget per problem |", "|---|---|---|---|"]
+    here = f"{rate:.1f} % ({ref['exact']}/{ref['with_truth']} runs)"
+    row = [here if key == 0.0 else "", here if key == 0.01 else ""]
+    lines.append(f"| **kandiscover** (this run) | {row[0]} | {row[1]} | {budget} s |")
+    for m, r in PUBLISHED.items():
+        lines.append(f"| {m} | {r[0.0]:.1f} % | {r[0.01]:.1f} % | "
+                     f"{'500 s' if m == 'PySR' else '8 h / 1M evaluations'} |")
+    notes = []
+    if key is None:
+        notes.append(f"this run used noise {_noise_text(df)}, "
+                     f"the published rates are at 0 and 0.01: kandiscover {here}")
+    if sub["runs"] and pack is not None and sub["runs"] < len(pack.srbench()) * df["seed"].nunique():
+        notes.append(f"only {len(set(df.loc[df['srbench'].astype(bool), 'problem']))} of the "
+                     f"{len(pack.srbench())} SRBench problems were run: the rates are not comparable yet")
+    lines += [""] + [f"Note: {n}." for n in notes] + [""] * bool(notes)
+    _plot_recovery(out / "recovery.png", rate, f"kandiscover\n({ref['with_truth']} runs)", key)
+    return lines + ["![exact recovery beside published methods](recovery.png)", ""]
+
+
+def _by_strategy(df: pd.DataFrame) -> list[str]:
+    """Exact recoveries per strategy of the chosen formula (the part a polish step adds, `` (raw)``,
+    counted with its strategy)."""
+    runs = df[df["truth"].notna()].copy()
+    runs["by"] = runs["strategy"].fillna("(none)").astype(str).str.replace(" (raw)", "", regex=False)
+    runs["hit"] = runs["exact"].fillna(False).astype(bool)
+    lines = ["## Exact recoveries by strategy", "",
+             "Strategy that produced the chosen formula (`linear` is the baseline every search scores).", "",
+             "| strategy | exact | runs chosen from it |", "|---|---|---|"]
+    grouped = runs.groupby("by")["hit"].agg(["sum", "count"]).sort_values(["sum", "count"], ascending=False)
+    lines += [f"| {name} | {int(r['sum'])} | {int(r['count'])} |" for name, r in grouped.iterrows()]
+    return lines + [""]
+
+
+def _per_problem_lines(table: pd.DataFrame, has_truth: bool) -> list[str]:
     head = ["problem", "SRBench"] + (["exact"] if has_truth else []) + ["R²", "RMSE"] + \
         (["KAN paper RMSE"] if "kan_paper_rmse" in table else []) + ["time (s)", "status", "formula"]
-    lines += ["| " + " | ".join(head) + " |", "|---" * len(head) + "|"]
+    lines = ["## Per problem", "", "| " + " | ".join(head) + " |", "|---" * len(head) + "|"]
     for r in table.itertuples(index=False):
         cells = [r.problem, "yes" if r.srbench else "no"]
         if has_truth:
@@ -324,10 +352,13 @@ def summarize(out, pack=None) -> Path:
         formula = "" if r.formula is None or (isinstance(r.formula, float)) else f"`{r.formula}`"
         cells += [_num(r.seconds, "{:.1f}"), str(r.status), formula.replace("|", "\\|")]
         lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
+def _failures(df: pd.DataFrame) -> list[str]:
     failed = df[df["status"] != "ok"]
-    if len(failed):
-        lines += ["", "## Errors and timeouts", ""]
-        lines += [f"- {r.problem} (seed {r.seed}): {r.status}: {str(r.error).splitlines()[0][:300] if r.error else ''}"
-                  for r in failed.itertuples(index=False)]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
+    if not len(failed):
+        return []
+    return ["", "## Errors and timeouts", ""] + [
+        f"- {r.problem} (seed {r.seed}): {r.status}: {str(r.error).splitlines()[0][:300] if r.error else ''}"
+        for r in failed.itertuples(index=False)]

@@ -14,7 +14,7 @@ from typing import Callable
 import numpy as np
 import sympy
 
-from ..result import complexity
+from ..symbolic.complexity import complexity
 from .closed_form import exp_offset_monomial, linear, monomial, offset_monomial
 from .context import Context
 from .decompose import split_strategy
