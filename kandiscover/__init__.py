@@ -8,10 +8,12 @@
 import logging
 
 from . import problems
+from .data import DataError
 from .discover import discover
 from .kan import KANLayer
 from .model import KAN
 from .result import Discovery
+from .support.params import ParameterError
 from .symbolic import Library, Primitive, default_library, is_equivalent, parse_formula
 from .verify import verify
 
@@ -19,8 +21,8 @@ __version__ = "0.1.0"
 logging.getLogger("kandiscover").addHandler(logging.NullHandler())
 
 __all__ = [
-    "KAN", "KANLayer", "KANRegressor", "Discovery", "Library", "Primitive", "default_library", "discover",
-    "is_equivalent", "parse_formula", "problems", "run_suite", "verify", "__version__",
+    "KAN", "KANLayer", "KANRegressor", "DataError", "Discovery", "Library", "ParameterError", "Primitive",
+    "default_library", "discover", "is_equivalent", "parse_formula", "problems", "run_suite", "verify", "__version__",
 ]
 
 

@@ -17,8 +17,6 @@ from .symbolic.export import to_latex, to_torch
 
 __all__ = ["Discovery", "complexity", "metrics", "pareto_front"]
 
-_metrics = metrics  # discover.py still imports this name; drop it once it imports ``metrics``
-
 
 def pareto_front(pool: pd.DataFrame) -> pd.DataFrame:
     """Best loss per complexity, keeping only entries that beat every simpler one.

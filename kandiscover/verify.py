@@ -24,7 +24,7 @@ import sympy
 
 from .data import DataError, as_frame, prepare, with_target
 from .support.jsonsafe import finite_or_none
-from .support.params import ParameterError, check_number
+from .support.params import check_number
 from .symbolic.evaluate import ConstantFit, compile_formula
 from .symbolic.export import to_latex
 from .symbolic.parse import CONSTANTS, FUNCTIONS, parse_formula
@@ -226,11 +226,8 @@ def _checked_tol(tol) -> float:
     """``tol`` as a float in ``[0, 1)`` (:data:`DEFAULT_TOL` when ``None``)."""
     if tol is None:
         return DEFAULT_TOL
-    try:
-        return check_number("tol", tol, low=0, high=1, low_inclusive=True, high_inclusive=False,
-                            what="a number in [0, 1) (the largest accepted 1 - R²)")
-    except ParameterError as exc:  # verify() has always reported a bad tol as a DataError
-        raise DataError(str(exc)) from None
+    return check_number("tol", tol, low=0, high=1, low_inclusive=True, high_inclusive=False,
+                        what="a number in [0, 1) (the largest accepted 1 - R²)")
 
 
 def _frame(data, target, inputs) -> tuple[pd.DataFrame, str, list]:
@@ -353,6 +350,8 @@ def verify(formula, data, target: Optional[str] = None, *, inputs: Optional[Sequ
         unusable (missing target, non-numeric, NaN/inf, too few rows, constant target), or when
         the formula is not finite on some rows (e.g. ``log`` of a negative value): the message
         gives the count, the first rows and the ranges of the columns.
+    ParameterError
+        (a ``ValueError``) when ``tol`` is not a number in ``[0, 1)``.
     ValueError
         When a formula string does not parse (the message names the token and its position).
     """

@@ -6,6 +6,7 @@ import sympy
 from matplotlib.figure import Figure
 
 from kandiscover.data import DataError
+from kandiscover.support.params import ParameterError
 from kandiscover.verify import DEFAULT_TOL, Verification, verify
 
 G = 6.674e-11
@@ -44,7 +45,7 @@ def test_tolerance_decides_the_verdict(gravity):
     loose = verify("6.674e-11*m1*m2/r**2", noisy, target="F", tol=1e-3)
     assert not strict.ok and loose.ok
     assert strict.r2 == loose.r2
-    with pytest.raises(DataError, match="tol must be a number in"):
+    with pytest.raises(ParameterError, match="tol must be a number in"):
         verify("m1", noisy, target="F", tol=2)
 
 

@@ -26,29 +26,6 @@ __all__ = ["DATA_FILE", "COLUMNS", "FEATURES", "TARGET", "KnotProblem", "feature
 #: The shipped data file.
 DATA_FILE = Path(__file__).resolve().parents[2] / "problems" / "knots" / "knots.csv.gz"
 
-#: Columns of the data file, in order (see problems/knots/README.md).
-COLUMNS = (
-    "census_index",
-    "name",
-    "crossing_number",
-    "alternating",
-    "volume",
-    "chern_simons",
-    "cusp_volume",
-    "meridional_translation_real",
-    "meridional_translation_imag",
-    "longitudinal_translation",
-    "short_geodesic_real",
-    "short_geodesic_imag",
-    "injectivity_radius",
-    "symmetry_group_order",
-    "symmetry_group",
-    "amphicheiral",
-    "slope",
-    "determinant",
-    "signature",
-)
-
 #: Inputs of the "signature" problem: the continuous hyperbolic invariants of the DeepMind
 #: study that need no Sage.  Left out: ``injectivity_radius`` (here exactly
 #: ``short_geodesic_real / 2``, a duplicate), ``slope`` (a function of the translations: it
@@ -63,6 +40,22 @@ FEATURES = (
     "longitudinal_translation",
     "short_geodesic_real",
     "short_geodesic_imag",
+)
+
+#: Columns of the data file, in order (see problems/knots/README.md).
+COLUMNS = (
+    "census_index",
+    "name",
+    "crossing_number",
+    "alternating",
+    *FEATURES,
+    "injectivity_radius",
+    "symmetry_group_order",
+    "symmetry_group",
+    "amphicheiral",
+    "slope",
+    "determinant",
+    "signature",
 )
 
 TARGET = "signature"

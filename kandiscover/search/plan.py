@@ -42,18 +42,9 @@ Step = tuple[str, Callable[[Context], list]]
 
 @dataclass(frozen=True)
 class Strategy:
-    """A named candidate generator.
-
-    Attributes
-    ----------
-    name : str
-    make : callable
-        ``make(d)`` gives the strategy for ``d`` inputs: ``strategy(ctx) -> list[sympy.Expr]``.
-    min_inputs : int
-        Fewest inputs it applies to.
-    default : bool
-        Part of :func:`default_plan`.
-    """
+    """A named candidate generator: ``make(d)`` gives the strategy for ``d`` inputs,
+    ``strategy(ctx) -> list[sympy.Expr]``; it applies to ``min_inputs`` inputs or more and is part
+    of :func:`default_plan` when ``default``."""
 
     name: str
     make: Callable[[int], Callable[[Context], list]]
