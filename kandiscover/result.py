@@ -4,6 +4,7 @@ from __future__ import annotations
 import html
 import math
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Optional
 
 import numpy as np

@@ -235,6 +235,28 @@ def read_graph(root: str | Path) -> ImportGraph:
     return ImportGraph(files, sorted(set(imports)), sorted(set(unresolved)))
 
 
+def private_imports(root: str | Path) -> list[str]:
+    """``module:line -> imported.name`` for every name with a leading underscore (not a dunder)
+    that a module imports from another kandiscover module: a name private to its module must stay
+    there (make it public, or move it)."""
+    root = Path(root)
+    out = []
+    for path in sorted(root.rglob("*.py")):
+        if "__pycache__" in path.parts:
+            continue
+        module = module_name(path, root)
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.ImportFrom):
+                continue
+            base = (_resolve_relative(module, path.name == "__init__.py", node.level, node.module)
+                    if node.level else node.module or "")
+            if base is None or not _in_package(base):
+                continue
+            out += [f"{module}:{node.lineno} -> {base}.{a.name}" for a in node.names
+                    if a.name.startswith("_") and not a.name.startswith("__")]
+    return out
+
+
 def strongly_connected_components(graph: dict[str, set[str]]) -> list[set[str]]:
     """Tarjan's algorithm, iterative (no recursion limit)."""
     index: dict[str, int] = {}

@@ -53,6 +53,11 @@ def test_no_upward_import(graph):
                               lines)
 
 
+def test_no_private_name_crosses_modules():
+    found = ig.private_imports(PACKAGE_DIR)
+    assert not found, _report("private names imported by another module", found)
+
+
 # --- the helper itself, on a synthetic tree ---------------------------------------------------
 
 
@@ -165,6 +170,12 @@ def test_helper_prints_markdown_and_mermaid(toy):
     assert "_(no module yet)_" in md                                         # units, model, search
     diagram = ig.mermaid(toy)
     assert diagram.startswith("```mermaid\nflowchart BT") and "L2 -.->|upward| L5" in diagram
+
+
+def test_helper_finds_a_private_name_imported_by_another_module(tmp_path):
+    root = _write(tmp_path, {"__init__.py": "", "a.py": "_x = 1\ny = 2\n",
+                             "b.py": "from .a import _x, y\nfrom . import a as _a\n"})
+    assert ig.private_imports(root) == ["kandiscover.b:1 -> kandiscover.a._x"]
 
 
 def test_a_clean_tree_has_no_problem(tmp_path):

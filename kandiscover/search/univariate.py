@@ -10,7 +10,6 @@ split of one curve into two.
 from __future__ import annotations
 
 import logging
-import time
 
 import numpy as np
 import sympy

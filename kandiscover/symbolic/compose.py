@@ -86,7 +86,6 @@ enough among an edge's candidates."""
 
 
 def _distinct(fits):
-    names = {f.name for f in fits}
     out, seen = [], set()
     for f in fits:
         family = _SAME.get(f.name, f.name)

@@ -324,7 +324,8 @@ class ConstantFit:
 
     def residual(self, values: np.ndarray) -> np.ndarray:
         """Scaled residuals of ``values`` (shape ``(..., n)``), non-finite ones replaced by the penalty."""
-        r = (values - self.y) / self.scale
+        with np.errstate(over="ignore", invalid="ignore"):
+            r = (values - self.y) / self.scale
         return np.where(np.isfinite(r), r, PENALTY)
 
     def residual_fn(self, templ: sympy.Expr, params: Sequence[sympy.Symbol]):
