@@ -28,3 +28,41 @@ def test_refit_recovers_the_constants():
     consts = sorted(float(c) for c in expr.atoms(sympy.Float))
     assert err < 1e-20
     assert np.allclose(consts, sorted([2.5, -0.7, -1.0]), atol=1e-9)
+
+
+def _hang(expr, data, y, **options):
+    import time
+
+    time.sleep(60)
+    return expr
+
+
+def test_snapping_stops_at_its_deadline_even_when_sympy_hangs(monkeypatch):
+    """A trial of snapping can hang inside sympy's automatic evaluation; with a deadline the run is
+    killed SNAP_GRACE seconds after it and the constants are kept as fitted."""
+    import time
+
+    from kandiscover.support.timeout import _WORKER
+    from kandiscover.symbolic import refit
+
+    x = np.linspace(1.0, 2.0, 50)
+    expr = sympy.Float(2.0001) * sympy.Symbol("x")
+    monkeypatch.setattr(refit, "snap_constants", _hang)
+    _WORKER._stop()  # the next call forks a worker that sees the hanging snap
+    t0 = time.monotonic()
+    out = refit.snap_timed(expr, {"x": x}, 2 * x, deadline=time.monotonic() + 0.5)
+    elapsed = time.monotonic() - t0
+    _WORKER._stop()  # do not leave the hanging worker to later tests
+    assert out == expr and elapsed < 0.5 + refit.SNAP_GRACE + 1.0
+
+
+def test_snapping_with_a_deadline_snaps_like_without():
+    import time
+
+    from kandiscover.symbolic.refit import snap_constants, snap_timed
+
+    x = np.linspace(1.0, 2.0, 50)
+    expr = sympy.Float(2.0001) * sympy.Symbol("x") + sympy.Float(0.49999)
+    data, y = {"x": x}, 2 * x + 0.5
+    assert snap_timed(expr, data, y, deadline=time.monotonic() + 10) == snap_constants(expr, data, y) \
+        == 2 * sympy.Symbol("x") + sympy.Rational(1, 2)

@@ -21,7 +21,8 @@ from .evaluate import ConstantFit, compile_formula
 
 log = logging.getLogger("kandiscover")
 
-__all__ = ["refit_constants", "refit_with_loss", "snap_constants", "simplify_timed", "polish", "mse", "round_floats"]
+__all__ = ["refit_constants", "refit_with_loss", "snap_constants", "snap_timed", "simplify_timed", "polish", "mse",
+           "round_floats"]
 
 
 def _floats(expr: sympy.Expr) -> list[sympy.Float]:
@@ -229,6 +230,35 @@ def round_floats(expr: sympy.Expr, digits: int = 6) -> sympy.Expr:
     return expr.xreplace({f: sympy.Float(float(f"{float(f):.{digits}g}"), digits) for f in _floats(expr)})
 
 
+SNAP_GRACE = 1.0
+"""Seconds past its deadline that a snapping run in the sympy worker may take before it is killed."""
+
+
+def _snap(expr: sympy.Expr, data, y, options: dict) -> sympy.Expr:
+    return snap_constants(expr, data, y, **options)
+
+
+def snap_timed(expr: sympy.Expr, data: Mapping[str, np.ndarray], y: np.ndarray, *, deadline: Optional[float],
+               **options) -> sympy.Expr:
+    """:func:`snap_constants` stopped for sure :data:`SNAP_GRACE` seconds after ``deadline``.
+
+    Snapping stops by itself at its deadline between two constants, but sympy's automatic
+    evaluation of one trial (the assumptions system asking whether a large factor beside a constant
+    set to 0 is finite) can run for minutes. So with a deadline the whole run happens in the
+    sympy worker of :mod:`kandiscover.support.timeout`, which is killed past it; ``expr`` is then
+    returned unsnapped. Without a deadline it runs here.
+    """
+    if deadline is None:
+        return snap_constants(expr, data, y, **options)
+    options = dict(options, deadline=deadline)
+    ok, out = call_with_timeout(_snap, (expr, dict(data), np.asarray(y, dtype=float), options),
+                                max(0.1, deadline - time.monotonic()) + SNAP_GRACE)
+    if ok and isinstance(out, sympy.Expr):
+        return out
+    log.info("snapping the constants of a formula did not finish by its deadline; keeping them as fitted")
+    return expr
+
+
 def polish(expr: sympy.Expr, data: Mapping[str, np.ndarray], y: np.ndarray, *, rtol: float = 0.1,
            simplify_timeout: float = 5.0, digits: int = 6, deadline: Optional[float] = None,
            noise: float = 0.0) -> sympy.Expr:
@@ -247,9 +277,9 @@ def polish(expr: sympy.Expr, data: Mapping[str, np.ndarray], y: np.ndarray, *, r
     if noise > 0:  # a snapped constant must stay within about 3σ of its fitted value
         rtol, window = min(rtol, 10.0 / len(y)), 0.1
     expr = refit_with_loss(expr, data, y, deadline=deadline)[0] if expr.atoms(sympy.Float) else expr
-    expr = snap_constants(expr, data, y, rtol=rtol, deadline=deadline, noise=noise, window=window)
+    expr = snap_timed(expr, data, y, rtol=rtol, deadline=deadline, noise=noise, window=window)
     expr = simplify_timed(expr, simplify_timeout)
     if expr.atoms(sympy.Float):
         expr = refit_with_loss(expr, data, y, deadline=deadline)[0]
-        expr = snap_constants(expr, data, y, rtol=rtol, deadline=deadline, noise=noise, window=window)
+        expr = snap_timed(expr, data, y, rtol=rtol, deadline=deadline, noise=noise, window=window)
     return round_floats(expr, digits)
