@@ -253,8 +253,10 @@ def summarize(out, pack=None) -> Path:
     has_truth = bool(df["truth"].notna().any())
     everything, sub = _stats(df), _stats(df[df["srbench"].astype(bool)])
     lines = _header(df, table, pack) + _totals(everything, sub, has_truth)
+    if has_truth and str(df["pack"].iloc[0]) == "feynman":  # the published rates are Feynman's
+        lines += _beside_published(out, df, pack, everything, sub)
     if has_truth:
-        lines += _beside_published(out, df, pack, everything, sub) + _by_strategy(df)
+        lines += _by_strategy(df) + _by_family(df, pack)
     if "kan_paper_rmse" in table or not has_truth:
         _plot_rmse(out / "rmse.png", table)
         lines += ["![test RMSE per problem](rmse.png)", ""]
@@ -335,6 +337,19 @@ def _by_strategy(df: pd.DataFrame) -> list[str]:
     grouped = runs.groupby("by")["hit"].agg(["sum", "count"]).sort_values(["sum", "count"], ascending=False)
     lines += [f"| {name} | {int(r['sum'])} | {int(r['count'])} |" for name, r in grouped.iterrows()]
     return lines + [""]
+
+
+def _by_family(df: pd.DataFrame, pack) -> list[str]:
+    """Exact recoveries per family of problems (the ``family`` of each problem's ``meta``), when the
+    pack has families (the zoo)."""
+    family = {name: p.meta.get("family") for name, p in pack.items()} if pack is not None else {}
+    runs = df[df["truth"].notna()].assign(family=df["problem"].map(family))
+    if runs["family"].isna().all():
+        return []
+    runs["hit"] = runs["exact"].fillna(False).astype(bool)
+    grouped = runs.groupby("family", sort=False)["hit"].agg(["sum", "count"])
+    return ["## Exact recoveries by family", "", "| family | exact | runs |", "|---|---|---|"] + \
+        [f"| {name} | {int(r['sum'])} | {int(r['count'])} |" for name, r in grouped.iterrows()] + [""]
 
 
 def _per_problem_lines(table: pd.DataFrame, has_truth: bool) -> list[str]:

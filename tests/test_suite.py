@@ -229,3 +229,33 @@ def test_summary_of_a_data_only_pack_shows_the_kan_paper_rmse(tmp_path):
     table = pd.read_csv(tmp_path / "summary.csv")
     assert list(table["problem"]) == ["jv", "ellipj"] and table["kan_paper_rmse"].iloc[0] == 1.6e-3
     assert (tmp_path / "rmse.png").exists() and (tmp_path / "times.png").exists()
+
+
+def _plan_echo(problem, seed, settings):
+    return dict(exact=True, r2=1.0, rmse=0.0, strategy=",".join(settings["plan"] or ["default"]),
+                formula=str(problem.formula))
+
+
+def test_a_plan_runs_only_the_strategies_named_and_is_recorded(tmp_path):
+    run_suite("zoo", tmp_path, problems=["Keijzer-1", "Koza-2"], plan=["kan", "monomial"],
+              _work_fn=_plan_echo, **FAST)
+    recs = _records(tmp_path)
+    plan = "monomial,kan-1,kan-mult,kan-sum,kan-mult-s1,kan-deep-s1,kan-mult-s2,kan-deep-s2"
+    assert [r["plan"] for r in recs] == [plan, plan] and recs[0]["strategy"] == plan
+    with pytest.raises(ValueError, match="another setting"):
+        run_suite("zoo", tmp_path, problems=["Keijzer-1"], plan=["monomial"], _work_fn=_plan_echo, **FAST)
+    with pytest.raises(ValueError, match="plan must be a non-empty list of strategy names"):
+        run_suite("zoo", tmp_path, plan=["genetic"], **FAST)
+
+
+def test_summary_tabulates_exact_recoveries_by_strategy_and_family(tmp_path):
+    base = dict(pack="zoo", seed=0, status="ok", r2=0.99, rmse=0.1, seconds=2.0, formula="x1", error=None,
+                srbench=False, n=200, noise=0.0, time_budget=3.0, truth="x1")
+    recs = [dict(base, problem="Keijzer-1", exact=True, strategy="monomial"),
+            dict(base, problem="Keijzer-2", exact=True, strategy="split (raw)"),
+            dict(base, problem="Korns-1", exact=False, strategy="split")]
+    (tmp_path / "results.jsonl").write_text("\n".join(json.dumps(r) for r in recs) + "\n")
+    text = summarize(tmp_path).read_text()
+    assert "| split | 1 | 2 |" in text and "| monomial | 1 | 1 |" in text
+    assert "| Keijzer | 2 | 2 |" in text and "| Korns | 0 | 1 |" in text
+    assert "AI Feynman" not in text  # published Feynman rates only beside a Feynman run

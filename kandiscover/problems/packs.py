@@ -2,7 +2,9 @@
 
 ``load("feynman")`` reads ``problems/feynman/feynman.csv`` (generated from the AI Feynman tables by
 ``problems/feynman/generate.py``), ``load("special")`` reads ``problems/special/special.json``, and
-``load("knots")`` defers to ``kandiscover.problems.knots.load_pack()``.
+``load("zoo")`` reads ``problems/zoo/zoo.csv`` (generated from the classic symbolic-regression table by
+``problems/zoo/generate.py``, see :mod:`kandiscover.problems.zoo`), and ``load("knots")`` defers to
+``kandiscover.problems.knots.load_pack()``.
 """
 from __future__ import annotations
 
@@ -19,12 +21,13 @@ import numpy as np
 import pandas as pd
 from scipy import special as _sp
 
+from . import zoo
 from .problem import Problem
 
 __all__ = ["Pack", "load", "available", "data_dir"]
 
 _KNOTS_MODULE = "kandiscover.problems.knots"
-_BUILTIN = ("feynman", "special")
+_BUILTIN = ("feynman", "special", "zoo")
 
 
 def data_dir() -> Path:
@@ -203,7 +206,11 @@ def _load_knots() -> Pack:
     return Pack("knots", problems)
 
 
-_LOADERS = {"feynman": _load_feynman, "special": _load_special, "knots": _load_knots}
+def _load_zoo() -> Pack:
+    return Pack("zoo", zoo.load_problems())
+
+
+_LOADERS = {"feynman": _load_feynman, "special": _load_special, "zoo": _load_zoo, "knots": _load_knots}
 
 
 def available() -> list:
@@ -212,7 +219,8 @@ def available() -> list:
 
 
 def load(pack: str) -> Pack:
-    """Load a problem pack by name: ``"feynman"`` (120 equations), ``"special"`` (15), ``"knots"``.
+    """Load a problem pack by name: ``"feynman"`` (120 equations), ``"special"`` (15), ``"zoo"`` (89),
+    ``"knots"``.
 
     Raises:
         ValueError: unknown pack name (the message lists the known ones), or knots data unavailable.

@@ -10,6 +10,8 @@ import numpy as np
 import pandas as pd
 import sympy
 
+from ..symbolic.evaluate import as_real, compile_formula
+
 __all__ = ["Problem"]
 
 
@@ -92,24 +94,20 @@ class Problem:
     def evaluate(self, *columns) -> np.ndarray:
         """Target values at the given input columns (one array per variable, in order).
 
-        Uses ``func`` for data-only problems, else the formula itself via ``sympy.lambdify``. Returns a
-        float array; values outside the domain come back as ``nan`` (no exception).
+        Uses ``func`` for data-only problems, else the formula itself, compiled by
+        :func:`kandiscover.symbolic.evaluate.compile_formula`. Returns a float array with the
+        package's one evaluation rule (:func:`kandiscover.symbolic.evaluate.as_real`): values outside
+        the domain come back as ``nan`` (no exception).
         """
         if len(columns) != len(self.variables):
             raise ValueError(f"problem {self.name!r} takes {len(self.variables)} columns "
                              f"{list(self.variables)}, got {len(columns)}")
         cols = [np.asarray(c, dtype=float) for c in columns]
         shape = np.broadcast_shapes(*(c.shape for c in cols)) if cols else ()
+        if self.formula is not None:
+            return compile_formula(self.formula, self.variables)(cols, shape=shape, errors="nan").copy()
         with np.errstate(all="ignore"):
-            if self.func is not None:
-                y = self.func(*cols)
-            else:
-                fn = sympy.lambdify(self.symbols, self.formula, modules="numpy", dummify=True)
-                y = fn(*cols)
-            y = np.asarray(y)
-            if np.iscomplexobj(y):
-                y = np.where(np.abs(y.imag) <= 1e-12 * np.maximum(1.0, np.abs(y.real)), y.real, np.nan)
-        return np.broadcast_to(y.astype(float), shape).copy()
+            return as_real(self.func(*cols), shape).copy()
 
     def sample(self, n: int = 1000, seed=0, noise: float = 0.0) -> pd.DataFrame:
         """``n`` rows drawn uniformly on the ranges, with the target computed from the ground truth.
