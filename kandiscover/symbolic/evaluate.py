@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import builtins
 import functools
+import keyword
 import logging
 import math
 import time
@@ -181,8 +182,11 @@ def _reserved() -> frozenset:
 
 def _lambdify(symbols, expr) -> Callable:
     """``lambdify`` without dummy arguments (3x faster to build) unless a name would clash with
-    one the printed code uses (a column called ``e``, ``gamma`` or ``sin``)."""
-    dummify = not _reserved().isdisjoint(s.name for s in symbols)
+    one the printed code uses (a column called ``e``, ``gamma`` or ``sin``) or is no Python
+    identifier (a column called ``mass (kg)``)."""
+    names = [s.name for s in symbols]
+    dummify = not _reserved().isdisjoint(names) or not all(n.isidentifier() and not keyword.iskeyword(n)
+                                                            for n in names)
     return sympy.lambdify(symbols, expr, modules=list(MODULES), dummify=dummify)
 
 
