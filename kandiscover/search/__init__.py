@@ -6,6 +6,7 @@ module                        holds
 ``context``                   :class:`Context` of a (sub)problem, :data:`SOLVED_NMSE`
 ``closed_form``               monomials, offset and exponential monomials, the linear baseline
 ``rational``                  sparse polynomials and quotients ``P/Q`` by least squares
+``terms``                     sparse sums of library terms (FFX / SINDy style)
 ``univariate``                one-variable ``c·f(a·g(x)+b)+d`` search
 ``surrogate``                 a KAN surrogate and its symmetry and separability tests
 ``decompose``                 splitting a problem into smaller ones with the surrogate

@@ -33,6 +33,7 @@ from .context import Context
 from .kan_strategies import additive, kan_strategy, multiplicative
 from .rational import rational
 from .solve import split
+from .terms import terms
 
 __all__ = ["Strategy", "REGISTRY", "NAMES", "DEFAULT", "GROUPS", "default_plan", "build_plan", "resolve"]
 
@@ -72,6 +73,7 @@ REGISTRY: tuple[Strategy, ...] = (
     Strategy("multiplicative", _fixed(multiplicative)),
     Strategy("additive", _fixed(additive)),
     Strategy("rational", _fixed(rational)),
+    Strategy("terms", _fixed(terms), default=False),
     Strategy("split", _fixed(split), min_inputs=2),
     Strategy("kan-1", _kan(lambda d: [d, 1, 1])),
     Strategy("kan-mult", _kan(lambda d: [d, [min(d, 2), 1], 1] if d > 1 else [1, 2, 1])),

@@ -21,7 +21,7 @@ from scipy.linalg import solve_triangular
 
 log = logging.getLogger("kandiscover")
 
-__all__ = ["monomial_exponents", "backward_select", "rational", "MAX_COLUMNS"]
+__all__ = ["monomial_exponents", "backward_select", "sparsest", "rational", "MAX_COLUMNS"]
 
 MAX_COLUMNS = 120
 """Degrees are lowered until the design matrix has at most this many columns."""
@@ -45,9 +45,15 @@ def _evaluate(X: np.ndarray, exps: list) -> np.ndarray:
     return np.column_stack([np.prod(X ** np.asarray(e, dtype=float), axis=1) for e in exps]) if exps else np.empty((len(X), 0))
 
 
-def backward_select(A: np.ndarray, b: np.ndarray) -> list[tuple[list[int], np.ndarray, float]]:
+def backward_select(A: np.ndarray, b: np.ndarray, cost: Optional[np.ndarray] = None,
+                    tie: float = 0.0) -> list[tuple[list[int], np.ndarray, float]]:
     """Backward elimination: from the least-squares fit on every column of ``A``, drop one column at
     a time — the one whose removal raises the residual sum of squares least.
+
+    With ``cost`` (one per column), every column whose removal raises the SSR by at most ``tie``
+    residual variances (``SSR / (n − columns)``) more than the least counts as a tie, and the
+    costliest of them goes: on noisy rows ``sin x`` and ``x − x³/6`` are as good, and the
+    plainer one should stay. Exact rows have no residual variance, so no ties.
 
     Starting from the full fit (rather than adding columns greedily) keeps an exact sparse solution
     in view: a quotient's columns ``m(x)`` and ``−y·m(x)`` are strongly correlated with ``y`` and
@@ -57,6 +63,8 @@ def backward_select(A: np.ndarray, b: np.ndarray) -> list[tuple[list[int], np.nd
     ----------
     A : ndarray, shape ``(n, m)``
     b : ndarray, shape ``(n,)``
+    cost : ndarray, shape ``(m,)``, optional
+    tie : float
 
     Returns
     -------
@@ -86,7 +94,7 @@ def backward_select(A: np.ndarray, b: np.ndarray) -> list[tuple[list[int], np.nd
             out.append((list(keep), coef / norms[keep], ssr / scale))
             # removing column j raises the SSR by coef_j² / [(AᵀA)⁻¹]_jj
             gain = coef**2 / np.diag(ginv)
-            j = int(np.argmin(gain))
+            j = _eliminated(gain, keep, cost, tie * ssr / max(n - len(keep), 1))
             ssr += float(gain[j])
             coef = np.delete(coef - coef[j] * ginv[:, j] / ginv[j, j], j)
             ginv = np.delete(np.delete(ginv - np.outer(ginv[:, j], ginv[j]) / ginv[j, j], j, 0), j, 1)
@@ -94,6 +102,16 @@ def backward_select(A: np.ndarray, b: np.ndarray) -> list[tuple[list[int], np.nd
             if len(keep) <= 16 or not keep:
                 break
     return out
+
+
+def _eliminated(gain: np.ndarray, keep: list, cost: Optional[np.ndarray], tolerance: float) -> int:
+    """Position in ``keep`` of the column to drop: the least ``gain``, or with costs the costliest
+    of those within ``tolerance`` of it."""
+    j = int(np.argmin(gain))
+    if cost is None or tolerance <= 0:
+        return j
+    ties = np.flatnonzero(gain <= gain[j] + tolerance)
+    return int(ties[np.argmax(np.asarray(cost)[np.asarray(keep)[ties]])])
 
 
 DESIGNS = ((3, 0), (2, 1), (2, 2), (3, 2), (2, 3))
@@ -187,7 +205,7 @@ class _Design:
             return top / bottom
 
 
-def _sparsest(path: list, errors: dict, n: int, max_terms: int) -> int:
+def sparsest(path: list, errors: dict, n: int, max_terms: int) -> int:
     """Index in ``path`` of the smallest subset (at most ``max_terms`` columns) that predicts about
     as well as the best one: its error (``errors``, by index) may exceed the best's by ``3/n`` per
     column fewer (about what fitting noise with a column buys), or by ``1e-20`` of ``mean(y²)`` on
@@ -209,7 +227,7 @@ def rational(ctx, max_terms: int = 4, rows: Optional[int] = 1000) -> list[sympy.
     For each pair of degrees of :data:`DESIGNS` and each leading monomial of the denominator
     (:meth:`_Design.leads`), columns are eliminated from the full least-squares fit
     (:func:`backward_select`); the smallest subset that predicts ``y`` as well as the best of the
-    path (:func:`_sparsest`) is a candidate, with the one a column larger. The search stops at the
+    path (:func:`sparsest`) is a candidate, with the one a column larger. The search stops at the
     first design whose candidate explains the rows to the context's ``floor``. A law the designs
     only approximate (``sqrt(x² + z²)``) has no small subset that does as well as a large one and
     gives nothing.
@@ -258,7 +276,7 @@ def rational(ctx, max_terms: int = 4, rows: Optional[int] = 1000) -> list[sympy.
                 if len(cols) <= 3 * max_terms:
                     err = float(np.mean((y - design.prediction(cols, coef, lead)) ** 2)) / mean_sq
                     errors[k] = err if np.isfinite(err) else np.inf
-            k = _sparsest(path, errors, n, max_terms)
+            k = sparsest(path, errors, n, max_terms)
             if k < 0 or errors[k] > 0.01 * float(np.var(y)) / mean_sq:  # explains < 99 % of the variance
                 continue
             log.debug("rational (degrees %d/%d, lead %s): %d terms, relative MSE %.2g", pd_, qd, lead,

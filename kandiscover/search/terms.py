@@ -1,0 +1,196 @@
+"""Sums of terms: sparse linear regression over a dictionary of library terms (FFX / SINDy style).
+
+A law such as ``4x⁴ + 3x³ + 2x² + x``, ``1/3 + x + sin(x²)`` or ``x₁³/5 + x₂³/2 − x₂ − x₁`` is a
+linear combination of a few *terms*. The dictionary holds, for the context's inputs:
+
+* monomials ``Π x_i^{k_i}`` of total degree up to :func:`max_degree` (the highest degree that keeps
+  the dictionary within :data:`MAX_COLUMNS` columns);
+* the library's functions of each input and of simple inner arguments: ``f(g(x_i))`` with ``g`` in
+  :data:`INNER` (``x``, ``x²``) and ``f`` in :data:`FUNCTIONS` (``sin``, ``cos``, ``exp``, ``exp(−·)``,
+  ``log``, ``sqrt``, ``1/·``, ``1/·²``) wherever it is finite and well scaled on the rows;
+* with several inputs, the same functions of products ``x_i·x_j`` and sums ``x_i + x_j`` of pairs
+  (those of :data:`PAIR_FUNCTIONS`).
+
+Columns that repeat another one (to round-off, after scaling) are dropped. The coefficients come from
+one least-squares fit of all columns, then columns are eliminated backward
+(:func:`kandiscover.search.rational.backward_select`), the most complex first among those the data
+cannot tell apart (within :data:`TIE` residual variances); the smallest subset that predicts about as well
+as the best (:func:`kandiscover.search.rational.sparsest`: ``3/n`` of the error per column fewer, what
+fitting noise with a column buys) is the candidate, with its neighbours on the path. The pipeline then
+refits and snaps their constants on the rows.
+"""
+from __future__ import annotations
+
+import itertools
+import logging
+from dataclasses import dataclass
+from typing import Callable, Optional
+
+import numpy as np
+import sympy
+
+from ..symbolic.complexity import complexity
+from .context import Context
+from .rational import backward_select, monomial_exponents, sparsest
+
+log = logging.getLogger("kandiscover")
+
+__all__ = ["Term", "dictionary", "terms", "max_degree", "MAX_COLUMNS", "INNER", "FUNCTIONS", "PAIR_FUNCTIONS"]
+
+MAX_COLUMNS = 160
+"""Most columns of a dictionary (monomials take at most half of them)."""
+
+MAX_MONOMIAL_DEGREE = 8
+"""Highest total degree of a monomial term."""
+
+TIE = 2.0
+"""Columns whose removal costs at most this many residual variances more than the cheapest removal
+count as equal, and the most complex of them goes first (see
+:func:`kandiscover.search.rational.backward_select`)."""
+
+MAX_RANGE = 1e8
+"""A column whose largest magnitude exceeds this many times its median is left out (``exp(x)`` on
+``[−50, 50]``): least squares cannot weigh it against the others."""
+
+
+def _positive(v: np.ndarray) -> bool:
+    return bool(np.all(v > 0))
+
+
+def _nonzero(v: np.ndarray) -> bool:
+    scale = float(np.max(np.abs(v))) or 1.0
+    return bool(np.all(np.abs(v) > 1e-6 * scale))
+
+
+FUNCTIONS: tuple[tuple[str, Callable, Callable, Optional[Callable]], ...] = (
+    ("sin", sympy.sin, np.sin, None),
+    ("cos", sympy.cos, np.cos, None),
+    ("exp", sympy.exp, np.exp, None),
+    ("exp-", lambda u: sympy.exp(-u), lambda u: np.exp(-u), None),
+    ("log", sympy.log, np.log, _positive),
+    ("sqrt", sympy.sqrt, np.sqrt, _positive),
+    ("inv", lambda u: 1 / u, lambda u: 1 / u, _nonzero),
+    ("inv2", lambda u: u**-2, lambda u: u**-2.0, _nonzero),
+)
+"""``(name, sympy form, numpy form, domain check or None)`` of the functions applied to inner
+arguments; a term is kept only where the check holds on every row."""
+
+PAIR_FUNCTIONS = ("sin", "cos", "exp", "exp-", "log", "sqrt", "inv")
+"""Functions also applied to products and sums of two inputs."""
+
+INNER: tuple[tuple[str, Callable, Callable], ...] = (
+    ("x", lambda s: s, lambda x: x),
+    ("x^2", lambda s: s**2, lambda x: x**2),
+)
+"""Inner arguments ``g(x_i)`` of the one-input terms."""
+
+
+@dataclass(frozen=True)
+class Term:
+    """One column of the dictionary: its sympy form and its values on the rows, shape ``(n,)``."""
+
+    expr: sympy.Expr
+    values: np.ndarray
+
+
+def max_degree(d: int) -> int:
+    """The highest total degree of monomials in ``d`` variables that fits half of :data:`MAX_COLUMNS`."""
+    degree = 1
+    while degree < MAX_MONOMIAL_DEGREE and len(monomial_exponents(d, degree + 1, constant=False)) <= MAX_COLUMNS // 2:
+        degree += 1
+    return degree
+
+
+def _usable(v: np.ndarray) -> bool:
+    if not np.all(np.isfinite(v)) or np.ptp(v) <= 1e-12 * (float(np.max(np.abs(v))) + 1e-300):
+        return False
+    mag = np.abs(v)
+    return float(mag.max()) <= MAX_RANGE * (float(np.median(mag)) + 1e-300)
+
+
+def _functions_of(arg_sym: sympy.Expr, arg: np.ndarray, names) -> list[Term]:
+    out = []
+    for name, f_sym, f_np, check in FUNCTIONS:
+        if name not in names or (check is not None and not check(arg)):
+            continue
+        with np.errstate(all="ignore"):
+            v = f_np(arg)
+        if _usable(v):
+            out.append(Term(f_sym(arg_sym), v))
+    return out
+
+
+def dictionary(X: np.ndarray, symbols: list) -> list[Term]:
+    """The terms of the module doc for inputs ``X`` of shape ``(n, d)`` named by ``symbols``."""
+    n, d = X.shape
+    out = []
+    for e in monomial_exponents(d, max_degree(d), constant=False):
+        v = np.prod(X ** np.asarray(e, dtype=float), axis=1)
+        if _usable(v):
+            out.append(Term(sympy.Mul(*(s**k for s, k in zip(symbols, e) if k)), v))
+    every = {f[0] for f in FUNCTIONS}
+    for i, s in enumerate(symbols):
+        for _, g_sym, g_np in INNER:
+            out += _functions_of(g_sym(s), g_np(X[:, i]), every)
+    for i, j in itertools.combinations(range(d), 2):
+        out += _functions_of(symbols[i] * symbols[j], X[:, i] * X[:, j], PAIR_FUNCTIONS)
+        out += _functions_of(symbols[i] + symbols[j], X[:, i] + X[:, j], PAIR_FUNCTIONS)
+    return _distinct(out)[:MAX_COLUMNS]
+
+
+def _distinct(found: list[Term]) -> list[Term]:
+    """The terms whose scaled values differ from every earlier one's (``log(x²)`` repeats
+    ``log x``, ``sqrt(x²)`` repeats ``x`` on positive rows)."""
+    seen, out = set(), []
+    for t in found:
+        v = t.values / np.linalg.norm(t.values)
+        key = tuple(np.round(v[:64] * np.sign(v[0] or 1.0), 9))
+        if key not in seen:
+            seen.add(key)
+            out.append(t)
+    return out
+
+
+def terms(ctx: Context, max_terms: int = 6, rows: Optional[int] = 1000) -> list[sympy.Expr]:
+    """Sparse sums of dictionary terms for the context's rows (see module doc), best fitting first.
+
+    Parameters
+    ----------
+    ctx : kandiscover.search.context.Context
+    max_terms : int
+        Most terms of a candidate (the constant aside).
+    rows : int, optional
+        Rows used (a seeded subset); the caller refits on all rows.
+
+    Returns
+    -------
+    list of sympy.Expr
+        The sparsest subset that predicts as well as the best, then the subsets one term larger and
+        one smaller; empty when no subset of at most ``max_terms`` explains 99 % of the variance.
+    """
+    X, y = ctx.X, ctx.y
+    if rows is not None and len(y) > rows:
+        idx = np.random.default_rng(ctx.seed).choice(len(y), rows, replace=False)
+        X, y = X[idx], y[idx]
+    if not (np.all(np.isfinite(X)) and np.all(np.isfinite(y))):
+        return []
+    library = dictionary(X, ctx.symbols)
+    if not library or len(library) + 1 > len(y) // 2:
+        return []
+    A = np.column_stack([np.ones(len(y))] + [t.values for t in library])
+    cost = np.array([0] + [complexity(t.expr) for t in library], dtype=float)
+    path = backward_select(A, y, cost=cost, tie=TIE)
+    mean_sq = float(np.mean(y**2)) or 1e-300
+    errors = {k: err for k, (cols, _, err) in enumerate(path) if len(cols) <= 3 * max_terms}
+    k = sparsest(path, errors, len(y), max_terms + 1)
+    if k < 0 or errors[k] > 0.01 * float(np.var(y)) / mean_sq:
+        return []
+    log.debug("terms: %d columns, %d kept, relative MSE %.2g", len(library), len(path[k][0]), errors[k])
+    exprs = [terms_expression(library, *path[j][:2]) for j in (k, k - 1, k + 1) if 0 <= j < len(path)]
+    return exprs
+
+
+def terms_expression(library: list[Term], cols: list, coef: np.ndarray) -> sympy.Expr:
+    """``Σ c_j·term_j`` for columns ``cols`` of ``[1, library…]`` and their coefficients."""
+    parts = [sympy.Float(c) * (sympy.Integer(1) if j == 0 else library[j - 1].expr) for j, c in zip(cols, coef)]
+    return sympy.Add(*parts)

@@ -1,0 +1,64 @@
+"""Sums of terms: sparse regression over a dictionary of library terms."""
+import time
+
+import numpy as np
+import pytest
+import sympy
+
+from kandiscover.search.context import Context
+from kandiscover.search.rational import backward_select
+from kandiscover.search.terms import MAX_COLUMNS, dictionary, max_degree, terms
+from kandiscover.symbolic.refit import polish
+
+x, x1, x2 = sympy.symbols("x x1 x2")
+
+
+def _context(f, box, n=600, seed=0):
+    rng = np.random.default_rng(seed)
+    X = np.column_stack([rng.uniform(lo, hi, n) for lo, hi in box])
+    names = ["x"] if len(box) == 1 else [f"x{k + 1}" for k in range(len(box))]
+    return Context(X, f(*X.T), names, seed, time.monotonic() + 30), names
+
+
+@pytest.mark.parametrize("truth, f, box", [
+    (4 * x**4 + 3 * x**3 + 2 * x**2 + x, lambda a: 4 * a**4 + 3 * a**3 + 2 * a**2 + a, [(-1, 1)]),
+    (x**6 + x**5 + x**4 + x**3 + x**2 + x, lambda a: a**6 + a**5 + a**4 + a**3 + a**2 + a, [(-1, 1)]),
+    (sympy.Rational(1, 3) + x + sympy.sin(x**2), lambda a: 1 / 3 + a + np.sin(a**2), [(-1, 1)]),
+    (x1**3 / 5 + x2**3 / 2 - x2 - x1, lambda a, b: a**3 / 5 + b**3 / 2 - b - a, [(-3, 3), (-3, 3)]),
+    (sympy.sin(x1) + sympy.sin(x2**2), lambda a, b: np.sin(a) + np.sin(b**2), [(-1, 1), (-1, 1)]),
+    (2 * sympy.log(x) + 3 * sympy.sqrt(x), lambda a: 2 * np.log(a) + 3 * np.sqrt(a), [(0.5, 4)]),
+])
+def test_sparse_sums_of_unlike_terms_are_recovered_exactly(truth, f, box):
+    ctx, names = _context(f, box)
+    found = terms(ctx)
+    assert found, "no candidate"
+    cols = {n: ctx.X[:, k] for k, n in enumerate(names)}
+    assert sympy.simplify(polish(found[0], cols, ctx.y) - truth) == 0
+
+
+@pytest.mark.parametrize("f, box", [
+    (lambda a: 0.3 * a * np.sin(2 * np.pi * a), [(-2, 2)]),   # a product, not a sum of terms
+    (lambda a: 1 / (1 + a**2), [(-3, 3)]),                    # a quotient
+])
+def test_laws_outside_the_dictionary_give_no_candidate(f, box):
+    ctx, _ = _context(f, box)
+    assert terms(ctx) == []
+
+
+def test_dictionary_size_and_degree():
+    assert max_degree(1) == 8 and max_degree(2) == 8 and max_degree(5) == 3
+    rng = np.random.default_rng(0)
+    X = rng.uniform(1, 2, (200, 5))
+    lib = dictionary(X, list(sympy.symbols("a b c d e")))
+    assert len(lib) <= MAX_COLUMNS
+    exprs = {str(t.expr) for t in lib}
+    assert {"a**3", "sin(a)", "log(a)", "exp(-b**2)", "sin(a*b)", "1/(a + b)"} <= exprs
+    assert len({tuple(np.round(t.values[:5], 12)) for t in lib}) == len(lib)  # no repeated column
+
+
+def test_backward_select_keeps_the_cheaper_of_two_columns_the_rows_cannot_tell_apart():
+    rng = np.random.default_rng(1)
+    a = rng.uniform(-1, 1, 400)
+    A = np.column_stack([a, a + 1e-9 * rng.normal(size=400)])  # two columns the rows cannot tell apart
+    noisy = backward_select(A, 2 * a + 0.01 * rng.normal(size=400), cost=np.array([5.0, 1.0]), tie=2.0)
+    assert noisy[-1][0] == [1]  # the cheaper column stays
