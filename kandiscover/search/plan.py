@@ -73,7 +73,7 @@ REGISTRY: tuple[Strategy, ...] = (
     Strategy("multiplicative", _fixed(multiplicative)),
     Strategy("additive", _fixed(additive)),
     Strategy("rational", _fixed(rational)),
-    Strategy("terms", _fixed(terms), default=False),
+    Strategy("terms", _fixed(terms)),
     Strategy("split", _fixed(split), min_inputs=2),
     Strategy("kan-1", _kan(lambda d: [d, 1, 1])),
     Strategy("kan-mult", _kan(lambda d: [d, [min(d, 2), 1], 1] if d > 1 else [1, 2, 1])),
