@@ -33,9 +33,7 @@ input, every listed variable occurs in the formula as a token, and the free symb
 """
 from __future__ import annotations
 
-import argparse
 import csv
-import io
 import math
 import re
 import sys
@@ -55,13 +53,21 @@ MAX_VARS = 10
 TOKEN = re.compile(r"[A-Za-z_][A-Za-z_0-9]*")
 
 
-def _parse(text: str, variables: list[str]):
+def _package():
+    """``kandiscover.problems`` (with its submodules used here), from the checkout when the package
+    is not installed."""
     try:
-        from kandiscover.symbolic.parse import parse_formula
+        import kandiscover.problems.packfile  # noqa: F401
     except ImportError:  # run as a script without the package installed
         sys.path.insert(0, str(ROOT))
-        from kandiscover.symbolic.parse import parse_formula
-    return parse_formula(text, variables=variables)
+    import kandiscover.problems.packfile
+    import kandiscover.symbolic.parse
+
+    return kandiscover
+
+
+def _parse(text: str, variables: list[str]):
+    return _package().symbolic.parse.parse_formula(text, variables=variables)
 
 
 def _rename(formula: str) -> str:
@@ -138,32 +144,12 @@ def build(data_dir: Path) -> str:
         raise ValueError("equation ids are not unique")
     if not NOT_IN_SRBENCH <= set(ids):
         raise ValueError(f"SRBench exclusions {sorted(NOT_IN_SRBENCH - set(ids))} not in the tables")
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return out.getvalue()
+    return _package().problems.packfile.csv_text(rows, COLUMNS)
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--data", type=Path, default=DEFAULT_DATA,
-                    help=f"folder with the AI Feynman tables (default {DEFAULT_DATA})")
-    ap.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"output file (default {DEFAULT_OUT})")
-    ap.add_argument("--check", action="store_true", help="only compare with --out; exit 1 if it differs")
-    args = ap.parse_args(argv)
-    text = build(args.data)
-    if args.check:
-        current = args.out.read_bytes() if args.out.is_file() else b""
-        if current != text.encode("utf-8"):
-            print(f"{args.out} is stale; rerun {Path(__file__).name}", file=sys.stderr)
-            return 1
-        return 0
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_bytes(text.encode("utf-8"))
-    n = text.count("\n") - 1
-    print(f"wrote {n} equations to {args.out}")
-    return 0
+    return _package().problems.packfile.generator_main(__doc__, build, DEFAULT_DATA, DEFAULT_OUT,
+                                                       "folder with the AI Feynman tables", argv)
 
 
 if __name__ == "__main__":

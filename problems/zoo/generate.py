@@ -29,9 +29,7 @@ symbols, low < high on every input, and the target is finite on 1000 uniform row
 """
 from __future__ import annotations
 
-import argparse
 import csv
-import io
 import json
 import math
 import sys
@@ -45,12 +43,16 @@ COLUMNS = ("id", "family", "formula", "n_vars", "variables", "lows", "highs", "s
 
 
 def _package():
+    """``kandiscover.problems`` (``zoo``, ``packfile``), from the checkout when the package is not
+    installed."""
     try:
-        import kandiscover.problems.zoo as zoo
+        import kandiscover.problems.zoo  # noqa: F401
     except ImportError:  # run as a script without the package installed
         sys.path.insert(0, str(ROOT))
-        import kandiscover.problems.zoo as zoo
-    return zoo
+    import kandiscover.problems.packfile
+    import kandiscover.problems.zoo
+
+    return kandiscover.problems
 
 
 def _box(name: str, spec: dict, variables: list[str]) -> tuple[list[str], list[str]]:
@@ -69,7 +71,7 @@ def _box(name: str, spec: dict, variables: list[str]) -> tuple[list[str], list[s
 
 
 def _row(record: dict) -> dict:
-    zoo = _package()
+    zoo = _package().zoo
     name = record["name"].strip()
     n = int(record["variables"])
     variables = [f"x{k + 1}" for k in range(n)]
@@ -100,29 +102,12 @@ def build(path: Path) -> str:
     ids = [r["id"] for r in rows]
     if len(set(ids)) != len(ids):
         raise ValueError("problem ids are not unique")
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return out.getvalue()
+    return _package().packfile.csv_text(rows, COLUMNS)
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="sr_zoo.csv (default: ../shared/data)")
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output file (default: zoo.csv here)")
-    parser.add_argument("--check", action="store_true", help="exit 1 if --out differs from a fresh build")
-    args = parser.parse_args(argv)
-    text = build(args.data)
-    if args.check:
-        current = args.out.read_text(encoding="utf-8") if args.out.exists() else ""
-        if current != text:
-            print(f"{args.out} is stale; run python problems/zoo/generate.py", file=sys.stderr)
-            return 1
-        return 0
-    args.out.write_text(text, encoding="utf-8")
-    print(f"wrote {args.out} ({text.count(chr(10)) - 1} problems)")
-    return 0
+    return _package().packfile.generator_main(__doc__, build, DEFAULT_DATA, DEFAULT_OUT,
+                                              "the sr_zoo.csv table", argv)
 
 
 if __name__ == "__main__":
