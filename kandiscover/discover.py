@@ -24,7 +24,7 @@ from .data import Table, prepare, split_rows
 from .result import Discovery, pareto_front
 from .search.closed_form import linear
 from .search.context import Context
-from .search.plan import Step, build_plan
+from .search.plan import Step, build_plan, resolve
 from .support.params import ParameterError, check_int, check_number
 from .support.progress import progress_bar
 from .support.threads import thread_limit
@@ -58,7 +58,8 @@ class Settings:
     progress : bool
     lib : Library
     plan : list of str or list of (name, callable) or None
-        As given to :func:`discover` (resolved against the inputs in :meth:`steps`).
+        Strategy names (checked, in plan order), or the ``(name, callable)`` pairs given to
+        :func:`discover`; ``None`` for the default plan.
     """
 
     time_budget: float
@@ -70,7 +71,7 @@ class Settings:
 
     def steps(self, d: int) -> list[Step]:
         """The ``(name, strategy)`` steps for ``d`` inputs."""
-        if self.plan is not None and all(isinstance(s, tuple) and len(s) == 2 and callable(s[1]) for s in self.plan):
+        if self.plan and isinstance(self.plan[0], tuple):
             return list(self.plan)
         return build_plan(d, self.plan)
 
@@ -167,11 +168,18 @@ def _settings(time_budget, seed, noise_hint, progress, lib, plan) -> Settings:
     seed = check_int("seed", seed)
     noise_hint = check_number("noise_hint", noise_hint, low=0, low_inclusive=True, allow_none=True,
                               what="a non-negative number (or None)")
-    if plan is not None and (isinstance(plan, str) or not isinstance(plan, (list, tuple)) or not plan):
+    return Settings(time_budget, seed, noise_hint, bool(progress), lib or default_library(), _checked_plan(plan))
+
+
+def _checked_plan(plan) -> Optional[list]:
+    """``plan`` as resolved strategy names, or the ``(name, callable)`` pairs as given."""
+    if plan is None:
+        return None
+    if isinstance(plan, str) or not isinstance(plan, (list, tuple)):
         raise ParameterError(f"plan must be None or a non-empty list of strategy names; got {plan!r}")
-    settings = Settings(time_budget, seed, noise_hint, bool(progress), lib or default_library(), plan)
-    settings.steps(1)  # unknown names fail here, before the data is read
-    return settings
+    if plan and all(isinstance(s, tuple) and len(s) == 2 and callable(s[1]) for s in plan):
+        return list(plan)
+    return resolve(plan, optional=True)
 
 
 def _discover(table: Table, settings: Settings, start: float) -> Discovery:

@@ -21,8 +21,8 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from .data import MIN_ROWS
 from .discover import discover
 from .result import Discovery
-from .search.plan import DEFAULT, GROUPS, NAMES
-from .support.params import check_int, check_names, check_number
+from .search.plan import DEFAULT, GROUPS, NAMES, resolve
+from .support.params import check_int, check_number
 from .symbolic.evaluate import formula_predictions
 from .symbolic.parse import CONSTANTS, FUNCTIONS
 
@@ -82,8 +82,8 @@ class KANRegressor(RegressorMixin, BaseEstimator):
         :mod:`kandiscover.search.plan`): e.g. ``"linear"`` (ordinary least squares),
         ``"monomial"`` (power laws, closed form), ``"multiplicative"``, ``"additive"``,
         ``"rational"`` (sparse quotients of polynomials, closed form), ``"split"`` and ``"kan"``
-        (every trained general KAN). ``None`` (default) runs all of them, the linear baseline first. ``("linear", "monomial")`` fits in milliseconds and is exactly
-        reproducible.
+        (every trained general KAN). ``None`` (default) runs all of them, the linear baseline
+        first. ``("linear", "monomial")`` fits in milliseconds and is exactly reproducible.
 
     Attributes
     ----------
@@ -130,7 +130,7 @@ class KANRegressor(RegressorMixin, BaseEstimator):
         check_int("seed", self.seed)
         check_number("noise_hint", self.noise_hint, low=0, low_inclusive=True, allow_none=True,
                      what="None or a non-negative number")
-        return check_names("strategies", self.strategies, STRATEGY_NAMES)
+        return None if self.strategies is None else resolve(self.strategies, "strategies", optional=True)
 
     def fit(self, X, y):
         """Discover a formula ``y = f(X)``.

@@ -59,11 +59,7 @@ def _fixed(fn: Callable[[Context], list]) -> Callable[[int], Callable[[Context],
 
 def _kan(width: Callable[[int], list], seed_offset: int = 0) -> Callable[[int], Callable[[Context], list]]:
     """A general-KAN strategy whose width depends on ``d`` (and seed ``ctx.seed + seed_offset``)."""
-    def make(d: int) -> Callable[[Context], list]:
-        if seed_offset:
-            return lambda ctx: kan_strategy(ctx, width(d), seed=ctx.seed + seed_offset)
-        return lambda ctx: kan_strategy(ctx, width(d))
-    return make
+    return lambda d: lambda ctx: kan_strategy(ctx, width(d), seed=ctx.seed + seed_offset)
 
 
 REGISTRY: tuple[Strategy, ...] = (
@@ -95,8 +91,9 @@ GROUPS: dict[str, tuple[str, ...]] = {"kan": tuple(n for n in NAMES if n.startsw
 """Names that stand for several strategies."""
 
 
-def resolve(names: Sequence[str], parameter: str = "plan") -> list[str]:
-    """Strategy names in plan order for ``names`` (strategy or group names).
+def resolve(names: Sequence[str], parameter: str = "plan", optional: bool = False) -> list[str]:
+    """Strategy names in plan order for ``names`` (strategy or group names); ``optional`` says in
+    the error message that ``None`` (the default plan) is allowed too.
 
     Raises
     ------
@@ -106,7 +103,8 @@ def resolve(names: Sequence[str], parameter: str = "plan") -> list[str]:
     chosen = [names] if isinstance(names, str) else list(names)
     unknown = [n for n in chosen if not isinstance(n, str) or (n not in NAMES and n not in GROUPS)]
     if unknown or not chosen:
-        raise ParameterError(f"{parameter} must be a non-empty list of strategy names from "
+        none = "None or " if optional else ""
+        raise ParameterError(f"{parameter} must be {none}a non-empty list of strategy names from "
                              f"{list(NAMES) + list(GROUPS)}; got {names!r}")
     wanted = {m for n in chosen for m in GROUPS.get(n, (n,))}
     return [n for n in NAMES if n in wanted]

@@ -20,7 +20,7 @@ import math
 import numbers
 from typing import Any, Iterable, Optional
 
-__all__ = ["ParameterError", "check_number", "check_int", "check_choice", "check_names"]
+__all__ = ["ParameterError", "check_number", "check_int", "check_choice"]
 
 
 class ParameterError(ValueError):
@@ -91,20 +91,6 @@ def check_choice(name: str, value, allowed: Iterable, *, allow_none: bool = Fals
         return value
     options = ", ".join(repr(a) for a in allowed)
     raise _fail(name, f"one of {options}" + (" or None" if allow_none else ""), value)
-
-
-def check_names(name: str, value, allowed: Iterable[str], *, allow_none: bool = True) -> Optional[list]:
-    """A non-empty list of names from ``allowed`` (a single string counts as a list of one)."""
-    if value is None and allow_none:
-        return None
-    allowed = list(allowed)
-    chosen = [value] if isinstance(value, str) else list(value) if isinstance(value, (list, tuple)) else None
-    if not chosen or any(not isinstance(c, str) or c not in allowed for c in chosen):
-        unknown = [c for c in chosen or [] if c not in allowed]
-        hint = f" ({unknown} unknown)" if unknown else ""
-        raise ParameterError(f"{name} must be {'None or ' if allow_none else ''}a non-empty list of names from "
-                             f"{allowed}{hint}; got {value!r}")
-    return chosen
 
 
 def _describe(kind: str, low, high, low_inclusive: bool, high_inclusive: bool, allow_none: bool) -> str:
