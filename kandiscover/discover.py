@@ -76,25 +76,18 @@ class Settings:
         return build_plan(d, self.plan)
 
 
-@dataclass
 class _Rows:
-    """The table split into training, validation and test rows."""
+    """The table split into training, validation and test rows, each part sliced once."""
 
-    table: Table
-    tr: np.ndarray
-    va: np.ndarray
-    te: np.ndarray
-
-    @property
-    def names(self) -> list:
-        return self.table.inputs
+    def __init__(self, table: Table, tr: np.ndarray, va: np.ndarray, te: np.ndarray) -> None:
+        self.names = table.inputs
+        self.parts = {k: (table.X[idx], table.y[idx]) for k, idx in (("tr", tr), ("va", va), ("te", te))}
+        X_tr = self.parts["tr"][0]
+        self.train_columns = {n: X_tr[:, k] for k, n in enumerate(self.names)}
 
     def part(self, which: str) -> tuple[np.ndarray, np.ndarray]:
-        idx = getattr(self, which)
-        return self.table.X[idx], self.table.y[idx]
-
-    def train_columns(self) -> dict:
-        return {n: self.table.X[self.tr, k] for k, n in enumerate(self.names)}
+        """``(X, y)`` of ``"tr"``, ``"va"`` or ``"te"``."""
+        return self.parts[which]
 
 
 def discover(
@@ -255,7 +248,7 @@ def _candidates(name: str, raw: list, rows: _Rows, finish: float, noise_nmse: fl
     training rows and scored on the validation rows, each also polished (until ``finish``)."""
     X_va, y_va = rows.part("va")
     _, y_tr = rows.part("tr")
-    cols = rows.train_columns()
+    cols = rows.train_columns
     quick = []
     for expr in raw[:6]:
         if expr.has(sympy.zoo, sympy.nan):
