@@ -9,7 +9,7 @@ sum nodes first (one sub-node each), then the factors of each multiplication nod
 """
 from __future__ import annotations
 
-import math
+import itertools
 from typing import Callable, Optional, Sequence, Union
 
 import torch
@@ -19,8 +19,10 @@ __all__ = ["Topology", "WidthEntry"]
 WidthEntry = Union[int, Sequence[int]]
 
 
-def _product(*values):
-    return math.prod(values)
+def _spans(n_sum: int, arity: Sequence[int]) -> list[tuple[int, int]]:
+    """``(start, end)`` of each multiplication node's sub-nodes, after the ``n_sum`` sum nodes."""
+    ends = list(itertools.accumulate(arity, initial=n_sum))
+    return list(zip(ends[:-1], ends[1:]))
 
 
 class Topology:
@@ -37,6 +39,7 @@ class Topology:
     def __init__(self, nodes: Sequence[tuple[int, int]], arity: Sequence[Sequence[int]]) -> None:
         self.nodes = [(int(n), int(m)) for n, m in nodes]
         self.arity = [list(a) for a in arity]
+        self._spans = [_spans(n_sum, a) for (n_sum, _), a in zip(self.nodes, self.arity)]
 
     @classmethod
     def from_width(cls, width: Sequence[WidthEntry], mult_arity=2) -> "Topology":
@@ -97,25 +100,22 @@ class Topology:
         ----------
         values : Tensor, shape ``(batch, width_out[l])``, or sequence of length ``width_out[l]``
             Sub-node values (e.g. sympy expressions).
-        product : callable, optional
-            ``product(*factors)`` for a sequence (``sympy.Mul`` for expressions; ``math.prod``
-            by default). Tensors always use ``torch.prod``.
+        product : callable
+            ``product(*factors)``, needed for a sequence (``sympy.Mul`` for expressions). Tensors
+            always use ``torch.prod``.
 
         Returns
         -------
         Tensor, shape ``(batch, width_in[l])``, or list of length ``width_in[l]``
         """
-        n_sum = self.nodes[l][0]
-        spans, pos = [], n_sum
-        for a in self.arity[l]:
-            spans.append((pos, pos + a))
-            pos += a
+        n_sum, spans = self.nodes[l][0], self._spans[l]
         if isinstance(values, torch.Tensor):
             if not spans:
                 return values
             parts = [values[:, :n_sum]] + [torch.prod(values[:, a:b], dim=1, keepdim=True) for a, b in spans]
             return torch.cat(parts, dim=1)
-        product = product or _product
+        if product is None:
+            raise ValueError("fold() of a sequence needs product=, e.g. sympy.Mul")
         return list(values[:n_sum]) + [product(*values[a:b]) for a, b in spans]
 
     def spread(self, l: int, scores: torch.Tensor) -> torch.Tensor:
