@@ -76,7 +76,7 @@ def read_csv(path) -> pd.DataFrame:
     return df
 
 
-def as_frame(data, target, inputs, names) -> pd.DataFrame:
+def as_frame(data, target, names) -> pd.DataFrame:
     """``data`` as a DataFrame: a frame as it is, ``(X, y)`` with columns ``names`` (``x1..xd`` by
     default) and the target (``"y"`` when ``target`` is ``None``).
 
@@ -85,8 +85,6 @@ def as_frame(data, target, inputs, names) -> pd.DataFrame:
     data : DataFrame or (X, y)
         ``X`` of shape ``(n, d)`` (or ``(n,)`` for one input), ``y`` of shape ``(n,)``.
     target : str or None
-    inputs : sequence of str or None
-        Not used here (the caller checks it against the columns).
     names : sequence of str or None, length ``d``
 
     Returns
@@ -166,7 +164,7 @@ def prepare(data, target: Optional[str] = None, inputs: Optional[Sequence[str]] 
         Missing target, duplicate or non-numeric columns, NaN/inf cells (unless ``drop_invalid``),
         too few rows, a constant target, or no usable input.
     """
-    df, target = with_target(as_frame(data, target, inputs, names), target)
+    df, target = with_target(as_frame(data, target, names), target)
     cols = list(df.columns)
     if inputs is None:
         inputs = [c for c in df.columns if c != target]

@@ -23,7 +23,6 @@ from .discover import discover
 from .result import Discovery
 from .search.plan import DEFAULT, GROUPS, NAMES, resolve
 from .support.params import check_int, check_number
-from .symbolic.evaluate import formula_predictions
 from .symbolic.parse import CONSTANTS, FUNCTIONS
 
 log = logging.getLogger("kandiscover")
@@ -185,7 +184,7 @@ class KANRegressor(RegressorMixin, BaseEstimator):
         X = validate_data(self, X, reset=False, dtype=np.float64)
         found = self.discovery_
         cols = [self._names.index(c) for c in found.inputs]
-        pred = formula_predictions(found.formula, X[:, cols], found.inputs)
+        pred = found.predict(X[:, cols])
         bad = ~np.isfinite(pred)
         if bad.any():
             log.warning("the formula %s is not finite on %d of %d rows (outside its domain)",

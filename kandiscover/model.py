@@ -12,15 +12,11 @@ are ``KAN`` objects too.
 """
 from __future__ import annotations
 
-import logging
-
 from .kan import checkpoint
 from .kan.network import KANNetwork
 from .symbolic.assemble import symbolic_formula
 from .symbolic.auto import auto_symbolic, fix_symbolic, suggest_symbolic
 from .symbolic.library import default_library
-
-log = logging.getLogger("kandiscover")
 
 __all__ = ["KAN"]
 

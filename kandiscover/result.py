@@ -13,7 +13,7 @@ import sympy
 
 from .support.jsonsafe import finite_or_none
 from .symbolic.complexity import complexity
-from .symbolic.evaluate import formula_predictions, metrics
+from .symbolic.evaluate import CompiledFormula, compile_formula, metrics
 from .symbolic.export import to_latex, to_torch
 
 __all__ = ["Discovery", "complexity", "metrics", "pareto_front"]
@@ -77,6 +77,7 @@ class Discovery:
     history: list = field(default_factory=list, repr=False)
     model: Optional[object] = field(default=None, repr=False)
     test_data: Optional[tuple] = field(default=None, repr=False)
+    _compiled: Optional[CompiledFormula] = field(default=None, init=False, repr=False, compare=False)
 
     def predict(self, data) -> np.ndarray:
         """Evaluate the formula on a DataFrame (with the input columns) or an ``(n, d)`` array."""
@@ -91,7 +92,13 @@ class Discovery:
                 X = X[:, None]
             if X.shape[1] != len(self.inputs):
                 raise ValueError(f"predict() expects {len(self.inputs)} columns {self.inputs}; got {X.shape[1]}")
-        return formula_predictions(self.formula, X, self.inputs)
+        return self._compiled_formula().on_matrix(X)
+
+    def _compiled_formula(self) -> CompiledFormula:
+        """The formula compiled for the inputs, once (again only if ``formula`` was replaced)."""
+        if self._compiled is None or self._compiled.expr is not self.formula:
+            self._compiled = compile_formula(self.formula, self.inputs)
+        return self._compiled
 
     def to_dict(self) -> dict:
         """JSON-ready summary (non-finite numbers become ``None``).

@@ -14,7 +14,6 @@ from __future__ import annotations
 import ast
 import html
 import logging
-import math
 from dataclasses import dataclass, field
 from typing import Optional, Sequence
 
@@ -25,7 +24,7 @@ import sympy
 from .data import DataError, as_frame, prepare, with_target
 from .support.jsonsafe import finite_or_none
 from .support.params import check_number
-from .symbolic.evaluate import ConstantFit, compile_formula
+from .symbolic.evaluate import ConstantFit, compile_formula, scores
 from .symbolic.export import to_latex
 from .symbolic.parse import CONSTANTS, FUNCTIONS, parse_formula
 
@@ -232,7 +231,7 @@ def _checked_tol(tol) -> float:
 
 def _frame(data, target, inputs) -> tuple[pd.DataFrame, str, list]:
     """The data as a frame, the target column and the columns the formula may use."""
-    frame, target = with_target(as_frame(data, target, inputs, None), target,
+    frame, target = with_target(as_frame(data, target, None), target,
                                 "naming the column the formula should equal")
     columns = list(frame.columns)
     if inputs is None:
@@ -295,14 +294,10 @@ def _predictions(expr, used, cols, rows) -> np.ndarray:
 
 def _verdict(expr, target, used, tol, constants, pred, y, rows, notes) -> Verification:
     """Metrics of ``pred`` against ``y`` and the verdict ``R² ≥ 1 - tol``."""
-    resid = y - pred
-    var = float(np.var(y))
-    mse = float(np.mean(resid**2))
-    r2 = 1.0 - mse / var if var > 0 else (1.0 if mse == 0 else -math.inf)
-    return Verification(formula=expr, target=target, inputs=used, r2=r2, rmse=math.sqrt(mse),
-                        max_abs_error=float(np.max(np.abs(resid))), ok=bool(r2 >= 1 - tol), tol=tol,
-                        constants=constants, residuals=resid, predictions=pred, observed=y, rows=rows,
-                        notes=notes)
+    fit = scores(pred, y)
+    return Verification(formula=expr, target=target, inputs=used, ok=bool(fit["r2"] >= 1 - tol), tol=tol,
+                        constants=constants, residuals=y - pred, predictions=pred, observed=y, rows=rows,
+                        notes=notes, **fit)
 
 
 # ------------------------------------------------------------------------------------ verify

@@ -105,9 +105,9 @@ class Problem:
         cols = [np.asarray(c, dtype=float) for c in columns]
         shape = np.broadcast_shapes(*(c.shape for c in cols)) if cols else ()
         if self.formula is not None:
-            return compile_formula(self.formula, self.variables)(cols, shape=shape, errors="nan").copy()
+            return compile_formula(self.formula, self.variables)(cols, shape=shape, errors="nan")
         with np.errstate(all="ignore"):
-            return as_real(self.func(*cols), shape).copy()
+            return as_real(self.func(*cols), shape)
 
     def sample(self, n: int = 1000, seed=0, noise: float = 0.0) -> pd.DataFrame:
         """``n`` rows drawn uniformly on the ranges, with the target computed from the ground truth.

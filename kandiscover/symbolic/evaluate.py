@@ -39,7 +39,7 @@ from scipy.optimize import least_squares
 log = logging.getLogger("kandiscover")
 
 __all__ = ["IMAG_RTOL", "CompiledFormula", "ConstantFit", "as_real", "compile_formula", "formula_mse",
-           "formula_predictions", "formula_symbols", "linear_design", "metrics"]
+           "formula_predictions", "formula_symbols", "linear_design", "metrics", "scores"]
 
 #: A complex value with ``|imag| <= IMAG_RTOL * (1 + |real|)`` counts as real.
 IMAG_RTOL = 1e-9
@@ -263,15 +263,22 @@ def metrics(expr: sympy.Expr, X: np.ndarray, y: np.ndarray, names) -> dict:
     dict
         ``r2`` (``-inf``), ``rmse`` and ``max_abs_error`` (``inf``) when a prediction is not finite.
     """
-    pred = formula_predictions(expr, X, names) if len(y) else np.zeros(0)
+    return scores(formula_predictions(expr, X, names) if len(y) else np.zeros(0), y)
+
+
+def scores(pred: np.ndarray, y: np.ndarray) -> dict:
+    """``r2``, ``rmse`` and ``max_abs_error`` of predictions ``pred`` against ``y``, both shape ``(n,)``.
+
+    ``r2`` is ``-inf`` and the errors ``inf`` when a prediction is not finite; a constant ``y``
+    gives ``r2 = 1`` for an exact fit and ``-inf`` otherwise.
+    """
+    y = np.asarray(y, dtype=float)
     resid = pred - y
-    ss = float(np.sum((y - y.mean()) ** 2)) or 1e-300
-    finite = np.all(np.isfinite(pred))
-    return dict(
-        r2=1 - float(np.sum(resid**2)) / ss if finite else -math.inf,
-        rmse=float(np.sqrt(np.mean(resid**2))) if finite else math.inf,
-        max_abs_error=float(np.max(np.abs(resid))) if finite and len(y) else math.inf,
-    )
+    if not np.all(np.isfinite(pred)) or not len(y):
+        return dict(r2=-math.inf, rmse=math.inf, max_abs_error=math.inf)
+    sse, ss = float(np.sum(resid**2)), float(np.sum((y - y.mean()) ** 2))
+    r2 = 1 - sse / ss if ss > 0 else (1.0 if sse == 0 else -math.inf)
+    return dict(r2=r2, rmse=math.sqrt(sse / len(y)), max_abs_error=float(np.max(np.abs(resid))))
 
 
 def linear_design(expr: sympy.Expr, params: Sequence[sympy.Symbol]):

@@ -17,7 +17,7 @@ import numpy as np
 import sympy
 
 from ..support.timeout import call_with_timeout
-from .evaluate import ConstantFit, compile_formula
+from .evaluate import ConstantFit, formula_mse
 
 log = logging.getLogger("kandiscover")
 
@@ -41,9 +41,7 @@ def mse(expr: sympy.Expr, data: Mapping[str, np.ndarray], y: np.ndarray) -> floa
     """Mean squared error of ``expr`` on ``data`` (``inf`` where it is not finite)."""
     y = np.asarray(y, dtype=float)
     names, cols = _columns(expr, data)
-    pred = compile_formula(expr, names)(cols, shape=len(y))
-    err = np.mean((pred - y) ** 2)
-    return float(err) if np.isfinite(err) else float("inf")
+    return formula_mse(expr, np.column_stack(cols) if cols else np.empty((len(y), 0)), y, names)
 
 
 class _Problem(ConstantFit):
