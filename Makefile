@@ -3,7 +3,7 @@ PY ?= python3.11
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup demo test test-slow bench clean
+.PHONY: setup demo test test-slow lint bench clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -17,8 +17,16 @@ setup: $(BIN)/python
 demo: setup
 	$(BIN)/kandiscover demo
 
+# lint, the tests, then the wheel installed into a fresh environment (.ci/install_check)
 test: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest -q --timeout=900
+	bash .ci/install_check
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 test-slow: setup
 	$(BIN)/python -m pytest -q -m slow

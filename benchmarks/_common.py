@@ -3,6 +3,7 @@
 The scripts run as ``python benchmarks/X.py`` from any working directory; Python puts the script's
 own folder first on ``sys.path``, so ``from _common import ...`` finds this file.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -25,8 +26,14 @@ def machine_info() -> dict:
                     break
     except OSError:
         pass
-    return dict(cpu=cpu, cores=os.cpu_count(), torch=torch.__version__, threads=torch.get_num_threads(),
-                python=platform.python_version(), loadavg=list(os.getloadavg()))
+    return dict(
+        cpu=cpu,
+        cores=os.cpu_count(),
+        torch=torch.__version__,
+        threads=torch.get_num_threads(),
+        python=platform.python_version(),
+        loadavg=list(os.getloadavg()),
+    )
 
 
 def verdict(ok: bool) -> str:

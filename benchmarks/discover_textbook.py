@@ -5,6 +5,7 @@
 Each law is sampled on 1000 rows (seeded), discovered with default settings (one torch thread),
 and judged with the SRBench rule (``kd.is_equivalent``). Prints a table and the median time.
 """
+
 import argparse
 import json
 import statistics
@@ -40,11 +41,19 @@ def main():
     rows = []
     for target, law, ranges in LAWS:
         truth = kd.parse_formula(law, list(ranges))
-        problem = kd.problems.Problem(name=law, pack="textbook", target=target, variables=tuple(ranges),
-                                      ranges=tuple(ranges.values()), formula=truth)
+        problem = kd.problems.Problem(
+            name=law,
+            pack="textbook",
+            target=target,
+            variables=tuple(ranges),
+            ranges=tuple(ranges.values()),
+            formula=truth,
+        )
         df = problem.sample(1000, seed=0, noise=args.noise)
         start = time.monotonic()
-        res = kd.discover(df, target=target, time_budget=args.time_budget, noise_hint=args.noise or None, progress=False)
+        res = kd.discover(
+            df, target=target, time_budget=args.time_budget, noise_hint=args.noise or None, progress=False
+        )
         seconds = time.monotonic() - start
         exact = bool(kd.is_equivalent(res.formula, truth))
         rows.append(dict(law=law, exact=exact, seconds=round(seconds, 2), r2=res.r2, found=str(res.formula)))

@@ -34,6 +34,7 @@ faster than pykan's 50-step fit.
 Nothing is written anywhere except the ``--json`` file; pykan runs with ``auto_save=False`` in a
 temporary working directory.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -112,14 +113,18 @@ def time_round_robin(cases: dict, repeats: int, warmup: int = 2) -> dict:
             t0 = time.perf_counter()
             fn()
             times[name].append(time.perf_counter() - t0)
-    return {name: dict(median_ms=1e3 * statistics.median(ts), min_ms=1e3 * min(ts), n=len(ts))
-            for name, ts in times.items()}
+    return {
+        name: dict(median_ms=1e3 * statistics.median(ts), min_ms=1e3 * min(ts), n=len(ts)) for name, ts in times.items()
+    }
 
 
 def part_a(args) -> dict:
     res = {}
-    configs = [("64x64", 64, 64, True, False), ("64x64 +input grad", 64, 64, True, True),
-               ("256x256", 256, 256, not args.no_pykan_large, False)]
+    configs = [
+        ("64x64", 64, 64, True, False),
+        ("64x64 +input grad", 64, 64, True, True),
+        ("256x256", 256, 256, not args.no_pykan_large, False),
+    ]
     for label, i, o, pk, ig in configs:
         reps = args.repeats if i == 64 else max(3, args.repeats // 3)
         cases = _layer_cases(i, o, 10, 3, 1024, ig, pk)
@@ -130,15 +135,21 @@ def part_a(args) -> dict:
         if "pykan" in t:
             row["pykan_vs_ours"] = t["pykan"]["median_ms"] / t["kandiscover"]["median_ms"]
         res[label] = row
-        print(f"\n[a] layer {label}, grid 10, k 3, batch 1024, float32, forward+backward, "
-              f"median of {reps} (ms)", flush=True)
+        print(
+            f"\n[a] layer {label}, grid 10, k 3, batch 1024, float32, forward+backward, median of {reps} (ms)",
+            flush=True,
+        )
         for name, v in t.items():
             print(f"    {name:<24s} {v['median_ms']:9.2f}   (min {v['min_ms']:.2f})")
         if "pykan_vs_ours" in row:
-            print(f"    pykan / ours           {row['pykan_vs_ours']:9.2f}x   target >= {TARGET_LAYER_VS_PYKAN:g}x "
-                  f"{verdict(row['pykan_vs_ours'] >= TARGET_LAYER_VS_PYKAN)}")
-        print(f"    ours / {lin:<16s} {row['ours_vs_linear']:9.2f}x   target <= {TARGET_LAYER_VS_LINEAR:g}x "
-              f"{verdict(row['ours_vs_linear'] <= TARGET_LAYER_VS_LINEAR)}")
+            print(
+                f"    pykan / ours           {row['pykan_vs_ours']:9.2f}x   target >= {TARGET_LAYER_VS_PYKAN:g}x "
+                f"{verdict(row['pykan_vs_ours'] >= TARGET_LAYER_VS_PYKAN)}"
+            )
+        print(
+            f"    ours / {lin:<16s} {row['ours_vs_linear']:9.2f}x   target <= {TARGET_LAYER_VS_LINEAR:g}x "
+            f"{verdict(row['ours_vs_linear'] <= TARGET_LAYER_VS_LINEAR)}"
+        )
     return res
 
 
@@ -153,8 +164,7 @@ def run_pykan_fit(dataset, seed: int, ckpt: str, steps: int = 50) -> tuple[float
     return dt, float(res["test_loss"][-1])
 
 
-def run_ours_to_target(dataset, seed: int, opt: str, dtype, target: float, max_steps: int,
-                       time_limit: float) -> dict:
+def run_ours_to_target(dataset, seed: int, opt: str, dtype, target: float, max_steps: int, time_limit: float) -> dict:
     import kandiscover as kd
 
     data = {k: v.to(dtype) for k, v in dataset.items()}
@@ -172,8 +182,13 @@ def run_ours_to_target(dataset, seed: int, opt: str, dtype, target: float, max_s
 
     model.fit(data, opt=opt, steps=max_steps, progress=False, callbacks=[cb])
     total = time.perf_counter() - t0
-    return dict(time=state["hit"] if state["hit"] is not None else math.inf, steps=state["steps"],
-                best_rmse=state["best"], total=total, reached=state["hit"] is not None)
+    return dict(
+        time=state["hit"] if state["hit"] is not None else math.inf,
+        steps=state["steps"],
+        best_rmse=state["best"],
+        total=total,
+        reached=state["hit"] is not None,
+    )
 
 
 def part_b(args) -> dict:
@@ -205,14 +220,19 @@ def part_b(args) -> dict:
             times = [r["time"] for r in runs]
             med = statistics.median(times)
             ratio = pk_t / med if med > 0 else math.inf
-            res["ours"][name] = dict(runs=runs, median_time=med, ratio=ratio,
-                                     reached=sum(r["reached"] for r in runs))
+            res["ours"][name] = dict(runs=runs, median_time=med, ratio=ratio, reached=sum(r["reached"] for r in runs))
             desc = ", ".join(
-                f"s{s}: {r['time']:.2f}s/{r['steps']} steps" if r["reached"] else f"s{s}: not reached (best {r['best_rmse']:.2e})"
-                for s, r in zip(seeds, runs))
-            print(f"    ours {name:<14s} median time to RMSE<= {target:.2e}: {med:7.3f} s   "
-                  f"pykan/ours {ratio:7.2f}x  target >= {TARGET_FIT_VS_PYKAN:g}x {verdict(ratio >= TARGET_FIT_VS_PYKAN)}"
-                  f"\n        [{desc}]", flush=True)
+                f"s{s}: {r['time']:.2f}s/{r['steps']} steps"
+                if r["reached"]
+                else f"s{s}: not reached (best {r['best_rmse']:.2e})"
+                for s, r in zip(seeds, runs)
+            )
+            print(
+                f"    ours {name:<14s} median time to RMSE<= {target:.2e}: {med:7.3f} s   "
+                f"pykan/ours {ratio:7.2f}x  target >= {TARGET_FIT_VS_PYKAN:g}x {verdict(ratio >= TARGET_FIT_VS_PYKAN)}"
+                f"\n        [{desc}]",
+                flush=True,
+            )
     return res
 
 
@@ -223,8 +243,12 @@ def main(argv=None) -> int:
     ap.add_argument("--only", choices=["a", "b"], help="run one part")
     ap.add_argument("--no-pykan-large", action="store_true", help="skip pykan's 256x256 layer (needs a few GB)")
     ap.add_argument("--max-steps", type=int, default=200, help="step budget of our fits in part b")
-    ap.add_argument("--time-limit-factor", type=float, default=2.0,
-                    help="give up on one of our fits after this multiple of pykan's median time")
+    ap.add_argument(
+        "--time-limit-factor",
+        type=float,
+        default=2.0,
+        help="give up on one of our fits after this multiple of pykan's median time",
+    )
     args = ap.parse_args(argv)
     args.repeats = 5 if args.quick else 21
     args.seeds = 2 if args.quick else 5
@@ -245,14 +269,32 @@ def main(argv=None) -> int:
     if "layer" in results:
         for label, row in results["layer"].items():
             if "pykan_vs_ours" in row:
-                summary.append((f"layer {label}: pykan/ours", row["pykan_vs_ours"], f">= {TARGET_LAYER_VS_PYKAN:g}",
-                                row["pykan_vs_ours"] >= TARGET_LAYER_VS_PYKAN))
-            summary.append((f"layer {label}: ours/linear", row["ours_vs_linear"], f"<= {TARGET_LAYER_VS_LINEAR:g}",
-                            row["ours_vs_linear"] <= TARGET_LAYER_VS_LINEAR))
+                summary.append(
+                    (
+                        f"layer {label}: pykan/ours",
+                        row["pykan_vs_ours"],
+                        f">= {TARGET_LAYER_VS_PYKAN:g}",
+                        row["pykan_vs_ours"] >= TARGET_LAYER_VS_PYKAN,
+                    )
+                )
+            summary.append(
+                (
+                    f"layer {label}: ours/linear",
+                    row["ours_vs_linear"],
+                    f"<= {TARGET_LAYER_VS_LINEAR:g}",
+                    row["ours_vs_linear"] <= TARGET_LAYER_VS_LINEAR,
+                )
+            )
     if "fit" in results:
         for name, row in results["fit"]["ours"].items():
-            summary.append((f"time-to-RMSE {name}: pykan/ours", row["ratio"], f">= {TARGET_FIT_VS_PYKAN:g}",
-                            row["ratio"] >= TARGET_FIT_VS_PYKAN))
+            summary.append(
+                (
+                    f"time-to-RMSE {name}: pykan/ours",
+                    row["ratio"],
+                    f">= {TARGET_FIT_VS_PYKAN:g}",
+                    row["ratio"] >= TARGET_FIT_VS_PYKAN,
+                )
+            )
     for name, val, tgt, ok in summary:
         print(f"  {name:<42s} {val:8.2f}x  (target {tgt}x)  {verdict(ok)}")
     results["summary"] = [dict(name=n, ratio=v, target=t, passed=ok) for n, v, t, ok in summary]

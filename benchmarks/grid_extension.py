@@ -7,6 +7,7 @@ like ``tests/conftest.make_dataset``), ``fit(steps=50)`` per grid, grid updates 
 ``refine`` between grids, float64, one thread. Prints train / test RMSE after each grid, the wall
 time, and whether the final test RMSE is ≤ 1e-4.
 """
+
 import argparse
 import json
 import math

@@ -13,6 +13,7 @@ sensitive than wall time to other jobs on the machine. Parts:
 
 Prints the median over ``--repeats`` runs of each part.
 """
+
 import argparse
 import json
 import statistics
@@ -40,9 +41,12 @@ def refit_cases():
     rng = np.random.default_rng(0)
     d = {s: rng.uniform(1, 5, 1000) for s in ["n", "T", "V1", "V2", "kb", "x"]}
     cases = [
-        ("1.3*(0.02/(1.1e-6 + 1.5/kb))*(1.3*(32.5*n**1.0000003 - 0.00015)*(7.7*sin(0.0056*T - 0.016) + 0.13))"
-         "*(-28.2*log(V1) + 28.3*log(V2) - 5.6e-6)", d["n"] * d["kb"] * d["T"] * np.log(d["V2"] / d["V1"])),
-        ("2.1*exp(-0.45*x**2)/sqrt(6.0)", np.exp(-d["x"] ** 2 / 2) / np.sqrt(2 * np.pi)),
+        (
+            "1.3*(0.02/(1.1e-6 + 1.5/kb))*(1.3*(32.5*n**1.0000003 - 0.00015)*(7.7*sin(0.0056*T - 0.016) + 0.13))"
+            "*(-28.2*log(V1) + 28.3*log(V2) - 5.6e-6)",
+            d["n"] * d["kb"] * d["T"] * np.log(d["V2"] / d["V1"]),
+        ),
+        ("2.1*exp(-0.45*x**2)/sqrt(6.0)", np.exp(-(d["x"] ** 2) / 2) / np.sqrt(2 * np.pi)),
         ("1.1*x*sin(0.9*T) + 0.2", d["x"] * np.sin(d["T"])),
         ("Abs(1.2*x - 3.1) + Max(0.5*n, 1.3)", np.abs(d["x"] - 3) + np.maximum(d["n"], 1)),
         ("(0.9*x + 0.1)/(1.05 + 0.98*x*n)", (d["x"] - d["n"]) / (1 + d["x"] * d["n"])),

@@ -6,6 +6,7 @@ For each of the 15 problems of the ``special`` pack: a ``[2, 3, 1]`` KAN trained
 Levenberg–Marquardt through grid extension 5 → 10 → 20 (seeded), test RMSE on fresh rows, the
 number of trainable parameters, and the KAN paper's figure where the pack records one.
 """
+
 import argparse
 import json
 import time
@@ -41,8 +42,11 @@ def main():
         paper = p.meta.get("kan_paper_rmse")
         seconds = time.monotonic() - start
         rows.append(dict(problem=name, rmse=rmse, params=n_par, paper=paper, seconds=seconds))
-        print(f"{name:14s} {rmse[0]:9.2e} {rmse[1]:9.2e} {rmse[2]:9.2e} {n_par:6d} "
-              f"{paper if paper is not None else '':>9} {seconds:5.1f}", flush=True)
+        print(
+            f"{name:14s} {rmse[0]:9.2e} {rmse[1]:9.2e} {rmse[2]:9.2e} {n_par:6d} "
+            f"{paper if paper is not None else '':>9} {seconds:5.1f}",
+            flush=True,
+        )
     if args.json:
         with open(args.json, "w") as fh:
             json.dump(rows, fh, indent=1)

@@ -18,11 +18,13 @@ Run in a separate environment that has pykan (see ``benchmarks/engine_speed.py``
    (``x ~ U[-1, 1]``, ``y = sin(3x)``, default library), in a fresh subprocess after a small
    warm-up call: peak RSS during the call minus RSS just before it (target < 1 GiB). The peak is
    ``VmHWM`` after resetting it through ``/proc/self/clear_refs``, because ``ru_maxrss`` also
-   carries the parent's peak across fork/exec; ``ru_maxrss`` before/after is reported too. For contrast, pykan's ``fit_params`` allocates
+   carries the parent's peak across fork/exec; ``ru_maxrss`` before/after is reported too. For contrast, pykan's
+   ``fit_params`` allocates
    ``N × 101 × 101`` floats per sweep (4 GB at N = 100,000 in float32), so it is not run at that size.
 
 Nothing is written anywhere except the ``--json`` file.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -139,9 +141,13 @@ def train_ours(dataset, seed: int, width=(2, 5, 1)):
 
 
 def ours_edges(model) -> list[tuple[int, int, int]]:
-    return [(l, i, j) for l, layer in enumerate(model.layers)
-            for j in range(layer.out_dim) for i in range(layer.in_dim)
-            if layer.mask[j, i] > 0 and layer.sym_mask[j, i] == 0]
+    return [
+        (l, i, j)
+        for l, layer in enumerate(model.layers)
+        for j in range(layer.out_dim)
+        for i in range(layer.in_dim)
+        if layer.mask[j, i] > 0 and layer.sym_mask[j, i] == 0
+    ]
 
 
 def run_ours_once(model) -> tuple[float, list[str], str]:
@@ -150,8 +156,10 @@ def run_ours_once(model) -> tuple[float, list[str], str]:
     t0 = time.perf_counter()
     reports = m.auto_symbolic()
     dt = time.perf_counter() - t0
-    chosen = [f"({r.layer},{r.i},{r.j}) -> {r.fit.name} R2={r.fit.r2:.6f}{'' if r.fixed else ' (kept numeric)'}"
-              for r in reports]
+    chosen = [
+        f"({r.layer},{r.i},{r.j}) -> {r.fit.name} R2={r.fit.r2:.6f}{'' if r.fixed else ' (kept numeric)'}"
+        for r in reports
+    ]
     try:
         formula = str(m.symbolic_formula(var_names=["x", "y"])[0])
     except Exception as exc:  # report, never hide
@@ -188,8 +196,11 @@ def part_speed(args, rep_ours: int, rep_pykan: int) -> dict:
     contenders = {"ours": ours}
     if pk_width is not None and pk_width != ours.width:
         # the same edge count as pykan: our pipeline started from pykan's pruned width
-        print(f"    ours pruned to {ours.width}, pykan to {pk_width}: also training ours from width "
-              f"{pk_width} (fit lamb=0.01, prune, fit LM)", flush=True)
+        print(
+            f"    ours pruned to {ours.width}, pykan to {pk_width}: also training ours from width "
+            f"{pk_width} (fit lamb=0.01, prune, fit LM)",
+            flush=True,
+        )
         contenders["ours, pykan's width"] = train_ours(dataset, args.seed, width=pk_width)
 
     # round-robin (pykan, ours, ours, pykan, ...) so load from other processes hits all alike
@@ -211,13 +222,17 @@ def part_speed(args, rep_ours: int, rep_pykan: int) -> dict:
     edges = {"pykan": len(pk_edges)} | {n: len(ours_edges(m)) for n, m in contenders.items()}
     widths = {"pykan": str(pk_width or pk.width)} | {n: str(m.width) for n, m in contenders.items()}
     pk_med = statistics.median(runs["pykan"])
-    speed = dict(pykan=dict(times=runs["pykan"], median=pk_med, edges=edges["pykan"], width=widths["pykan"],
-                            **detail["pykan"]), target=TARGET_RATIO)
+    speed = dict(
+        pykan=dict(times=runs["pykan"], median=pk_med, edges=edges["pykan"], width=widths["pykan"], **detail["pykan"]),
+        target=TARGET_RATIO,
+    )
     print()
     for name in runs:
         med = statistics.median(runs[name])
-        print(f"    {name:<20s} auto_symbolic median {med:8.3f} s over {len(runs[name])} "
-              f"(width {widths[name]}, {edges[name]} edges, {med / max(edges[name], 1):.3f} s/edge)")
+        print(
+            f"    {name:<20s} auto_symbolic median {med:8.3f} s over {len(runs[name])} "
+            f"(width {widths[name]}, {edges[name]} edges, {med / max(edges[name], 1):.3f} s/edge)"
+        )
         for line in detail[name]["chosen"]:
             print("        " + line)
         if detail[name]["formula"]:
@@ -226,10 +241,20 @@ def part_speed(args, rep_ours: int, rep_pykan: int) -> dict:
             continue
         ratio = pk_med / med
         per_edge = (pk_med / max(edges["pykan"], 1)) / (med / max(edges[name], 1))
-        print(f"    pykan / {name}: {ratio:.1f}x   target >= {TARGET_RATIO:g}x  {verdict(ratio >= TARGET_RATIO)}"
-              f"   (per edge {per_edge:.1f}x)")
-        speed[name] = dict(times=runs[name], median=med, edges=edges[name], width=widths[name],
-                           ratio=ratio, ratio_per_edge=per_edge, passed=ratio >= TARGET_RATIO, **detail[name])
+        print(
+            f"    pykan / {name}: {ratio:.1f}x   target >= {TARGET_RATIO:g}x  {verdict(ratio >= TARGET_RATIO)}"
+            f"   (per edge {per_edge:.1f}x)"
+        )
+        speed[name] = dict(
+            times=runs[name],
+            median=med,
+            edges=edges[name],
+            width=widths[name],
+            ratio=ratio,
+            ratio_per_edge=per_edge,
+            passed=ratio >= TARGET_RATIO,
+            **detail[name],
+        )
     return speed
 
 
@@ -237,10 +262,12 @@ def part_memory(n: int = 100_000) -> dict:
     print(f"\n[2] fit_affine on N={n:,} rows (fresh subprocess), default library", flush=True)
     mem = memory_child(n)
     ok = mem["growth_mib"] < TARGET_MEM_GIB * 1024
-    print(f"    RSS before {mem['rss_before_kib'] / 1024:.0f} MiB, peak RSS during the call "
-          f"{mem['hwm_after_kib'] / 1024:.0f} MiB (VmHWM reset: {mem['hwm_reset']}); ru_maxrss before/after "
-          f"{mem['maxrss_before_kib'] / 1024:.0f}/{mem['maxrss_after_kib'] / 1024:.0f} MiB; "
-          f"{mem['seconds']:.2f} s; best {mem['best']} R2={mem['r2']:.8f} affine={[round(v, 4) for v in mem['affine']]}")
+    print(
+        f"    RSS before {mem['rss_before_kib'] / 1024:.0f} MiB, peak RSS during the call "
+        f"{mem['hwm_after_kib'] / 1024:.0f} MiB (VmHWM reset: {mem['hwm_reset']}); ru_maxrss before/after "
+        f"{mem['maxrss_before_kib'] / 1024:.0f}/{mem['maxrss_after_kib'] / 1024:.0f} MiB; "
+        f"{mem['seconds']:.2f} s; best {mem['best']} R2={mem['r2']:.8f} affine={[round(v, 4) for v in mem['affine']]}"
+    )
     print(f"    peak growth {mem['growth_mib']:.0f} MiB  target < {TARGET_MEM_GIB:g} GiB  {verdict(ok)}")
     mem.update(target_gib=TARGET_MEM_GIB, passed=ok)
     return mem

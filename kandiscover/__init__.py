@@ -1,10 +1,11 @@
 """kandiscover: discover closed-form equations in data with Kolmogorov–Arnold networks.
 
-    >>> import kandiscover as kd
-    >>> res = kd.discover(df, target="y")        # a law, its accuracy, a Pareto front
-    >>> chk = kd.verify("m*c**2", df, target="E")
-    >>> kd.run_suite("feynman", out="results/feynman", jobs=2)
+>>> import kandiscover as kd
+>>> res = kd.discover(df, target="y")        # a law, its accuracy, a Pareto front
+>>> chk = kd.verify("m*c**2", df, target="E")
+>>> kd.run_suite("feynman", out="results/feynman", jobs=2)
 """
+
 import logging
 
 from . import problems
@@ -21,8 +22,22 @@ __version__ = "0.1.0"
 logging.getLogger("kandiscover").addHandler(logging.NullHandler())
 
 __all__ = [
-    "KAN", "KANLayer", "KANRegressor", "DataError", "Discovery", "Library", "ParameterError", "Primitive",
-    "default_library", "discover", "is_equivalent", "parse_formula", "problems", "run_suite", "verify", "__version__",
+    "KAN",
+    "KANLayer",
+    "KANRegressor",
+    "DataError",
+    "Discovery",
+    "Library",
+    "ParameterError",
+    "Primitive",
+    "default_library",
+    "discover",
+    "is_equivalent",
+    "parse_formula",
+    "problems",
+    "run_suite",
+    "verify",
+    "__version__",
 ]
 
 

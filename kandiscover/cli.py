@@ -4,6 +4,7 @@ Results go to stdout, progress and log messages to stderr. Exit status: 0 on suc
 input (one line ``kandiscover: error: <message>`` on stderr), 1 on an internal failure (one line
 with a hint to rerun with ``--debug``, which prints the traceback).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -37,6 +38,7 @@ class _Parser(argparse.ArgumentParser):
 
 # ------------------------------------------------------------------------------------------ helpers
 
+
 def _columns_list(text, flag="--inputs"):
     if text is None:
         return None
@@ -53,8 +55,9 @@ def _read(path, target):
     cols = [str(c) for c in df.columns]
     if target is None:
         if "y" not in cols:
-            raise _UsageError(f"no --target given and {path} has no column 'y'; pass --target COLUMN "
-                              f"(columns: {', '.join(cols)})")
+            raise _UsageError(
+                f"no --target given and {path} has no column 'y'; pass --target COLUMN (columns: {', '.join(cols)})"
+            )
         target = "y"
     return df, target
 
@@ -76,13 +79,22 @@ def _print_discovery(res, out):
 
 # ------------------------------------------------------------------------------------------ commands
 
+
 def _cmd_discover(args, out) -> int:
     from .discover import discover
 
     df, target = _read(args.data, args.target)
-    res = discover(df, target, _columns_list(args.inputs), time_budget=args.time_budget, seed=args.seed,
-                   noise_hint=args.noise_hint, progress=not args.quiet, drop_invalid=args.drop_invalid,
-                   plan=_columns_list(args.plan, "--plan"))
+    res = discover(
+        df,
+        target,
+        _columns_list(args.inputs),
+        time_budget=args.time_budget,
+        seed=args.seed,
+        noise_hint=args.noise_hint,
+        progress=not args.quiet,
+        drop_invalid=args.drop_invalid,
+        plan=_columns_list(args.plan, "--plan"),
+    )
     payload = res.to_dict()
     if args.out is not None:
         folder = Path(args.out)
@@ -105,8 +117,15 @@ def _cmd_verify(args, out) -> int:
     from .verify import verify
 
     df, target = _read(args.data, args.target)
-    chk = verify(args.formula, df, target, inputs=_columns_list(args.inputs), fit_constants=args.fit_constants,
-                 tol=args.tol, drop_invalid=args.drop_invalid)
+    chk = verify(
+        args.formula,
+        df,
+        target,
+        inputs=_columns_list(args.inputs),
+        fit_constants=args.fit_constants,
+        tol=args.tol,
+        drop_invalid=args.drop_invalid,
+    )
     print(_dump(chk.to_dict()) if args.json else chk.summary(), file=out)
     return 0
 
@@ -116,8 +135,9 @@ def _demo_data(seed: int = 0, n: int = 500):
     import pandas as pd
 
     rng = np.random.default_rng(seed)
-    df = pd.DataFrame({"n": rng.uniform(0.5, 2.0, n), "T": rng.uniform(250.0, 400.0, n),
-                       "V": rng.uniform(0.01, 0.05, n)})
+    df = pd.DataFrame(
+        {"n": rng.uniform(0.5, 2.0, n), "T": rng.uniform(250.0, 400.0, n), "V": rng.uniform(0.01, 0.05, n)}
+    )
     df["P"] = 8.314 * df["n"] * df["T"] / df["V"]
     return df
 
@@ -130,15 +150,21 @@ def _cmd_demo(args, out) -> int:
 
     df = _demo_data(args.seed)
     truth = parse_formula("8.314*n*T/V", variables=["n", "T", "V"])
-    print("demo: the ideal gas law P = n*R*T/V (R = 8.314 J/(mol K)); 500 exact rows of "
-          "n in [0.5, 2] mol, T in [250, 400] K, V in [0.01, 0.05] m^3", file=out)
+    print(
+        "demo: the ideal gas law P = n*R*T/V (R = 8.314 J/(mol K)); 500 exact rows of "
+        "n in [0.5, 2] mol, T in [250, 400] K, V in [0.01, 0.05] m^3",
+        file=out,
+    )
     res = discover(df, "P", time_budget=args.time_budget, seed=args.seed, progress=not args.quiet)
     same = is_equivalent(res.formula, truth)
     print(f"found:  P = {res.formula}", file=out)
     print(f"truth:  P = {sympy.sstr(truth)}", file=out)
     print(f"equivalent to the truth: {'yes' if same else 'no'}", file=out)
-    print(f"test R² = {res.r2:.10g}, RMSE = {res.rmse:.4g}, max |error| = {res.max_abs_error:.4g} "
-          f"({res.seconds:.1f} s, strategy {res.strategy})", file=out)
+    print(
+        f"test R² = {res.r2:.10g}, RMSE = {res.rmse:.4g}, max |error| = {res.max_abs_error:.4g} "
+        f"({res.seconds:.1f} s, strategy {res.strategy})",
+        file=out,
+    )
     return 0
 
 
@@ -158,8 +184,11 @@ def _cmd_problems(args, out) -> int:
     width = max([len(str(n)) for n in frame.index] + [4])
     vwidth = min(40, max([len(str(v)) for v in frame["variables"]] + [9]))
     for name, row in frame.iterrows():
-        law = f"{row['target']} = {row['formula']}" if isinstance(row["formula"], str) else \
-            f"{row['target']} = {row['source']}"
+        law = (
+            f"{row['target']} = {row['formula']}"
+            if isinstance(row["formula"], str)
+            else f"{row['target']} = {row['source']}"
+        )
         print(f"{str(name):{width}s}  {str(row['variables']):{vwidth}s}  {law}", file=out)
     return 0
 
@@ -169,8 +198,10 @@ def _cmd_suite(args, out) -> int:
         from .suite import run_suite
     except ModuleNotFoundError as exc:
         if exc.name in ("kandiscover.suite", __package__ + ".suite"):
-            print("kandiscover: error: the suite runner (kandiscover.suite) is not available in this "
-                  "installation", file=sys.stderr)
+            print(
+                "kandiscover: error: the suite runner (kandiscover.suite) is not available in this installation",
+                file=sys.stderr,
+            )
             return 1
         raise
     kwargs = dict(jobs=args.jobs, resume=args.resume, progress=not args.quiet)
@@ -194,6 +225,7 @@ def _cmd_suite(args, out) -> int:
 
 
 # ------------------------------------------------------------------------------------------ parser
+
 
 def _checked(cast, ok, what):
     """An argparse type: ``cast`` the text, then require ``ok(value)``; errors say ``what``."""
@@ -225,26 +257,40 @@ def _add_output_flags(p, func) -> None:
 
 def _add_plan_flag(p) -> None:
     """``--plan``: the strategies to run, named as in the plan registry."""
-    p.add_argument("--plan", metavar="NAMES",
-                   help="comma-separated strategies to run instead of the default plan: "
-                        + ", ".join(NAMES + tuple(GROUPS)))
+    p.add_argument(
+        "--plan",
+        metavar="NAMES",
+        help="comma-separated strategies to run instead of the default plan: " + ", ".join(NAMES + tuple(GROUPS)),
+    )
 
 
 def _build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS,
-                        help="only warnings and errors on stderr, no progress bar")
-    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
-                        help="debug logging, and the full traceback on errors")
+    common.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="only warnings and errors on stderr, no progress bar",
+    )
+    common.add_argument(
+        "--debug",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="debug logging, and the full traceback on errors",
+    )
 
-    parser = _Parser(prog=PROG, parents=[common],
-                     description="Discover closed-form equations in tabular data with Kolmogorov-Arnold networks.",
-                     epilog="Examples:\n  kandiscover demo\n  kandiscover discover data.csv --target y\n"
-                            "  kandiscover verify data.csv --target E --formula 'm*c**2'\n"
-                            "  kandiscover problems feynman\n"
-                            "  kandiscover suite feynman --jobs 2 --out results/feynman\n\n"
-                            "Run 'kandiscover COMMAND --help' for the options of a command.",
-                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = _Parser(
+        prog=PROG,
+        parents=[common],
+        description="Discover closed-form equations in tabular data with Kolmogorov-Arnold networks.",
+        epilog="Examples:\n  kandiscover demo\n  kandiscover discover data.csv --target y\n"
+        "  kandiscover verify data.csv --target E --formula 'm*c**2'\n"
+        "  kandiscover problems feynman\n"
+        "  kandiscover suite feynman --jobs 2 --out results/feynman\n\n"
+        "Run 'kandiscover COMMAND --help' for the options of a command.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for add in (_add_discover, _add_verify, _add_demo, _add_problems, _add_suite):
@@ -253,79 +299,124 @@ def _build_parser() -> argparse.ArgumentParser:
 
 
 def _add_discover(sub, common) -> None:
-    p = sub.add_parser("discover", parents=[common], help="find a formula target = f(inputs) in a CSV file",
-                       description="Find a closed-form law in a CSV file and print it with its held-out metrics.")
+    p = sub.add_parser(
+        "discover",
+        parents=[common],
+        help="find a formula target = f(inputs) in a CSV file",
+        description="Find a closed-form law in a CSV file and print it with its held-out metrics.",
+    )
     p.add_argument("data", metavar="DATA.csv", help="CSV file with a header row")
     p.add_argument("--target", "-t", help="column to explain (default: the column 'y')")
     p.add_argument("--inputs", help="comma-separated input columns (default: all other columns)")
-    p.add_argument("--time-budget", type=_positive_float, default=60.0, metavar="S",
-                   help="seconds for the search (default: 60)")
+    p.add_argument(
+        "--time-budget", type=_positive_float, default=60.0, metavar="S", help="seconds for the search (default: 60)"
+    )
     p.add_argument("--seed", type=int, default=0, help="seed of row splits and KAN initialisations (default: 0)")
-    p.add_argument("--noise-hint", type=_nonneg_float, metavar="F",
-                   help="expected relative noise (std / RMS of the target); the search stops when reached")
+    p.add_argument(
+        "--noise-hint",
+        type=_nonneg_float,
+        metavar="F",
+        help="expected relative noise (std / RMS of the target); the search stops when reached",
+    )
     p.add_argument("--out", metavar="DIR", help="write DIR/result.json and the report into this folder")
     _add_plan_flag(p)
     _add_output_flags(p, _cmd_discover)
 
 
 def _add_verify(sub, common) -> None:
-    p = sub.add_parser("verify", parents=[common], help="check a formula against a CSV file",
-                       description="Check how well a formula explains a column of a CSV file "
-                                   "(R², RMSE, max |error|, verdict).")
+    p = sub.add_parser(
+        "verify",
+        parents=[common],
+        help="check a formula against a CSV file",
+        description="Check how well a formula explains a column of a CSV file (R², RMSE, max |error|, verdict).",
+    )
     p.add_argument("data", metavar="DATA.csv", help="CSV file with a header row")
     p.add_argument("--target", "-t", help="column the formula should equal (default: the column 'y')")
-    p.add_argument("--formula", "-f", required=True,
-                   help="the formula in the column names, e.g. 'm*c**2' (^ means power; pi and e are constants)")
+    p.add_argument(
+        "--formula",
+        "-f",
+        required=True,
+        help="the formula in the column names, e.g. 'm*c**2' (^ means power; pi and e are constants)",
+    )
     p.add_argument("--inputs", help="comma-separated columns the formula may use (default: all but the target)")
-    p.add_argument("--fit-constants", action="store_true",
-                   help="fit names that are not columns as free constants (least squares)")
-    p.add_argument("--tol", type=_nonneg_float, metavar="T",
-                   help="accept when R² >= 1 - T (default: 1e-6; for noisy data about 2*(noise/std(y))^2)")
+    p.add_argument(
+        "--fit-constants", action="store_true", help="fit names that are not columns as free constants (least squares)"
+    )
+    p.add_argument(
+        "--tol",
+        type=_nonneg_float,
+        metavar="T",
+        help="accept when R² >= 1 - T (default: 1e-6; for noisy data about 2*(noise/std(y))^2)",
+    )
     _add_output_flags(p, _cmd_verify)
 
 
 def _add_demo(sub, common) -> None:
-    p = sub.add_parser("demo", parents=[common], help="discover the ideal gas law from generated data",
-                       description="Generate 500 rows of the ideal gas law P = n*R*T/V, discover it and "
-                                   "compare with the truth. Takes seconds.")
-    p.add_argument("--time-budget", type=_positive_float, default=30.0, metavar="S",
-                   help="seconds for the search (default: 30)")
+    p = sub.add_parser(
+        "demo",
+        parents=[common],
+        help="discover the ideal gas law from generated data",
+        description="Generate 500 rows of the ideal gas law P = n*R*T/V, discover it and "
+        "compare with the truth. Takes seconds.",
+    )
+    p.add_argument(
+        "--time-budget", type=_positive_float, default=30.0, metavar="S", help="seconds for the search (default: 30)"
+    )
     p.add_argument("--seed", type=int, default=0, help="seed of the data and the search (default: 0)")
     p.set_defaults(func=_cmd_demo)
 
 
 def _add_problems(sub, common) -> None:
-    p = sub.add_parser("problems", parents=[common], help="list problem packs, or the problems of one pack",
-                       description="Without PACK: the available packs. With PACK: one line per problem "
-                                   "(name, variables, formula).")
+    p = sub.add_parser(
+        "problems",
+        parents=[common],
+        help="list problem packs, or the problems of one pack",
+        description="Without PACK: the available packs. With PACK: one line per problem (name, variables, formula).",
+    )
     p.add_argument("pack", nargs="?", metavar="PACK", help="pack name, e.g. feynman, special, knots")
     p.set_defaults(func=_cmd_problems)
 
 
 def _add_suite(sub, common) -> None:
-    p = sub.add_parser("suite", parents=[common], help="run discovery on every problem of a pack (resumable)",
-                       description="Run discovery on the problems of a pack and write per-problem results "
-                                   "and a summary into DIR. Prints the summary path.")
+    p = sub.add_parser(
+        "suite",
+        parents=[common],
+        help="run discovery on every problem of a pack (resumable)",
+        description="Run discovery on the problems of a pack and write per-problem results "
+        "and a summary into DIR. Prints the summary path.",
+    )
     p.add_argument("pack", metavar="PACK", help="pack name, e.g. feynman")
     p.add_argument("--out", required=True, metavar="DIR", help="results folder")
     p.add_argument("--jobs", "-j", type=_positive_int, default=1, metavar="N", help="parallel workers (default: 1)")
-    p.add_argument("--scheduler", metavar="ADDRESS",
-                   help="'local' (a Dask LocalCluster) or a scheduler address tcp://host:8786 (needs kandiscover[dask])")
-    p.add_argument("--resume", action=argparse.BooleanOptionalAction, default=True,
-                   help="skip problems already done in DIR (default: --resume)")
+    p.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="'local' (a Dask LocalCluster) or a scheduler address tcp://host:8786 (needs kandiscover[dask])",
+    )
+    p.add_argument(
+        "--resume",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="skip problems already done in DIR (default: --resume)",
+    )
     p.add_argument("--time-budget", type=_positive_float, metavar="S", help="seconds per problem")
     p.add_argument("--n", type=_positive_int, metavar="ROWS", help="rows sampled per problem")
     p.add_argument("--noise", type=_nonneg_float, metavar="F", help="relative noise (std = F * RMS(y))")
     p.add_argument("--seeds", metavar="0,1", help="comma-separated seeds")
     p.add_argument("--limit", type=_positive_int, metavar="K", help="run only the first K problems")
     p.add_argument("--problems", metavar="NAMES", help="comma-separated problem names to run (default: all)")
-    p.add_argument("--timeout", type=_positive_float, metavar="S",
-                   help="seconds before a problem's worker is stopped (default: 2 * time budget + 30)")
+    p.add_argument(
+        "--timeout",
+        type=_positive_float,
+        metavar="S",
+        help="seconds before a problem's worker is stopped (default: 2 * time budget + 30)",
+    )
     _add_plan_flag(p)
     p.set_defaults(func=_cmd_suite)
 
 
 # ------------------------------------------------------------------------------------------ main
+
 
 def _one_line(exc) -> str:
     text = " ".join(str(exc).split())
@@ -345,8 +436,10 @@ def main(argv=None) -> int:
     except SystemExit as exc:  # --help, --version
         return exc.code if isinstance(exc.code, int) else 0
     if args.command is None:
-        print(f"{PROG}: error: choose a command: discover, verify, demo, problems, suite "
-              f"(see '{PROG} --help')", file=sys.stderr)
+        print(
+            f"{PROG}: error: choose a command: discover, verify, demo, problems, suite (see '{PROG} --help')",
+            file=sys.stderr,
+        )
         return 2
     args.quiet = getattr(args, "quiet", False)
     args.debug = getattr(args, "debug", False)
@@ -369,8 +462,10 @@ def main(argv=None) -> int:
     except Exception as exc:  # noqa: BLE001 - the last line of defence of a command-line tool
         if args.debug:
             traceback.print_exc(file=sys.stderr)
-        print(f"{PROG}: internal error: {type(exc).__name__}: {_one_line(exc)} "
-              f"(rerun with --debug for the traceback)", file=sys.stderr)
+        print(
+            f"{PROG}: internal error: {type(exc).__name__}: {_one_line(exc)} (rerun with --debug for the traceback)",
+            file=sys.stderr,
+        )
         return 1
     finally:
         log.removeHandler(handler)

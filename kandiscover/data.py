@@ -4,6 +4,7 @@ Every check names the column and the fix; :class:`DataError` is a ``ValueError``
 catch either. Used by :func:`kandiscover.discover`, :func:`kandiscover.verify`, the estimator and
 the command line.
 """
+
 from __future__ import annotations
 
 import logging
@@ -141,9 +142,15 @@ def with_target(df: pd.DataFrame, target, role: str = "naming the column to expl
     return df.rename(columns=str), target
 
 
-def prepare(data, target: Optional[str] = None, inputs: Optional[Sequence[str]] = None, *,
-            names: Optional[Sequence[str]] = None, drop_invalid: bool = False,
-            min_rows: int = MIN_ROWS) -> Table:
+def prepare(
+    data,
+    target: Optional[str] = None,
+    inputs: Optional[Sequence[str]] = None,
+    *,
+    names: Optional[Sequence[str]] = None,
+    drop_invalid: bool = False,
+    min_rows: int = MIN_ROWS,
+) -> Table:
     """Validate ``data`` and return a :class:`Table`.
 
     Parameters

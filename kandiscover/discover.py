@@ -8,6 +8,7 @@ candidate explains the validation rows to the noise level. The Pareto front of t
 alternatives; the chosen formula is the simplest one whose validation loss is within 50 % of the
 best.
 """
+
 from __future__ import annotations
 
 import logging
@@ -159,8 +160,9 @@ def _settings(time_budget, seed, noise_hint, progress, lib, plan) -> Settings:
     """Checked :class:`Settings` (a bad value raises :class:`ParameterError` naming it)."""
     time_budget = check_number("time_budget", time_budget, low=0, what="a positive number of seconds")
     seed = check_int("seed", seed)
-    noise_hint = check_number("noise_hint", noise_hint, low=0, low_inclusive=True, allow_none=True,
-                              what="a non-negative number (or None)")
+    noise_hint = check_number(
+        "noise_hint", noise_hint, low=0, low_inclusive=True, allow_none=True, what="a non-negative number (or None)"
+    )
     return Settings(time_budget, seed, noise_hint, bool(progress), lib or default_library(), _checked_plan(plan))
 
 
@@ -182,8 +184,15 @@ def _discover(table: Table, settings: Settings, start: float) -> Discovery:
     noise_nmse, stop_nmse = _noise_levels(settings.noise_hint, y_va, var_y)
     X_tr, y_tr = rows.part("tr")
     # below the noise, sub-problems cannot tell candidates apart: simplicity decides there
-    ctx = Context(X_tr, y_tr, rows.names, settings.seed, start + STRATEGY_SHARE * settings.time_budget,
-                  settings.lib, floor=max(1e-7, stop_nmse))
+    ctx = Context(
+        X_tr,
+        y_tr,
+        rows.names,
+        settings.seed,
+        start + STRATEGY_SHARE * settings.time_budget,
+        settings.lib,
+        floor=max(1e-7, stop_nmse),
+    )
     finish = start + POLISH_SHARE * settings.time_budget
     pool, history = [_baseline(ctx, X_va, y_va)], []
     steps = settings.steps(len(rows.names))
@@ -204,10 +213,17 @@ def _discover(table: Table, settings: Settings, start: float) -> Discovery:
     front, chosen = _choose(pool, var_y)
     X_te, y_te = rows.part("te")
     return Discovery(
-        formula=chosen["formula"], pareto=front[["complexity", "loss", "score", "formula", "strategy", "chosen"]],
-        inputs=rows.names, target=table.target, seconds=time.monotonic() - start, strategy=str(chosen["strategy"]),
-        notes=table.notes, history=history, model=ctx.models[-1][1] if ctx.models else None,
-        test_data=(X_te, y_te), **metrics(chosen["formula"], X_te, y_te, rows.names),
+        formula=chosen["formula"],
+        pareto=front[["complexity", "loss", "score", "formula", "strategy", "chosen"]],
+        inputs=rows.names,
+        target=table.target,
+        seconds=time.monotonic() - start,
+        strategy=str(chosen["strategy"]),
+        notes=table.notes,
+        history=history,
+        model=ctx.models[-1][1] if ctx.models else None,
+        test_data=(X_te, y_te),
+        **metrics(chosen["formula"], X_te, y_te, rows.names),
     )
 
 
@@ -230,8 +246,9 @@ def _noise_levels(noise_hint: Optional[float], y_va: np.ndarray, var_y: float) -
 def _baseline(ctx: Context, X_va: np.ndarray, y_va: np.ndarray) -> dict:
     """The linear least-squares fit: a candidate that always exists (the floor every law must beat)."""
     expr = round_floats(linear(ctx)[0], 6)
-    return dict(formula=expr, loss=formula_mse(expr, X_va, y_va, ctx.names), complexity=complexity(expr),
-                strategy="linear")
+    return dict(
+        formula=expr, loss=formula_mse(expr, X_va, y_va, ctx.names), complexity=complexity(expr), strategy="linear"
+    )
 
 
 def _run(name: str, strategy, ctx: Context) -> list:
@@ -263,8 +280,14 @@ def _candidates(name: str, raw: list, rows: _Rows, finish: float, noise_nmse: fl
         out.append(dict(formula=expr, loss=loss0, complexity=complexity(expr), strategy=name + " (raw)"))
         if time.monotonic() < finish - 0.5:
             nice = polish(expr, cols, y_tr, deadline=finish, noise=noise_nmse)
-            out.append(dict(formula=nice, loss=formula_mse(nice, X_va, y_va, rows.names),
-                            complexity=complexity(nice), strategy=name))
+            out.append(
+                dict(
+                    formula=nice,
+                    loss=formula_mse(nice, X_va, y_va, rows.names),
+                    complexity=complexity(nice),
+                    strategy=name,
+                )
+            )
     return out
 
 

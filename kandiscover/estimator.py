@@ -6,6 +6,7 @@
 
 scikit-learn is needed only here: ``import kandiscover`` does not import it.
 """
+
 from __future__ import annotations
 
 import keyword
@@ -44,8 +45,14 @@ def _feature_names(estimator, n_features: int) -> list:
     names = getattr(estimator, "feature_names_in_", None)
     if names is not None:
         names = [str(n) for n in names]
-        usable = all(n.isidentifier() and not keyword.iskeyword(n) and not n.startswith("_")
-                     and n not in FUNCTIONS and n not in CONSTANTS for n in names)
+        usable = all(
+            n.isidentifier()
+            and not keyword.iskeyword(n)
+            and not n.startswith("_")
+            and n not in FUNCTIONS
+            and n not in CONSTANTS
+            for n in names
+        )
         if usable:
             return names
         log.info("column names are not all plain identifiers; the formula uses x0..x%d", n_features - 1)
@@ -54,10 +61,28 @@ def _feature_names(estimator, n_features: int) -> list:
 
 def _constant_discovery(value: float, target: str, note: str) -> Discovery:
     formula = sympy.Integer(int(value)) if float(value).is_integer() else sympy.Float(value)
-    pareto = pd.DataFrame({"complexity": [1], "loss": [0.0], "score": [0.0], "formula": [formula],
-                           "strategy": ["constant"], "chosen": [True]})
-    return Discovery(formula=formula, pareto=pareto, r2=math.nan, rmse=math.nan, max_abs_error=math.nan,
-                     inputs=[], target=target, seconds=0.0, strategy="constant", notes=[note])
+    pareto = pd.DataFrame(
+        {
+            "complexity": [1],
+            "loss": [0.0],
+            "score": [0.0],
+            "formula": [formula],
+            "strategy": ["constant"],
+            "chosen": [True],
+        }
+    )
+    return Discovery(
+        formula=formula,
+        pareto=pareto,
+        r2=math.nan,
+        rmse=math.nan,
+        max_abs_error=math.nan,
+        inputs=[],
+        target=target,
+        seconds=0.0,
+        strategy="constant",
+        notes=[note],
+    )
 
 
 class KANRegressor(RegressorMixin, BaseEstimator):
@@ -127,8 +152,14 @@ class KANRegressor(RegressorMixin, BaseEstimator):
     def _check_params(self):
         check_number("time_budget", self.time_budget, low=0, what="a positive number of seconds")
         check_int("seed", self.seed)
-        check_number("noise_hint", self.noise_hint, low=0, low_inclusive=True, allow_none=True,
-                     what="None or a non-negative number")
+        check_number(
+            "noise_hint",
+            self.noise_hint,
+            low=0,
+            low_inclusive=True,
+            allow_none=True,
+            what="None or a non-negative number",
+        )
         return None if self.strategies is None else resolve(self.strategies, "strategies", optional=True)
 
     def fit(self, X, y):
@@ -148,8 +179,7 @@ class KANRegressor(RegressorMixin, BaseEstimator):
         X, y = validate_data(self, X, y, y_numeric=True, dtype=np.float64)
         n, d = X.shape
         if n < MIN_ROWS:
-            raise ValueError(f"KANRegressor needs at least {MIN_ROWS} samples to find a formula; "
-                             f"got n_samples = {n}")
+            raise ValueError(f"KANRegressor needs at least {MIN_ROWS} samples to find a formula; got n_samples = {n}")
         names = _feature_names(self, d)
         target = "y"
         while target in names:
@@ -158,12 +188,20 @@ class KANRegressor(RegressorMixin, BaseEstimator):
         if np.ptp(y) == 0:
             self.discovery_ = _constant_discovery(y[0], target, "the target is constant")
         elif np.all(np.ptp(X, axis=0) == 0):
-            self.discovery_ = _constant_discovery(float(np.mean(y)), target,
-                                                  "every feature is constant; the formula is the mean of y")
+            self.discovery_ = _constant_discovery(
+                float(np.mean(y)), target, "every feature is constant; the formula is the mean of y"
+            )
         else:
-            self.discovery_ = discover((X, y), target=target, names=names, time_budget=float(self.time_budget),
-                                       seed=int(self.seed), noise_hint=self.noise_hint, progress=bool(self.progress),
-                                       plan=_plan(strategies))
+            self.discovery_ = discover(
+                (X, y),
+                target=target,
+                names=names,
+                time_budget=float(self.time_budget),
+                seed=int(self.seed),
+                noise_hint=self.noise_hint,
+                progress=bool(self.progress),
+                plan=_plan(strategies),
+            )
             log.debug("KANRegressor.fit: %s in %.2f s", self.discovery_.formula, self.discovery_.seconds)
         self.equations_ = self.discovery_.pareto
         return self
@@ -187,8 +225,12 @@ class KANRegressor(RegressorMixin, BaseEstimator):
         pred = found.predict(X[:, cols])
         bad = ~np.isfinite(pred)
         if bad.any():
-            log.warning("the formula %s is not finite on %d of %d rows (outside its domain)",
-                        found.formula, int(bad.sum()), len(pred))
+            log.warning(
+                "the formula %s is not finite on %d of %d rows (outside its domain)",
+                found.formula,
+                int(bad.sum()),
+                len(pred),
+            )
         return pred
 
     def sympy(self) -> sympy.Expr:

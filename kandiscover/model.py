@@ -10,6 +10,7 @@ and checkpoint methods.
 Copies made by the engine (:meth:`copy`, :meth:`prune`, :meth:`refine`) are deep copies, so they
 are ``KAN`` objects too.
 """
+
 from __future__ import annotations
 
 from .kan import checkpoint

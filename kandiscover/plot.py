@@ -4,6 +4,7 @@ Every function returns a :class:`matplotlib.figure.Figure` built without pyplot,
 matplotlib's global state and it works headless (Agg). Save with ``fig.savefig(path)``; show one
 in a notebook by leaving it as the cell's value.
 """
+
 from __future__ import annotations
 
 import math
@@ -99,8 +100,7 @@ def _edge_curves(model, x: Optional[torch.Tensor]) -> list[tuple[torch.Tensor, t
 
 
 # ---------------------------------------------------------------------- graph
-def to_networkx(model, x=None, *, in_vars: Optional[Sequence[str]] = None,
-                out_vars: Optional[Sequence[str]] = None):
+def to_networkx(model, x=None, *, in_vars: Optional[Sequence[str]] = None, out_vars: Optional[Sequence[str]] = None):
     """The network as a :class:`networkx.DiGraph`.
 
     Nodes are ``(layer, index)`` with attributes ``kind`` (``"input"``, ``"sum"``, ``"mult"``,
@@ -133,15 +133,21 @@ def to_networkx(model, x=None, *, in_vars: Optional[Sequence[str]] = None,
             mult = n >= n_sum
             kind = "input" if l == 0 else "output" if l == last else "mult" if mult else "sum"
             name = ins[n] if l == 0 else outs[n] if l == last else f"{'×' if mult else 'h'}{l}.{n}"
-            data = dict(kind=kind, name=name, layer=l, index=n, mult=mult,
-                        importance=float(attr.node_scores[l][n]))
+            data = dict(kind=kind, name=name, layer=l, index=n, mult=mult, importance=float(attr.node_scores[l][n]))
             if l > 0 and not mult:
                 data["bias"] = float(model.layers[l - 1].bias[n].detach())
             g.add_node((l, n), **data)
             if l > 0 and mult:
                 for f, s in enumerate(model.topology.subnodes(l, n)):
-                    g.add_node((l, n, f), kind="factor", name=f"{name}[{f}]", layer=l, index=n, factor=f,
-                               bias=float(model.layers[l - 1].bias[s].detach()))
+                    g.add_node(
+                        (l, n, f),
+                        kind="factor",
+                        name=f"{name}[{f}]",
+                        layer=l,
+                        index=n,
+                        factor=f,
+                        bias=float(model.layers[l - 1].bias[s].detach()),
+                    )
                     g.add_edge((l, n, f), (l, n), kind="product")
     for l, layer in enumerate(model.layers):
         owner = model.topology.owner(l + 1)
@@ -149,8 +155,14 @@ def to_networkx(model, x=None, *, in_vars: Optional[Sequence[str]] = None,
             node, f = owner[j]
             sym = bool(layer.sym_mask[j, i] > 0) and (j, i) in layer.sym_funs
             g.add_edge(
-                (l, i), (l + 1, node) if f < 0 else (l + 1, node, f), kind="kan", layer=l, i=i, j=j,
-                importance=float(attr.edge_scores[l][j, i]), symbolic=sym,
+                (l, i),
+                (l + 1, node) if f < 0 else (l + 1, node, f),
+                kind="kan",
+                layer=l,
+                i=i,
+                j=j,
+                importance=float(attr.edge_scores[l][j, i]),
+                symbolic=sym,
                 function=layer.sym_funs[(j, i)].name if sym else None,
                 affine=tuple(float(v) for v in layer.sym_affine[j, i].tolist()) if sym else None,
             )
@@ -178,9 +190,17 @@ def _positions(model) -> tuple[list[list[float]], list[list[tuple[float, float]]
     return node_x, sub_xy
 
 
-def plot_kan(model, x=None, *, in_vars: Optional[Sequence[str]] = None, out_vars: Optional[Sequence[str]] = None,
-             title: Optional[str] = None, beta: float = 3, scale: float = 1.0,
-             symbolic_labels: bool = True) -> Figure:
+def plot_kan(
+    model,
+    x=None,
+    *,
+    in_vars: Optional[Sequence[str]] = None,
+    out_vars: Optional[Sequence[str]] = None,
+    title: Optional[str] = None,
+    beta: float = 3,
+    scale: float = 1.0,
+    symbolic_labels: bool = True,
+) -> Figure:
     """Draw a KAN: nodes by layer (inputs at the bottom), every live edge with its learned curve.
 
     Each live edge is a line from its input node to its (sub-)node through a small inset plot of
@@ -217,16 +237,30 @@ def plot_kan(model, x=None, *, in_vars: Optional[Sequence[str]] = None, out_vars
     scores = model.attribute(xs).edge_scores
     curves = _edge_curves(model, xs if given else None)
     node_x, sub_xy = _positions(model)
-    live = [sorted((layer.mask > 0).nonzero().tolist(),
-                   key=lambda ji, l=l: (node_x[l][ji[1]] + sub_xy[l + 1][ji[0]][0], ji[1], ji[0]))
-            for l, layer in enumerate(model.layers)]
+    live = [
+        sorted(
+            (layer.mask > 0).nonzero().tolist(),
+            key=lambda ji, l=l: (node_x[l][ji[1]] + sub_xy[l + 1][ji[0]][0], ji[1], ji[0]),
+        )
+        for l, layer in enumerate(model.layers)
+    ]
     widest = max([len(e) for e in live] + [len(r) for r in sub_xy] + [model.width_in[0]])
     canvas = _Canvas.create(widest, model.depth, scale, title)
     for l, edges in enumerate(live):
         for k, (j, i) in enumerate(edges):
-            _draw_edge(canvas, model.layers[l], l, i, j, k, len(edges), (node_x[l][i], sub_xy[l + 1][j]),
-                       curves[l], float(np.clip(math.tanh(beta * float(scores[l][j, i])), 0.05, 1.0)),
-                       symbolic_labels)
+            _draw_edge(
+                canvas,
+                model.layers[l],
+                l,
+                i,
+                j,
+                k,
+                len(edges),
+                (node_x[l][i], sub_xy[l + 1][j]),
+                curves[l],
+                float(np.clip(math.tanh(beta * float(scores[l][j, i])), 0.05, 1.0)),
+                symbolic_labels,
+            )
     _draw_nodes(canvas, model, node_x, sub_xy, ins, outs)
     if title:
         canvas.fig.suptitle(title, fontsize=1.4 * canvas.fs)
@@ -260,8 +294,19 @@ class _Canvas:
         return cls(fig, ax, scale, gap_in, 0.98 * fig_w, 8 * math.sqrt(scale))
 
 
-def _draw_edge(canvas: _Canvas, layer, l: int, i: int, j: int, k: int, n_edges: int, ends, curves,
-               alpha: float, symbolic_labels: bool) -> None:
+def _draw_edge(
+    canvas: _Canvas,
+    layer,
+    l: int,
+    i: int,
+    j: int,
+    k: int,
+    n_edges: int,
+    ends,
+    curves,
+    alpha: float,
+    symbolic_labels: bool,
+) -> None:
     """Edge ``(i → j)`` of layer ``l``, the ``k``-th of ``n_edges`` in its row: two lines from its
     input node to its sub-node (``ends = (x of the node, (x, y) of the sub-node)``) through an inset
     of its curve (``curves = (inputs (n, in), edges (n, out, in))``)."""
@@ -288,9 +333,18 @@ def _draw_edge(canvas: _Canvas, layer, l: int, i: int, j: int, k: int, n_edges: 
         sp.set_color(color)
         sp.set_alpha(alpha)
     if sym:
-        inset.text(0.5, 1.04, edge_label(layer, j, i, symbolic_labels), transform=inset.transAxes,
-                   ha="center", va="bottom", fontsize=0.8 * canvas.fs, color=SYMBOLIC_COLOR, clip_on=False,
-                   bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.8))
+        inset.text(
+            0.5,
+            1.04,
+            edge_label(layer, j, i, symbolic_labels),
+            transform=inset.transAxes,
+            ha="center",
+            va="bottom",
+            fontsize=0.8 * canvas.fs,
+            color=SYMBOLIC_COLOR,
+            clip_on=False,
+            bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.8),
+        )
 
 
 def _draw_nodes(canvas: _Canvas, model, node_x, sub_xy, ins: list[str], outs: list[str]) -> None:
@@ -382,9 +436,16 @@ def plot_pareto(pareto) -> Figure:
         yc = max(float(row["loss"]), floor)
         ax.scatter([row["complexity"]], [yc], marker="*", s=220, color="tab:red", zorder=4, label="chosen")
         right = cpx.size > 1 and row["complexity"] > 0.5 * (cpx.min() + cpx.max())
-        ax.annotate(_short(str(row["formula"])), (row["complexity"], yc), xytext=(-10 if right else 10, 12),
-                    textcoords="offset points", fontsize=8, color="tab:red", ha="right" if right else "left",
-                    bbox=dict(boxstyle="round,pad=0.2", fc="white", ec="tab:red", alpha=0.9))
+        ax.annotate(
+            _short(str(row["formula"])),
+            (row["complexity"], yc),
+            xytext=(-10 if right else 10, 12),
+            textcoords="offset points",
+            fontsize=8,
+            color="tab:red",
+            ha="right" if right else "left",
+            bbox=dict(boxstyle="round,pad=0.2", fc="white", ec="tab:red", alpha=0.9),
+        )
     ax.set_yscale("log")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("complexity (expression-tree nodes)")
@@ -457,8 +518,14 @@ def plot_suite(results, published: Optional[dict] = None, *, label: str = "kandi
         if m == label:
             for b, p in zip(bars, packs):
                 ok, n = counts[p]
-                ax1.annotate(f"{ok}/{n}" if n else "n/a", (b.get_x() + b.get_width() / 2, b.get_height()),
-                             xytext=(0, 2), textcoords="offset points", ha="center", fontsize=7)
+                ax1.annotate(
+                    f"{ok}/{n}" if n else "n/a",
+                    (b.get_x() + b.get_width() / 2, b.get_height()),
+                    xytext=(0, 2),
+                    textcoords="offset points",
+                    ha="center",
+                    fontsize=7,
+                )
     ax1.set_xticks(pos, packs)
     ax1.set_ylim(0, 1.1)
     ax1.set_ylabel("exact recovery rate")
@@ -474,4 +541,3 @@ def plot_suite(results, published: Optional[dict] = None, *, label: str = "kandi
     ax2.grid(axis="y", alpha=0.3)
     fig.tight_layout()
     return fig
-

@@ -5,6 +5,7 @@
 formula is also given as plain text) and the figures ``pareto.png``, ``residuals.png`` and
 ``kan.png`` (when the discovery kept a trained model).
 """
+
 from __future__ import annotations
 
 import base64
@@ -72,18 +73,27 @@ def _figures(discovery, out: Path) -> tuple[dict, list]:
             problems.append(f"{name} could not be drawn: {exc}")
 
     if discovery.pareto is not None and len(discovery.pareto):
-        save("pareto.png", "Complexity vs validation loss; the star marks the chosen formula.",
-             lambda: plot_pareto(discovery.pareto))
+        save(
+            "pareto.png",
+            "Complexity vs validation loss; the star marks the chosen formula.",
+            lambda: plot_pareto(discovery.pareto),
+        )
     test = discovery.test_data
     if test is not None and len(test[1]):
         X_test, y_test = test
-        save("residuals.png", f"Residuals on the {len(y_test)} held-out test rows.",
-             lambda: plot_residuals(y_test, discovery.predict(X_test)))
+        save(
+            "residuals.png",
+            f"Residuals on the {len(y_test)} held-out test rows.",
+            lambda: plot_residuals(y_test, discovery.predict(X_test)),
+        )
     model = discovery.model
     if model is not None:
         names = list(discovery.inputs) if model.width_in[0] == len(discovery.inputs) else None
-        save("kan.png", "The last KAN trained during the search (red edges are symbolic).",
-             lambda: plot_kan(model, in_vars=names, title="last KAN trained"))
+        save(
+            "kan.png",
+            "The last KAN trained during the search (red edges are symbolic).",
+            lambda: plot_kan(model, in_vars=names, title="last KAN trained"),
+        )
     return made, problems
 
 
@@ -167,8 +177,22 @@ def write_report(discovery, out) -> Path:
     h_head, h_rows = _history_rows(discovery.history)
 
     # ---- Markdown
-    md = [f"# kandiscover report: {_md(discovery.target)}", "", "```math", latex, "```", "", "```", plain, "```", "",
-          "## Metrics", "", _md_table(["metric", "value"], [list(r) for r in metrics]), ""]
+    md = [
+        f"# kandiscover report: {_md(discovery.target)}",
+        "",
+        "```math",
+        latex,
+        "```",
+        "",
+        "```",
+        plain,
+        "```",
+        "",
+        "## Metrics",
+        "",
+        _md_table(["metric", "value"], [list(r) for r in metrics]),
+        "",
+    ]
     if notes:
         md += ["## Notes", ""] + [f"- {_md(n)}" for n in notes] + [""]
     if p_rows:
@@ -182,30 +206,48 @@ def write_report(discovery, out) -> Path:
     (out / "report.md").write_text("\n".join(md), encoding="utf-8")
 
     # ---- HTML
-    body = [f"<h1>kandiscover report: {_esc(discovery.target)}</h1>",
-            f'<p class="formula">\\[{_esc(latex)}\\]</p>',
-            f"<p>Plain text: <code>{_esc(plain)}</code></p>",
-            "<h2>Metrics</h2>", _html_table(["metric", "value"], [list(r) for r in metrics])]
+    body = [
+        f"<h1>kandiscover report: {_esc(discovery.target)}</h1>",
+        f'<p class="formula">\\[{_esc(latex)}\\]</p>',
+        f"<p>Plain text: <code>{_esc(plain)}</code></p>",
+        "<h2>Metrics</h2>",
+        _html_table(["metric", "value"], [list(r) for r in metrics]),
+    ]
     if notes:
         body += ["<h2>Notes</h2>", "<ul>" + "".join(f"<li>{_esc(n)}</li>" for n in notes) + "</ul>"]
     if p_rows:
-        body += ["<h2>Pareto front</h2>", "<p>The chosen formula is highlighted.</p>",
-                 _html_table(p_head, p_rows, p_chosen)]
+        body += [
+            "<h2>Pareto front</h2>",
+            "<p>The chosen formula is highlighted.</p>",
+            _html_table(p_head, p_rows, p_chosen),
+        ]
     if figs:
         body.append("<h2>Figures</h2>")
         for name, caption in figs.items():
             data = base64.b64encode((out / name).read_bytes()).decode("ascii")
-            body.append(f'<figure><img src="data:image/png;base64,{data}" alt="{_esc(caption)}">'
-                        f"<figcaption>{_esc(caption)} (<code>{_esc(name)}</code>)</figcaption></figure>")
+            body.append(
+                f'<figure><img src="data:image/png;base64,{data}" alt="{_esc(caption)}">'
+                f"<figcaption>{_esc(caption)} (<code>{_esc(name)}</code>)</figcaption></figure>"
+            )
     if h_rows:
         body += ["<h2>Strategies tried</h2>", _html_table(h_head, h_rows)]
-    page = "\n".join([
-        "<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
-        f"<title>kandiscover report: {_esc(discovery.target)}</title>",
-        f"<style>{_CSS}</style>",
-        f'<script id="MathJax-script" async src="{MATHJAX}"></script>',
-        "</head>", "<body>", *body, "</body>", "</html>", "",
-    ])
+    page = "\n".join(
+        [
+            "<!DOCTYPE html>",
+            '<html lang="en">',
+            "<head>",
+            '<meta charset="utf-8">',
+            f"<title>kandiscover report: {_esc(discovery.target)}</title>",
+            f"<style>{_CSS}</style>",
+            f'<script id="MathJax-script" async src="{MATHJAX}"></script>',
+            "</head>",
+            "<body>",
+            *body,
+            "</body>",
+            "</html>",
+            "",
+        ]
+    )
     path = out / "report.html"
     path.write_text(page, encoding="utf-8")
     return path

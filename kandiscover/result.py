@@ -1,4 +1,5 @@
 """`Discovery`: what :func:`kandiscover.discover` returns, and the Pareto front behind it."""
+
 from __future__ import annotations
 
 import html
@@ -111,14 +112,29 @@ class Discovery:
             ``complexity``, ``loss``, ``score``, ``formula``, ``strategy`` and ``chosen``.
         """
         pareto = [
-            {"complexity": int(r.complexity), "loss": finite_or_none(r.loss), "score": finite_or_none(r.score),
-             "formula": str(r.formula), "strategy": str(r.strategy), "chosen": bool(r.chosen)}
+            {
+                "complexity": int(r.complexity),
+                "loss": finite_or_none(r.loss),
+                "score": finite_or_none(r.score),
+                "formula": str(r.formula),
+                "strategy": str(r.strategy),
+                "chosen": bool(r.chosen),
+            }
             for r in self.pareto.itertuples()
         ]
-        return {"target": self.target, "inputs": list(self.inputs), "formula": str(self.formula),
-                "latex": self.to_latex(), "r2": finite_or_none(self.r2), "rmse": finite_or_none(self.rmse),
-                "max_abs_error": finite_or_none(self.max_abs_error), "seconds": finite_or_none(self.seconds),
-                "strategy": self.strategy, "pareto": pareto, "notes": list(self.notes)}
+        return {
+            "target": self.target,
+            "inputs": list(self.inputs),
+            "formula": str(self.formula),
+            "latex": self.to_latex(),
+            "r2": finite_or_none(self.r2),
+            "rmse": finite_or_none(self.rmse),
+            "max_abs_error": finite_or_none(self.max_abs_error),
+            "seconds": finite_or_none(self.seconds),
+            "strategy": self.strategy,
+            "pareto": pareto,
+            "notes": list(self.notes),
+        }
 
     def to_latex(self) -> str:
         """LaTeX of ``target = formula``."""
@@ -135,8 +151,10 @@ class Discovery:
         return write_report(self, out)
 
     def summary(self) -> str:
-        return (f"{self.target} = {self.formula}\n  test R² = {self.r2:.10g}, RMSE = {self.rmse:.4g}, "
-                f"max |error| = {self.max_abs_error:.4g} ({self.seconds:.1f} s, strategy {self.strategy})")
+        return (
+            f"{self.target} = {self.formula}\n  test R² = {self.r2:.10g}, RMSE = {self.rmse:.4g}, "
+            f"max |error| = {self.max_abs_error:.4g} ({self.seconds:.1f} s, strategy {self.strategy})"
+        )
 
     def __str__(self) -> str:
         return self.summary()

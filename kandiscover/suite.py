@@ -20,6 +20,7 @@ child process (a worker plugin), so timeouts are enforced the same way there.
 Test hook: ``run_suite(..., _work_fn=f)`` replaces :func:`run_item` by ``f(problem, seed, settings)
 -> dict`` (a picklable module-level function); private, for tests of timeouts, errors and kills.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -57,24 +58,40 @@ _HEADER = struct.Struct(">Q")
 
 # ------------------------------------------------------------------------------------- one work item
 
+
 def run_item(problem, seed: int, settings: dict) -> dict:
     """Sample, discover and evaluate one ``(problem, seed)``; the work function of the workers.
 
-    ``settings`` holds ``n``, ``noise``, ``time_budget`` and ``plan`` (strategy names or None). Returns ``exact`` (None without a ground
+    ``settings`` holds ``n``, ``noise``, ``time_budget`` and ``plan`` (strategy names or None). Returns ``exact``
+    (None without a ground
     truth), test ``r2``/``rmse``, ``strategy`` and the ``formula`` string. Exceptions propagate.
     """
     from .discover import discover
     from .symbolic.equivalence import is_equivalent
 
     df = problem.sample(n=settings["n"], seed=seed, noise=settings["noise"])
-    res = discover(df, target=problem.target, time_budget=settings["time_budget"], seed=seed,
-                   noise_hint=settings["noise"] or None, progress=False, plan=settings.get("plan"))
+    res = discover(
+        df,
+        target=problem.target,
+        time_budget=settings["time_budget"],
+        seed=seed,
+        noise_hint=settings["noise"] or None,
+        progress=False,
+        plan=settings.get("plan"),
+    )
     exact = None
     if problem.formula is not None:  # SRBench: only models with test R² > 0.5 are checked
-        exact = bool(res.r2 > 0.5) and bool(is_equivalent(
-            res.formula, problem.formula, domain=dict(zip(problem.variables, problem.ranges))))
-    return dict(exact=exact, r2=res.r2, rmse=res.rmse, discover_seconds=res.seconds,
-                strategy=res.strategy, formula=str(res.formula))
+        exact = bool(res.r2 > 0.5) and bool(
+            is_equivalent(res.formula, problem.formula, domain=dict(zip(problem.variables, problem.ranges)))
+        )
+    return dict(
+        exact=exact,
+        r2=res.r2,
+        rmse=res.rmse,
+        discover_seconds=res.seconds,
+        strategy=res.strategy,
+        formula=str(res.formula),
+    )
 
 
 def _call(fn, problem, seed, settings) -> dict:
@@ -83,13 +100,15 @@ def _call(fn, problem, seed, settings) -> dict:
         rec = dict(fn(problem, seed, settings))
         rec.setdefault("status", "ok")
     except Exception as exc:  # any failure of one item is recorded, the suite goes on
-        rec = dict(status="error", error=f"{type(exc).__name__}: {exc}",
-                   traceback=traceback.format_exc(limit=-8)[-4000:])
+        rec = dict(
+            status="error", error=f"{type(exc).__name__}: {exc}", traceback=traceback.format_exc(limit=-8)[-4000:]
+        )
     rec["seconds"] = time.monotonic() - t0
     return rec
 
 
 # ----------------------------------------------------------------------------- worker child processes
+
 
 def _write_frame(stream, obj) -> None:
     """One frame: length, then the pickle (``bytes`` are sent as they are: pre-pickled items)."""
@@ -152,8 +171,12 @@ class _Worker:
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(p or os.getcwd() for p in sys.path)
         code = "from kandiscover.suite import _worker_main; _worker_main()"
-        self.proc = subprocess.Popen([sys.executable, "-c", code, str(os.getpid()), str(threads)],
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", code, str(os.getpid()), str(threads)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env=env,
+        )
         self.ready, self.item, self.started = False, None, 0.0
 
     def fileno(self) -> int:
@@ -204,13 +227,11 @@ class _Worker:
             return _timeout_record(timeout)
         reply = self.receive()
         self.item = None
-        return reply[1] if reply else dict(status="error", error=self.died(),
-                                           seconds=time.monotonic() - self.started)
+        return reply[1] if reply else dict(status="error", error=self.died(), seconds=time.monotonic() - self.started)
 
 
 def _timeout_record(timeout: float) -> dict:
-    return dict(status="timeout", seconds=timeout,
-                error=f"no result after {timeout:g} s; worker process killed")
+    return dict(status="timeout", seconds=timeout, error=f"no result after {timeout:g} s; worker process killed")
 
 
 def _run_local(todo, msg_for, jobs: int, timeout: float, emit) -> None:
@@ -236,12 +257,17 @@ def _run_local(todo, msg_for, jobs: int, timeout: float, emit) -> None:
                     item, w.item = w.item, None
                     emit(item, msg[1])
                 elif msg is None and w.item is None:
-                    raise RuntimeError(f"kandiscover suite worker failed to start: {w.died()}; "
-                                       "see its messages on stderr")
+                    raise RuntimeError(
+                        f"kandiscover suite worker failed to start: {w.died()}; see its messages on stderr"
+                    )
                 elif msg is None or (w.item is not None and now >= w.started + timeout):
                     w.close(kill=True)  # gone by itself, or killed for running too long
-                    emit(w.item, dict(status="error", error=w.died(), seconds=now - w.started)
-                         if msg is None else _timeout_record(timeout))
+                    emit(
+                        w.item,
+                        dict(status="error", error=w.died(), seconds=now - w.started)
+                        if msg is None
+                        else _timeout_record(timeout),
+                    )
                     workers.remove(w)
     finally:
         for w in workers:
@@ -249,6 +275,7 @@ def _run_local(todo, msg_for, jobs: int, timeout: float, emit) -> None:
 
 
 # --------------------------------------------------------------------------------------------- dask
+
 
 def _child_plugin(name: str):
     """A Dask worker plugin holding one worker child per thread of each Dask worker."""
@@ -284,12 +311,10 @@ def _run_dask(todo, msg_for, jobs: int, timeout: float, emit, *, scheduler: str)
     try:
         from distributed import Client, LocalCluster, as_completed
     except ImportError as exc:
-        raise ImportError("scheduler= needs dask.distributed; install it with "
-                          "pip install 'kandiscover[dask]'") from exc
+        raise ImportError("scheduler= needs dask.distributed; install it with pip install 'kandiscover[dask]'") from exc
     cluster = None
     if scheduler == "local":
-        cluster = LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True,
-                               dashboard_address=None)
+        cluster = LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=None)
     client = Client(cluster if cluster is not None else scheduler)
     name = f"kandiscover-suite-{uuid.uuid4().hex[:8]}"
     futures = {}
@@ -317,6 +342,7 @@ def _run_dask(todo, msg_for, jobs: int, timeout: float, emit, *, scheduler: str)
 
 # ----------------------------------------------------------------------------------------- run_suite
 
+
 def _select(pack, problems, limit):
     from .problems import Pack, load
 
@@ -329,8 +355,10 @@ def _select(pack, problems, limit):
     names = list(pack.names) if problems is None else [str(p) for p in problems]
     unknown = [p for p in names if p not in pack]
     if unknown:
-        raise ParameterError(f"problems: {unknown} are not in pack {pack.name!r} ({len(pack)} problems; "
-                             f"e.g. {', '.join(pack.names[:3])})")
+        raise ParameterError(
+            f"problems: {unknown} are not in pack {pack.name!r} ({len(pack)} problems; "
+            f"e.g. {', '.join(pack.names[:3])})"
+        )
     limit = check_int("limit", limit, low=0, allow_none=True, what="a non-negative integer or None")
     if limit is not None:
         names = names[:limit]
@@ -359,19 +387,30 @@ def _pending(results: ResultsFile, pack, chosen: list, seeds: list, settings: di
     """``(problem, seed)`` pairs not yet in ``results``; refuses results of another setting."""
     plan = ",".join(settings["plan"]) if settings["plan"] else None
     for rec in results.records:
-        if (rec.get("pack"), rec.get("n"), rec.get("noise"), rec.get("plan")) != \
-                (pack.name, settings["n"], settings["noise"], plan):
+        if (rec.get("pack"), rec.get("n"), rec.get("noise"), rec.get("plan")) != (
+            pack.name,
+            settings["n"],
+            settings["noise"],
+            plan,
+        ):
             raise ValueError(
                 f"{results.path} holds results of another setting (pack {rec.get('pack')!r}, "
-                f"n={rec.get('n')}, noise={rec.get('noise')}, plan={rec.get('plan')}); use resume=False or another out=")
+                f"n={rec.get('n')}, noise={rec.get('noise')}, plan={rec.get('plan')}); use resume=False or another out="
+            )
     other = sum(r.get("time_budget") != settings["time_budget"] for r in results.records)
     if other:
-        log.warning("%s: %d results were run with another time_budget than %g s", results.path,
-                    other, settings["time_budget"])
+        log.warning(
+            "%s: %d results were run with another time_budget than %g s", results.path, other, settings["time_budget"]
+        )
     done = {(r["problem"], r.get("seed")) for r in results.records}
     todo = [(p.name, s) for p in chosen for s in seeds if (p.name, s) not in done]
-    log.info("suite %s: %d items to run (%d already in %s)", pack.name, len(todo),
-             len(chosen) * len(seeds) - len(todo), results.path)
+    log.info(
+        "suite %s: %d items to run (%d already in %s)",
+        pack.name,
+        len(todo),
+        len(chosen) * len(seeds) - len(todo),
+        results.path,
+    )
     return todo
 
 
@@ -384,10 +423,22 @@ class _Recorder:
 
     def __call__(self, item, raw: dict) -> None:
         problem = self.by_name[item[0]]
-        rec = dict(pack=self.pack.name, problem=item[0], seed=item[1], status="error", exact=None,
-                   r2=None, rmse=None, seconds=None, strategy=None, formula=None,
-                   truth=None if problem.formula is None else str(problem.formula), error=None,
-                   srbench=bool(problem.srbench), **self.settings)
+        rec = dict(
+            pack=self.pack.name,
+            problem=item[0],
+            seed=item[1],
+            status="error",
+            exact=None,
+            r2=None,
+            rmse=None,
+            seconds=None,
+            strategy=None,
+            formula=None,
+            truth=None if problem.formula is None else str(problem.formula),
+            error=None,
+            srbench=bool(problem.srbench),
+            **self.settings,
+        )
         rec.update(raw)
         rec.update(pack=self.pack.name, problem=item[0], seed=item[1])
         if rec["status"] != "ok" and problem.formula is not None:
@@ -396,17 +447,38 @@ class _Recorder:
         rec["finished"] = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
         self.results.append(rec)
         self.exact += bool(rec["exact"])
-        log.info("%s seed %s: %s exact=%s r2=%s in %.1f s %s", item[0], item[1], rec["status"],
-                 rec["exact"], rec["r2"], rec["seconds"] or 0.0, rec["error"] or "")
+        log.info(
+            "%s seed %s: %s exact=%s r2=%s in %.1f s %s",
+            item[0],
+            item[1],
+            rec["status"],
+            rec["exact"],
+            rec["r2"],
+            rec["seconds"] or 0.0,
+            rec["error"] or "",
+        )
         self.bar.set_postfix(exact=self.exact, refresh=False)
         self.bar.update(1)
 
 
-def run_suite(pack, out, *, jobs: int = 1, scheduler: Optional[str] = None, time_budget: float = 60.0,
-              n: int = 1000, noise: float = 0.0, seeds: Sequence[int] = (0,), limit: Optional[int] = None,
-              resume: bool = True, problems: Optional[Sequence[str]] = None,
-              timeout: Optional[float] = None, progress: bool = True, plan: Optional[Sequence[str]] = None,
-              _work_fn=None) -> Path:
+def run_suite(
+    pack,
+    out,
+    *,
+    jobs: int = 1,
+    scheduler: Optional[str] = None,
+    time_budget: float = 60.0,
+    n: int = 1000,
+    noise: float = 0.0,
+    seeds: Sequence[int] = (0,),
+    limit: Optional[int] = None,
+    resume: bool = True,
+    problems: Optional[Sequence[str]] = None,
+    timeout: Optional[float] = None,
+    progress: bool = True,
+    plan: Optional[Sequence[str]] = None,
+    _work_fn=None,
+) -> Path:
     """Run :func:`~kandiscover.discover.discover` on every ``(problem, seed)`` of a pack.
 
     Parameters
@@ -451,8 +523,9 @@ def run_suite(pack, out, *, jobs: int = 1, scheduler: Optional[str] = None, time
         def msg_for(item):  # pickled here: a Dask worker only forwards the bytes to its child
             return pickle.dumps((fn, by_name[item[0]], item[1], settings), pickle.HIGHEST_PROTOCOL)
 
-        bar = progress_bar(total=len(todo), desc=f"suite {pack.name}", unit="item", file=sys.stderr,
-                           disable=not progress)
+        bar = progress_bar(
+            total=len(todo), desc=f"suite {pack.name}", unit="item", file=sys.stderr, disable=not progress
+        )
         try:
             if todo:
                 runner = _run_local if scheduler is None else functools.partial(_run_dask, scheduler=scheduler)

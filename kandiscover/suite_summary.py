@@ -8,6 +8,7 @@ Rates are over runs (``(problem, seed)`` pairs), as SRBench averages over its ru
 row per problem (exact = fraction of its seeds recovered; R², RMSE and time are medians over seeds).
 Plots are built on :class:`matplotlib.figure.Figure` (Agg), never through pyplot's global state.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -70,8 +71,9 @@ class ResultsFile:
                 fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
             self._lock.close()
-            raise RuntimeError(f"another run_suite is writing to {out}; wait for it or choose "
-                               "another out= folder") from None
+            raise RuntimeError(
+                f"another run_suite is writing to {out}; wait for it or choose another out= folder"
+            ) from None
         if self.path.exists() and not resume:
             stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
             aside = self.path.with_name(f"results.{stamp}.jsonl")
@@ -90,8 +92,9 @@ class ResultsFile:
         data = self.path.read_bytes()
         end = data.rfind(b"\n") + 1
         if end < len(data):
-            log.warning("%s: dropping a partial last line (%d bytes) left by an interrupted run",
-                        self.path, len(data) - end)
+            log.warning(
+                "%s: dropping a partial last line (%d bytes) left by an interrupted run", self.path, len(data) - end
+            )
             with open(self.path, "r+b") as fh:
                 fh.truncate(end)
                 fh.flush()
@@ -102,7 +105,7 @@ class ResultsFile:
         line = (json.dumps(rec, allow_nan=False) + "\n").encode("utf-8")
         view = memoryview(line)
         while view:
-            view = view[os.write(self._fd, view):]
+            view = view[os.write(self._fd, view) :]
         os.fsync(self._fd)
 
     def close(self) -> None:
@@ -148,12 +151,20 @@ def _per_problem(df: pd.DataFrame, pack) -> pd.DataFrame:
     for name, g in df.groupby("problem", sort=False):
         status = g["status"].value_counts()
         ex = g["exact"].dropna()
-        row = dict(problem=name, pack=g["pack"].iloc[0], srbench=bool(g["srbench"].iloc[0]), seeds=len(g),
-                   exact=float(ex.astype(bool).mean()) if len(ex) else None,
-                   r2=g["r2"].median(), rmse=g["rmse"].median(), seconds=g["seconds"].median(),
-                   status=status.index[0] if len(status) == 1 else
-                   ", ".join(f"{k} {v}" for k, v in status.items()),
-                   strategy=g["strategy"].iloc[0], formula=g["formula"].iloc[0], truth=g["truth"].iloc[0])
+        row = dict(
+            problem=name,
+            pack=g["pack"].iloc[0],
+            srbench=bool(g["srbench"].iloc[0]),
+            seeds=len(g),
+            exact=float(ex.astype(bool).mean()) if len(ex) else None,
+            r2=g["r2"].median(),
+            rmse=g["rmse"].median(),
+            seconds=g["seconds"].median(),
+            status=status.index[0] if len(status) == 1 else ", ".join(f"{k} {v}" for k, v in status.items()),
+            strategy=g["strategy"].iloc[0],
+            formula=g["formula"].iloc[0],
+            truth=g["truth"].iloc[0],
+        )
         if pack is not None and name in pack:
             row["kan_paper_rmse"] = pack[name].meta.get("kan_paper_rmse")
         rows.append(row)
@@ -167,10 +178,16 @@ def _stats(runs: pd.DataFrame) -> dict:
     truth = runs[runs["truth"].notna()]
     r2 = pd.to_numeric(runs["r2"], errors="coerce")
     secs = pd.to_numeric(runs["seconds"], errors="coerce").dropna()
-    return dict(runs=len(runs), exact=int(truth["exact"].fillna(False).astype(bool).sum()), with_truth=len(truth),
-                r2_ok=int((r2 > 0.999).sum()), median_s=secs.median() if len(secs) else None,
-                max_s=secs.max() if len(secs) else None, errors=int((runs["status"] == "error").sum()),
-                timeouts=int((runs["status"] == "timeout").sum()))
+    return dict(
+        runs=len(runs),
+        exact=int(truth["exact"].fillna(False).astype(bool).sum()),
+        with_truth=len(truth),
+        r2_ok=int((r2 > 0.999).sum()),
+        median_s=secs.median() if len(secs) else None,
+        max_s=secs.max() if len(secs) else None,
+        errors=int((runs["status"] == "error").sum()),
+        timeouts=int((runs["status"] == "timeout").sum()),
+    )
 
 
 def _noise_key(noise: float) -> Optional[float]:
@@ -187,8 +204,14 @@ def _plot_recovery(path: Path, rate: float, label: str, noise_key) -> None:
     ax = fig.subplots()
     bars = ax.bar(range(len(names)), values, color=["tab:red"] + ["tab:gray"] * len(PUBLISHED))
     for b, v in zip(bars, values):
-        ax.annotate(f"{v:.1f}", (b.get_x() + b.get_width() / 2, v), xytext=(0, 2),
-                    textcoords="offset points", ha="center", fontsize=8)
+        ax.annotate(
+            f"{v:.1f}",
+            (b.get_x() + b.get_width() / 2, v),
+            xytext=(0, 2),
+            textcoords="offset points",
+            ha="center",
+            fontsize=8,
+        )
     ax.set_xticks(range(len(names)), names, rotation=20, fontsize=8)
     ax.set_ylim(0, 105)
     ax.set_ylabel("exact recovery (%)")
@@ -205,8 +228,7 @@ def _plot_times(path: Path, seconds: np.ndarray) -> None:
     ax = fig.subplots()
     ax.hist(seconds, bins=max(5, min(40, int(np.sqrt(max(len(seconds), 1))) * 2)), color="tab:blue")
     if len(seconds):
-        ax.axvline(float(np.median(seconds)), color="black", ls="--", lw=1,
-                   label=f"median {np.median(seconds):.1f} s")
+        ax.axvline(float(np.median(seconds)), color="black", ls="--", lw=1, label=f"median {np.median(seconds):.1f} s")
         ax.legend(fontsize=8)
     ax.set_xlabel("seconds per problem")
     ax.set_ylabel("runs")
@@ -243,8 +265,9 @@ def summarize(out, pack=None) -> Path:
     df = load_results(out)
     path = out / "summary.md"
     if df.empty:
-        pd.DataFrame(columns=["problem", "srbench", "seeds", "exact", "r2", "rmse", "seconds", "status"]) \
-            .to_csv(out / "summary.csv", index=False)
+        pd.DataFrame(columns=["problem", "srbench", "seeds", "exact", "r2", "rmse", "seconds", "status"]).to_csv(
+            out / "summary.csv", index=False
+        )
         path.write_text("# kandiscover suite\n\nNo results yet in `results.jsonl`.\n", encoding="utf-8")
         return path
     pack = _load_pack(pack, df)
@@ -278,11 +301,15 @@ def _header(df: pd.DataFrame, table: pd.DataFrame, pack) -> list[str]:
     size = f" of the {len(pack)} in the pack" if pack is not None else ""
     plan = df["plan"].dropna().unique() if "plan" in df else []
     planned = f" Strategies: {', '.join(map(str, plan))}." if len(plan) else ""
-    return [f"# kandiscover suite: {df['pack'].iloc[0]}", "",
-            f"{len(table)} problems{size} × {df['seed'].nunique()} seed(s) = {len(df)} runs; "
-            f"n = {int(df['n'].iloc[0])} rows, noise = {_noise_text(df)}, "
-            f"time budget {_budget_text(df)} s per run.{planned} Raw records: `results.jsonl`; per problem: "
-            "`summary.csv`.", ""]
+    return [
+        f"# kandiscover suite: {df['pack'].iloc[0]}",
+        "",
+        f"{len(table)} problems{size} × {df['seed'].nunique()} seed(s) = {len(df)} runs; "
+        f"n = {int(df['n'].iloc[0])} rows, noise = {_noise_text(df)}, "
+        f"time budget {_budget_text(df)} s per run.{planned} Raw records: `results.jsonl`; per problem: "
+        "`summary.csv`.",
+        "",
+    ]
 
 
 def _totals(everything: dict, sub: dict, has_truth: bool) -> list[str]:
@@ -291,10 +318,12 @@ def _totals(everything: dict, sub: dict, has_truth: bool) -> list[str]:
     metrics = [("runs", lambda s: str(s["runs"]))]
     if has_truth:
         metrics.append(("exact recovery", lambda s: _pct(s["exact"], s["with_truth"])))
-    metrics += [("R² > 0.999", lambda s: _pct(s["r2_ok"], s["runs"])),
-                ("median time (s)", lambda s: _num(s["median_s"], "{:.1f}")),
-                ("max time (s)", lambda s: _num(s["max_s"], "{:.1f}")),
-                ("errors / timeouts", lambda s: f"{s['errors']} / {s['timeouts']}")]
+    metrics += [
+        ("R² > 0.999", lambda s: _pct(s["r2_ok"], s["runs"])),
+        ("median time (s)", lambda s: _num(s["median_s"], "{:.1f}")),
+        ("max time (s)", lambda s: _num(s["max_s"], "{:.1f}")),
+        ("errors / timeouts", lambda s: f"{s['errors']} / {s['timeouts']}"),
+    ]
     return lines + [f"| {m} | " + " | ".join(f(s) for _, s in cols) + " |" for m, f in metrics] + [""]
 
 
@@ -305,21 +334,29 @@ def _beside_published(out: Path, df: pd.DataFrame, pack, everything: dict, sub: 
     noises = sorted(set(df["noise"]))
     key = _noise_key(float(noises[0])) if len(noises) == 1 else None
     budget = _budget_text(df)
-    lines = ["## Beside published exact-recovery rates (SRBench 2021, Feynman)", "",
-             "| method | noise 0 | noise 0.01 | budget per problem |", "|---|---|---|---|"]
+    lines = [
+        "## Beside published exact-recovery rates (SRBench 2021, Feynman)",
+        "",
+        "| method | noise 0 | noise 0.01 | budget per problem |",
+        "|---|---|---|---|",
+    ]
     here = f"{rate:.1f} % ({ref['exact']}/{ref['with_truth']} runs)"
     row = [here if key == 0.0 else "", here if key == 0.01 else ""]
     lines.append(f"| **kandiscover** (this run) | {row[0]} | {row[1]} | {budget} s |")
     for m, r in PUBLISHED.items():
-        lines.append(f"| {m} | {r[0.0]:.1f} % | {r[0.01]:.1f} % | "
-                     f"{'500 s' if m == 'PySR' else '8 h / 1M evaluations'} |")
+        lines.append(
+            f"| {m} | {r[0.0]:.1f} % | {r[0.01]:.1f} % | {'500 s' if m == 'PySR' else '8 h / 1M evaluations'} |"
+        )
     notes = []
     if key is None:
-        notes.append(f"this run used noise {_noise_text(df)}, "
-                     f"the published rates are at 0 and 0.01: kandiscover {here}")
+        notes.append(
+            f"this run used noise {_noise_text(df)}, the published rates are at 0 and 0.01: kandiscover {here}"
+        )
     if sub["runs"] and pack is not None and sub["runs"] < len(pack.srbench()) * df["seed"].nunique():
-        notes.append(f"only {len(set(df.loc[df['srbench'].astype(bool), 'problem']))} of the "
-                     f"{len(pack.srbench())} SRBench problems were run: the rates are not comparable yet")
+        notes.append(
+            f"only {len(set(df.loc[df['srbench'].astype(bool), 'problem']))} of the "
+            f"{len(pack.srbench())} SRBench problems were run: the rates are not comparable yet"
+        )
     lines += [""] + [f"Note: {n}." for n in notes] + [""] * bool(notes)
     _plot_recovery(out / "recovery.png", rate, f"kandiscover\n({ref['with_truth']} runs)", key)
     return lines + ["![exact recovery beside published methods](recovery.png)", ""]
@@ -331,9 +368,14 @@ def _by_strategy(df: pd.DataFrame) -> list[str]:
     runs = df[df["truth"].notna()].copy()
     runs["by"] = runs["strategy"].fillna("(none)").astype(str).str.replace(" (raw)", "", regex=False)
     runs["hit"] = runs["exact"].fillna(False).astype(bool)
-    lines = ["## Exact recoveries by strategy", "",
-             "Strategy that produced the chosen formula (`linear` is the baseline every search scores).", "",
-             "| strategy | exact | runs chosen from it |", "|---|---|---|"]
+    lines = [
+        "## Exact recoveries by strategy",
+        "",
+        "Strategy that produced the chosen formula (`linear` is the baseline every search scores).",
+        "",
+        "| strategy | exact | runs chosen from it |",
+        "|---|---|---|",
+    ]
     grouped = runs.groupby("by")["hit"].agg(["sum", "count"]).sort_values(["sum", "count"], ascending=False)
     lines += [f"| {name} | {int(r['sum'])} | {int(r['count'])} |" for name, r in grouped.iterrows()]
     return lines + [""]
@@ -348,19 +390,30 @@ def _by_family(df: pd.DataFrame, pack) -> list[str]:
         return []
     runs["hit"] = runs["exact"].fillna(False).astype(bool)
     grouped = runs.groupby("family", sort=False)["hit"].agg(["sum", "count"])
-    return ["## Exact recoveries by family", "", "| family | exact | runs |", "|---|---|---|"] + \
-        [f"| {name} | {int(r['sum'])} | {int(r['count'])} |" for name, r in grouped.iterrows()] + [""]
+    return (
+        ["## Exact recoveries by family", "", "| family | exact | runs |", "|---|---|---|"]
+        + [f"| {name} | {int(r['sum'])} | {int(r['count'])} |" for name, r in grouped.iterrows()]
+        + [""]
+    )
 
 
 def _per_problem_lines(table: pd.DataFrame, has_truth: bool) -> list[str]:
-    head = ["problem", "SRBench"] + (["exact"] if has_truth else []) + ["R²", "RMSE"] + \
-        (["KAN paper RMSE"] if "kan_paper_rmse" in table else []) + ["time (s)", "status", "formula"]
+    head = (
+        ["problem", "SRBench"]
+        + (["exact"] if has_truth else [])
+        + ["R²", "RMSE"]
+        + (["KAN paper RMSE"] if "kan_paper_rmse" in table else [])
+        + ["time (s)", "status", "formula"]
+    )
     lines = ["## Per problem", "", "| " + " | ".join(head) + " |", "|---" * len(head) + "|"]
     for r in table.itertuples(index=False):
         cells = [r.problem, "yes" if r.srbench else "no"]
         if has_truth:
-            cells.append("" if r.exact is None or pd.isna(r.exact) else
-                         ("yes" if r.exact == 1 else "no" if r.exact == 0 else f"{r.exact:.2f}"))
+            cells.append(
+                ""
+                if r.exact is None or pd.isna(r.exact)
+                else ("yes" if r.exact == 1 else "no" if r.exact == 0 else f"{r.exact:.2f}")
+            )
         cells += [_num(r.r2, "{:.6f}"), _num(r.rmse, "{:.3g}")]
         if "kan_paper_rmse" in table:
             cells.append(_num(r.kan_paper_rmse, "{:.2g}"))
@@ -376,4 +429,5 @@ def _failures(df: pd.DataFrame) -> list[str]:
         return []
     return ["", "## Errors and timeouts", ""] + [
         f"- {r.problem} (seed {r.seed}): {r.status}: {str(r.error).splitlines()[0][:300] if r.error else ''}"
-        for r in failed.itertuples(index=False)]
+        for r in failed.itertuples(index=False)
+    ]

@@ -9,6 +9,7 @@ The formula is a string (parsed by the whitelisting :func:`~kandiscover.symbolic
 never evaluated) or a sympy expression. Its names must be columns of the data; with
 ``fit_constants=True`` every other name becomes a free constant fitted by least squares.
 """
+
 from __future__ import annotations
 
 import ast
@@ -99,10 +100,12 @@ class Verification:
         return f"{word} (criterion: R² ≥ 1 - {self.tol:g})"
 
     def summary(self) -> str:
-        lines = [f"{self.target} = {self.formula}",
-                 f"  {self.verdict()}",
-                 f"  R² = {self.r2:.12g}, RMSE = {self.rmse:.4g}, max |error| = {self.max_abs_error:.4g} "
-                 f"on {self.n_rows} rows"]
+        lines = [
+            f"{self.target} = {self.formula}",
+            f"  {self.verdict()}",
+            f"  R² = {self.r2:.12g}, RMSE = {self.rmse:.4g}, max |error| = {self.max_abs_error:.4g} "
+            f"on {self.n_rows} rows",
+        ]
         if self.constants:
             lines.append("  fitted constants: " + ", ".join(f"{k} = {v:.10g}" for k, v in self.constants.items()))
         lines += [f"  note: {n}" for n in self.notes]
@@ -113,12 +116,20 @@ class Verification:
 
     def to_dict(self) -> dict:
         """JSON-ready summary (non-finite numbers become ``None``)."""
-        return {"formula": str(self.formula), "latex": to_latex(self.formula), "target": self.target,
-                "inputs": list(self.inputs), "ok": bool(self.ok), "tol": self.tol,
-                "r2": finite_or_none(self.r2), "rmse": finite_or_none(self.rmse),
-                "max_abs_error": finite_or_none(self.max_abs_error), "n_rows": self.n_rows,
-                "constants": {k: finite_or_none(v) for k, v in self.constants.items()},
-                "notes": list(self.notes)}
+        return {
+            "formula": str(self.formula),
+            "latex": to_latex(self.formula),
+            "target": self.target,
+            "inputs": list(self.inputs),
+            "ok": bool(self.ok),
+            "tol": self.tol,
+            "r2": finite_or_none(self.r2),
+            "rmse": finite_or_none(self.rmse),
+            "max_abs_error": finite_or_none(self.max_abs_error),
+            "n_rows": self.n_rows,
+            "constants": {k: finite_or_none(v) for k, v in self.constants.items()},
+            "notes": list(self.notes),
+        }
 
     def plot(self, ax=None):
         """Residuals against predictions.
@@ -164,6 +175,7 @@ class Verification:
 
 # ------------------------------------------------------------------------------------ names
 
+
 def _names_in_text(text: str) -> list:
     """Identifiers used as values (not as called functions) in a formula, in order of appearance.
 
@@ -175,34 +187,39 @@ def _names_in_text(text: str) -> list:
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return []
     called = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
-    found = sorted(((n.lineno, n.col_offset, n.id) for n in ast.walk(tree)
-                    if isinstance(n, ast.Name) and id(n) not in called))
+    found = sorted(
+        ((n.lineno, n.col_offset, n.id) for n in ast.walk(tree) if isinstance(n, ast.Name) and id(n) not in called)
+    )
     return list(dict.fromkeys(name for *_, name in found))
 
 
 def _classify(names, columns, allowed, target, fit_constants):
     """Split the names a formula uses into columns and free constants, or raise a clear error."""
     if target in names:
-        raise DataError(f"the formula uses the target column {target!r} itself; write the formula for "
-                        f"{target!r} in terms of the other columns {allowed}")
+        raise DataError(
+            f"the formula uses the target column {target!r} itself; write the formula for "
+            f"{target!r} in terms of the other columns {allowed}"
+        )
     excluded = [n for n in names if n in columns and n not in allowed]
     if excluded:
-        raise DataError(f"the formula uses columns {excluded}, which are not among inputs {allowed}; "
-                        "add them to inputs")
+        raise DataError(
+            f"the formula uses columns {excluded}, which are not among inputs {allowed}; add them to inputs"
+        )
     free = [n for n in names if n not in columns]
     if free and not fit_constants:
         one = len(free) == 1
         what = "it as a free constant" if one else "them as free constants"
-        raise DataError(f"the formula uses {free}, which {'is not a column' if one else 'are not columns'} "
-                        f"of the data (columns: {allowed}); fix the name{'' if one else 's'}, or pass "
-                        f"fit_constants=True (--fit-constants) to fit {what}")
+        raise DataError(
+            f"the formula uses {free}, which {'is not a column' if one else 'are not columns'} "
+            f"of the data (columns: {allowed}); fix the name{'' if one else 's'}, or pass "
+            f"fit_constants=True (--fit-constants) to fit {what}"
+        )
     return [n for n in names if n in allowed], free
 
 
 def _as_formula(formula, columns, allowed, target, fit_constants):
     if isinstance(formula, str):
-        names = [n for n in _names_in_text(formula)
-                 if n in columns or (n not in CONSTANTS and n not in FUNCTIONS)]
+        names = [n for n in _names_in_text(formula) if n in columns or (n not in CONSTANTS and n not in FUNCTIONS)]
         used, free = _classify(names, columns, allowed, target, fit_constants)
         expr = parse_formula(formula, variables=used + free)
     elif isinstance(formula, sympy.Expr):
@@ -221,18 +238,25 @@ def _as_formula(formula, columns, allowed, target, fit_constants):
 
 # ------------------------------------------------------------------------------------ steps
 
+
 def _checked_tol(tol) -> float:
     """``tol`` as a float in ``[0, 1)`` (:data:`DEFAULT_TOL` when ``None``)."""
     if tol is None:
         return DEFAULT_TOL
-    return check_number("tol", tol, low=0, high=1, low_inclusive=True, high_inclusive=False,
-                        what="a number in [0, 1) (the largest accepted 1 - R²)")
+    return check_number(
+        "tol",
+        tol,
+        low=0,
+        high=1,
+        low_inclusive=True,
+        high_inclusive=False,
+        what="a number in [0, 1) (the largest accepted 1 - R²)",
+    )
 
 
 def _frame(data, target, inputs) -> tuple[pd.DataFrame, str, list]:
     """The data as a frame, the target column and the columns the formula may use."""
-    frame, target = with_target(as_frame(data, target, None), target,
-                                "naming the column the formula should equal")
+    frame, target = with_target(as_frame(data, target, None), target, "naming the column the formula should equal")
     columns = list(frame.columns)
     if inputs is None:
         return frame, target, [c for c in columns if c != target]
@@ -263,8 +287,15 @@ def _fit(expr, used, free, cols, y, seed=0) -> dict:
     else Levenberg–Marquardt from all-ones and :data:`_RESTARTS` random starts."""
     by_name = {s.name: s for s in expr.free_symbols}
     theta, _ = ConstantFit(used, cols, y, errors="nan").fit(
-        expr, [by_name[n] for n in free], np.ones(len(free)), max_nfev=400, tol=1e-15,
-        restarts=_RESTARTS, seed=seed, linear=True)
+        expr,
+        [by_name[n] for n in free],
+        np.ones(len(free)),
+        max_nfev=400,
+        tol=1e-15,
+        restarts=_RESTARTS,
+        seed=seed,
+        linear=True,
+    )
     return dict(zip(free, map(float, theta)))
 
 
@@ -274,8 +305,9 @@ def _with_constants(expr, used, free, cols, y) -> tuple[sympy.Expr, dict]:
         return expr, {}
     constants = _fit(expr, used, free, cols, y)
     log.info("fitted constants: %s", ", ".join(f"{k} = {v:.10g}" for k, v in constants.items()))
-    return expr.xreplace({s: sympy.Float(constants[s.name], 15) for s in expr.free_symbols
-                          if s.name in constants}), constants
+    return expr.xreplace(
+        {s: sympy.Float(constants[s.name], 15) for s in expr.free_symbols if s.name in constants}
+    ), constants
 
 
 def _predictions(expr, used, cols, rows) -> np.ndarray:
@@ -295,15 +327,35 @@ def _predictions(expr, used, cols, rows) -> np.ndarray:
 def _verdict(expr, target, used, tol, constants, pred, y, rows, notes) -> Verification:
     """Metrics of ``pred`` against ``y`` and the verdict ``R² ≥ 1 - tol``."""
     fit = scores(pred, y)
-    return Verification(formula=expr, target=target, inputs=used, ok=bool(fit["r2"] >= 1 - tol), tol=tol,
-                        constants=constants, residuals=y - pred, predictions=pred, observed=y, rows=rows,
-                        notes=notes, **fit)
+    return Verification(
+        formula=expr,
+        target=target,
+        inputs=used,
+        ok=bool(fit["r2"] >= 1 - tol),
+        tol=tol,
+        constants=constants,
+        residuals=y - pred,
+        predictions=pred,
+        observed=y,
+        rows=rows,
+        notes=notes,
+        **fit,
+    )
 
 
 # ------------------------------------------------------------------------------------ verify
 
-def verify(formula, data, target: Optional[str] = None, *, inputs: Optional[Sequence[str]] = None,
-           fit_constants: bool = False, tol: Optional[float] = None, drop_invalid: bool = False) -> Verification:
+
+def verify(
+    formula,
+    data,
+    target: Optional[str] = None,
+    *,
+    inputs: Optional[Sequence[str]] = None,
+    fit_constants: bool = False,
+    tol: Optional[float] = None,
+    drop_invalid: bool = False,
+) -> Verification:
     """Check how well ``formula`` explains ``target`` in ``data``.
 
     Parameters

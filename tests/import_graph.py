@@ -44,28 +44,32 @@ PACKAGE = "kandiscover"
 #: or lower ones. A prefix matches the module itself and everything below it; the bare package name
 #: ``kandiscover`` matches only ``kandiscover/__init__.py`` (see :func:`layer_of`).
 LAYERS: tuple[tuple[int, str, str, tuple[str, ...]], ...] = (
-    (1, "support", "progress bars, sympy time limits, parameter checks, JSON cleaning",
-     ("kandiscover.support",)),
-    (2, "engine", "splines, layers, the network, training, pruning, checkpoints",
-     ("kandiscover.kan",)),
-    (3, "symbolic", "primitives, edge fits, assembly, refits, equivalence, parsing, exports",
-     ("kandiscover.symbolic",)),
-    (4, "units", "units of columns, dimensional analysis",
-     ("kandiscover.units",)),
-    (5, "views", "figures and reports, duck-typed on models and results",
-     ("kandiscover.plot", "kandiscover.report")),
-    (6, "model", "the full KAN with its pykan-style methods",
-     ("kandiscover.model",)),
-    (7, "search", "the candidate generators and the plan",
-     ("kandiscover.search",)),
-    (8, "pipeline", "data checks, discover(), Discovery",
-     ("kandiscover.data", "kandiscover.result", "kandiscover.discover")),
-    (9, "interfaces", "verify(), the scikit-learn estimator",
-     ("kandiscover.verify", "kandiscover.estimator")),
-    (10, "problems and suites", "problem packs, the suite runner and its summaries",
-     ("kandiscover.problems", "kandiscover.suite", "kandiscover.suite_summary")),
-    (11, "entry points", "the command line and the package namespace",
-     ("kandiscover.cli", PACKAGE)),
+    (1, "support", "progress bars, sympy time limits, parameter checks, JSON cleaning", ("kandiscover.support",)),
+    (2, "engine", "splines, layers, the network, training, pruning, checkpoints", ("kandiscover.kan",)),
+    (
+        3,
+        "symbolic",
+        "primitives, edge fits, assembly, refits, equivalence, parsing, exports",
+        ("kandiscover.symbolic",),
+    ),
+    (4, "units", "units of columns, dimensional analysis", ("kandiscover.units",)),
+    (5, "views", "figures and reports, duck-typed on models and results", ("kandiscover.plot", "kandiscover.report")),
+    (6, "model", "the full KAN with its pykan-style methods", ("kandiscover.model",)),
+    (7, "search", "the candidate generators and the plan", ("kandiscover.search",)),
+    (
+        8,
+        "pipeline",
+        "data checks, discover(), Discovery",
+        ("kandiscover.data", "kandiscover.result", "kandiscover.discover"),
+    ),
+    (9, "interfaces", "verify(), the scikit-learn estimator", ("kandiscover.verify", "kandiscover.estimator")),
+    (
+        10,
+        "problems and suites",
+        "problem packs, the suite runner and its summaries",
+        ("kandiscover.problems", "kandiscover.suite", "kandiscover.suite_summary"),
+    ),
+    (11, "entry points", "the command line and the package namespace", ("kandiscover.cli", PACKAGE)),
 )
 
 
@@ -118,8 +122,11 @@ class ImportGraph:
         """Strongly connected components of more than one module (or a module importing itself),
         each sorted, the list sorted by its first module."""
         graph = self.edges
-        comps = [sorted(c) for c in strongly_connected_components(graph)
-                 if len(c) > 1 or next(iter(c)) in graph[next(iter(c))]]
+        comps = [
+            sorted(c)
+            for c in strongly_connected_components(graph)
+            if len(c) > 1 or next(iter(c)) in graph[next(iter(c))]
+        ]
         return sorted(comps)
 
     def cycle_imports(self) -> list[list[Import]]:
@@ -127,14 +134,13 @@ class ImportGraph:
         out = []
         for comp in self.cycles():
             members = set(comp)
-            out.append(sorted(i for i in self.imports
-                              if i.module in members and i.imported in members))
+            out.append(sorted(i for i in self.imports if i.module in members and i.imported in members))
         return out
 
 
 def layer_of(module: str) -> tuple[int, str] | None:
     """``(rank, name)`` of the layer whose longest prefix matches ``module``, or None."""
-    best: tuple[int, int, str] | None = None            # (prefix length, rank, name)
+    best: tuple[int, int, str] | None = None  # (prefix length, rank, name)
     for rank, name, _holds, prefixes in LAYERS:
         for prefix in prefixes:
             if prefix == PACKAGE:
@@ -159,7 +165,7 @@ def _resolve_relative(module: str, is_package: bool, level: int, target: str | N
     """The absolute name of ``from <level dots><target> import ...`` written in ``module``."""
     package = module.split(".") if is_package else module.split(".")[:-1]
     if level - 1 > len(package) - 1:
-        return None                                     # beyond the top-level package
+        return None  # beyond the top-level package
     base = package[: len(package) - (level - 1)]
     return ".".join(base + (target.split(".") if target else []))
 
@@ -183,17 +189,26 @@ def imports_of(source: str, module: str, is_package: bool, known: set[str]) -> t
 
     def add(line: int, name: str) -> None:
         if name == module:
-            return                                      # `from . import x` inside x's own package init
+            return  # `from . import x` inside x's own package init
         (found if name in known else unresolved).append(Import(module, line, name))
 
-    constants = {t.id: n.value.value for n in tree.body if isinstance(n, ast.Assign)
-                 and isinstance(n.value, ast.Constant) and isinstance(n.value.value, str)
-                 for t in n.targets if isinstance(t, ast.Name)}
+    constants = {
+        t.id: n.value.value
+        for n in tree.body
+        if isinstance(n, ast.Assign) and isinstance(n.value, ast.Constant) and isinstance(n.value.value, str)
+        for t in n.targets
+        if isinstance(t, ast.Name)
+    }
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and _is_import_call(node.func) and node.args:
             arg = node.args[0]
-            name = (arg.value if isinstance(arg, ast.Constant) and isinstance(arg.value, str)
-                    else constants.get(arg.id) if isinstance(arg, ast.Name) else None)
+            name = (
+                arg.value
+                if isinstance(arg, ast.Constant) and isinstance(arg.value, str)
+                else constants.get(arg.id)
+                if isinstance(arg, ast.Name)
+                else None
+            )
             if isinstance(name, str) and _in_package(name):
                 add(node.lineno, name)
         elif isinstance(node, ast.Import):
@@ -222,14 +237,12 @@ def imports_of(source: str, module: str, is_package: bool, known: set[str]) -> t
 def read_graph(root: str | Path) -> ImportGraph:
     """Parse every ``.py`` under ``root`` (the package directory, e.g. ``.../kandiscover``)."""
     root = Path(root)
-    files = {module_name(p, root): p for p in sorted(root.rglob("*.py"))
-             if "__pycache__" not in p.parts}
+    files = {module_name(p, root): p for p in sorted(root.rglob("*.py")) if "__pycache__" not in p.parts}
     known = set(files)
     imports: list[Import] = []
     unresolved: list[Import] = []
     for name, path in files.items():
-        found, missing = imports_of(path.read_text(encoding="utf-8"), name,
-                                    path.name == "__init__.py", known)
+        found, missing = imports_of(path.read_text(encoding="utf-8"), name, path.name == "__init__.py", known)
         imports += found
         unresolved += missing
     return ImportGraph(files, sorted(set(imports)), sorted(set(unresolved)))
@@ -248,12 +261,18 @@ def private_imports(root: str | Path) -> list[str]:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if not isinstance(node, ast.ImportFrom):
                 continue
-            base = (_resolve_relative(module, path.name == "__init__.py", node.level, node.module)
-                    if node.level else node.module or "")
+            base = (
+                _resolve_relative(module, path.name == "__init__.py", node.level, node.module)
+                if node.level
+                else node.module or ""
+            )
             if base is None or not _in_package(base):
                 continue
-            out += [f"{module}:{node.lineno} -> {base}.{a.name}" for a in node.names
-                    if a.name.startswith("_") and not a.name.startswith("__")]
+            out += [
+                f"{module}:{node.lineno} -> {base}.{a.name}"
+                for a in node.names
+                if a.name.startswith("_") and not a.name.startswith("__")
+            ]
     return out
 
 
@@ -373,7 +392,7 @@ def mermaid(graph: ImportGraph) -> str:
         if src and dst and src[0] != dst[0]:
             pairs[(src[0], dst[0])] = dst[0] > src[0]
     ranks = [r for r, *_ in LAYERS]
-    for lower, upper in itertools.pairwise(ranks):      # the stack itself, drawn as invisible links
+    for lower, upper in itertools.pairwise(ranks):  # the stack itself, drawn as invisible links
         if (upper, lower) not in pairs:
             lines.append(f"    L{upper} ~~~ L{lower}")
     for (src, dst), up in sorted(pairs.items()):
@@ -384,8 +403,12 @@ def mermaid(graph: ImportGraph) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--root", type=Path, default=Path(__file__).resolve().parents[1] / PACKAGE,
-                        help="the package directory (default: the kandiscover/ beside tests/)")
+    parser.add_argument(
+        "--root",
+        type=Path,
+        default=Path(__file__).resolve().parents[1] / PACKAGE,
+        help="the package directory (default: the kandiscover/ beside tests/)",
+    )
     parser.add_argument("--mermaid", action="store_true", help="also print a mermaid diagram of the layers")
     args = parser.parse_args(argv)
     graph = read_graph(args.root)

@@ -1,7 +1,3 @@
-import io
-import pickle
-import zipfile
-
 import pytest
 import torch
 

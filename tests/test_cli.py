@@ -1,4 +1,5 @@
 """The kandiscover command line, run in-process (plus one run of the installed console script)."""
+
 import json
 import subprocess
 import sys
@@ -154,20 +155,26 @@ def test_bad_input_is_one_line_and_exit_2(capsys, tmp_path, law_csv, case):
     assert EXPECTED[case] in line
 
 
-@pytest.mark.parametrize("argv, expected", [
-    (["discover", "{csv}", "--target", "z"], "target column 'z' not found; columns are ['a', 'b', 'y']"),
-    (["discover", "{dir}/missing.csv", "--target", "y"], "no such file"),
-    (["discover", "{csv}", "--target", "y", "--inputs", "a,c"], "input columns ['c'] not found"),
-    (["discover", "{csv}", "--target", "y", "--time-budget", "-1"], "expected a positive number"),
-    (["discover", "{csv}", "--tagret", "y"], "unrecognized arguments: --tagret"),
-    (["discover"], "the following arguments are required: DATA.csv"),
-    (["verify", "{csv}", "--target", "y", "--formula", "k*a*b**2"], "the formula uses ['k'], which is not a column"),
-    (["verify", "{csv}", "--target", "y", "--formula", "a*log(-b)"], "not finite"),
-    (["verify", "{csv}", "--target", "y", "--formula", "a.__class__"], "not allowed in a formula"),
-    (["verify", "{csv}", "--target", "y"], "the following arguments are required: --formula"),
-    (["problems", "nope"], "unknown pack 'nope'"),
-    (["suite", "feynman", "--out", "{dir}/s", "--jobs", "0"], "expected a positive integer"),
-])
+@pytest.mark.parametrize(
+    "argv, expected",
+    [
+        (["discover", "{csv}", "--target", "z"], "target column 'z' not found; columns are ['a', 'b', 'y']"),
+        (["discover", "{dir}/missing.csv", "--target", "y"], "no such file"),
+        (["discover", "{csv}", "--target", "y", "--inputs", "a,c"], "input columns ['c'] not found"),
+        (["discover", "{csv}", "--target", "y", "--time-budget", "-1"], "expected a positive number"),
+        (["discover", "{csv}", "--tagret", "y"], "unrecognized arguments: --tagret"),
+        (["discover"], "the following arguments are required: DATA.csv"),
+        (
+            ["verify", "{csv}", "--target", "y", "--formula", "k*a*b**2"],
+            "the formula uses ['k'], which is not a column",
+        ),
+        (["verify", "{csv}", "--target", "y", "--formula", "a*log(-b)"], "not finite"),
+        (["verify", "{csv}", "--target", "y", "--formula", "a.__class__"], "not allowed in a formula"),
+        (["verify", "{csv}", "--target", "y"], "the following arguments are required: --formula"),
+        (["problems", "nope"], "unknown pack 'nope'"),
+        (["suite", "feynman", "--out", "{dir}/s", "--jobs", "0"], "expected a positive integer"),
+    ],
+)
 def test_usage_and_input_errors(capsys, tmp_path, law_csv, argv, expected):
     argv = [a.format(csv=law_csv, dir=tmp_path) for a in argv]
     line = assert_one_line_error(*run(capsys, *argv))
@@ -238,12 +245,41 @@ def test_suite_passes_the_options(capsys, tmp_path, monkeypatch):
         return Path(out) / "summary.md"
 
     monkeypatch.setattr(kandiscover.suite, "run_suite", fake_run_suite)
-    code, out, _ = run(capsys, "suite", "feynman", "--jobs", "2", "--out", tmp_path / "res", "--no-resume",
-                       "--time-budget", "5", "--n", "200", "--noise", "0.01", "--seeds", "0,1", "--limit", "3", "-q")
+    code, out, _ = run(
+        capsys,
+        "suite",
+        "feynman",
+        "--jobs",
+        "2",
+        "--out",
+        tmp_path / "res",
+        "--no-resume",
+        "--time-budget",
+        "5",
+        "--n",
+        "200",
+        "--noise",
+        "0.01",
+        "--seeds",
+        "0,1",
+        "--limit",
+        "3",
+        "-q",
+    )
     assert code == 0
     assert out.strip() == str(tmp_path / "res" / "summary.md")
-    assert seen == dict(pack="feynman", out=str(tmp_path / "res"), jobs=2, resume=False, progress=False,
-                        time_budget=5.0, n=200, noise=0.01, seeds=[0, 1], limit=3)
+    assert seen == dict(
+        pack="feynman",
+        out=str(tmp_path / "res"),
+        jobs=2,
+        resume=False,
+        progress=False,
+        time_budget=5.0,
+        n=200,
+        noise=0.01,
+        seeds=[0, 1],
+        limit=3,
+    )
 
 
 def test_suite_without_the_runner_module(capsys, tmp_path, monkeypatch):

@@ -1,4 +1,5 @@
 """Bad inputs get one clear error (naming the column and the fix) through prepare() and discover()."""
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -161,6 +162,7 @@ def test_bad_time_budget_and_noise_hint(law):
 
 
 # ------------------------------------------------------------------------------ files
+
 
 def test_read_csv_round_trip(tmp_path, law):
     path = tmp_path / "law.csv"

@@ -1,5 +1,6 @@
 """Surrogate-based splitting: symmetries, separability (signed, offset, transformed) and the
 one-variable search, checked on exact functions standing in for a trained surrogate."""
+
 import time
 
 import numpy as np
@@ -35,12 +36,15 @@ def _box(rng, ranges, n=2000):
     return np.column_stack([rng.uniform(lo, hi, n) for lo, hi in ranges])
 
 
-@pytest.mark.parametrize("fn, kind", [
-    (lambda X: np.sqrt((X[:, 0] - X[:, 1]) ** 2 + X[:, 2] ** 2), "minus"),
-    (lambda X: np.exp(X[:, 0] + X[:, 1]) * X[:, 2], "plus"),
-    (lambda X: X[:, 2] / np.sqrt(1 - (X[:, 0] / X[:, 1]) ** 2 / 4), "div"),
-    (lambda X: np.sin(X[:, 0] * X[:, 1]) + X[:, 2], "times"),
-])
+@pytest.mark.parametrize(
+    "fn, kind",
+    [
+        (lambda X: np.sqrt((X[:, 0] - X[:, 1]) ** 2 + X[:, 2] ** 2), "minus"),
+        (lambda X: np.exp(X[:, 0] + X[:, 1]) * X[:, 2], "plus"),
+        (lambda X: X[:, 2] / np.sqrt(1 - (X[:, 0] / X[:, 1]) ** 2 / 4), "div"),
+        (lambda X: np.sin(X[:, 0] * X[:, 1]) + X[:, 2], "times"),
+    ],
+)
 def test_pair_symmetry_found_first(fn, kind):
     X = _box(np.random.default_rng(0), [(1, 2), (1, 2), (1, 3)])
     best = dc.symmetries(Exact(fn), X)[0]
@@ -49,7 +53,7 @@ def test_pair_symmetry_found_first(fn, kind):
 
 def test_homogeneous_pair_reports_its_degree():
     # exp(-θ²/2σ²)/σ: f(λθ, λσ) = f/λ, so f = σ^-1·g(θ/σ)
-    fn = lambda X: np.exp(-X[:, 0] ** 2 / (2 * X[:, 1] ** 2)) / X[:, 1]  # noqa: E731
+    fn = lambda X: np.exp(-(X[:, 0] ** 2) / (2 * X[:, 1] ** 2)) / X[:, 1]  # noqa: E731
     X = _box(np.random.default_rng(1), [(1, 3), (1, 3)])
     found = dc.symmetries(Exact(fn), X)
     assert {(i, j, k, p) for _, i, j, k, p in found} >= {(0, 1, "div", -1.0), (1, 0, "div", -1.0)}
@@ -72,10 +76,13 @@ def test_product_plus_constant_found_through_its_offset():
     assert dc.separability(sur.shifted(1.7), X, "mul") == [[0], [1]]
 
 
-@pytest.mark.parametrize("kind, fn", [
-    ("add-inv", lambda X: 1 / (X[:, 0] / X[:, 1] + 1 / X[:, 2])),
-    ("add-sq", lambda X: np.sqrt(X[:, 0] ** 2 + X[:, 1] ** 2 + X[:, 2] ** 2)),
-])
+@pytest.mark.parametrize(
+    "kind, fn",
+    [
+        ("add-inv", lambda X: 1 / (X[:, 0] / X[:, 1] + 1 / X[:, 2])),
+        ("add-sq", lambda X: np.sqrt(X[:, 0] ** 2 + X[:, 1] ** 2 + X[:, 2] ** 2)),
+    ],
+)
 def test_transformed_sums_separate(kind, fn):
     X = _box(np.random.default_rng(4), [(1, 3), (1, 3), (1, 3)])
     groups = dc.separability(Exact(fn), X, kind)

@@ -1,4 +1,5 @@
 """kd.discover end to end: laws with products, quotients, powers and constants."""
+
 import numpy as np
 import pandas as pd
 import pytest

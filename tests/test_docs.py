@@ -1,4 +1,5 @@
 """The documentation: the quickstart's code runs as written, and the site builds without a warning."""
+
 import importlib.util
 import os
 import re
@@ -25,8 +26,9 @@ def test_quickstart_code_blocks_run_in_order(tmp_path, monkeypatch):
         try:
             exec(compile(code, f"{QUICKSTART.name}, python block {number}", "exec"), namespace)
         except Exception as exc:  # noqa: BLE001 - re-raised with the block that failed
-            raise AssertionError(f"{QUICKSTART} python block {number} raised {type(exc).__name__}: {exc}\n"
-                                 f"--- block {number} ---\n{code}") from exc
+            raise AssertionError(
+                f"{QUICKSTART} python block {number} raised {type(exc).__name__}: {exc}\n--- block {number} ---\n{code}"
+            ) from exc
     assert str(namespace["formula"]) == "exp(y**2 + sin(pi*x))"
     assert str(namespace["res"].formula) == "2*a*b**2"
     assert namespace["chk"].ok
@@ -36,9 +38,21 @@ def test_mkdocs_build_strict(tmp_path):
     if importlib.util.find_spec("mkdocs") is None or importlib.util.find_spec("mkdocstrings") is None:
         pytest.fail("mkdocs is not installed: install the docs extra, pip install -e '.[docs]'", pytrace=False)
     proc = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "--config-file", str(ROOT / "mkdocs.yml"),
-         "--site-dir", str(tmp_path / "site")],
-        cwd=ROOT, capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "mkdocs",
+            "build",
+            "--strict",
+            "--config-file",
+            str(ROOT / "mkdocs.yml"),
+            "--site-dir",
+            str(tmp_path / "site"),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
         env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},  # mkdocs-material's end-of-life banner
     )
     assert proc.returncode == 0, f"mkdocs build --strict failed:\n{proc.stdout}\n{proc.stderr}"

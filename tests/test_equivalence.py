@@ -12,32 +12,38 @@ from kandiscover.symbolic.equivalence import is_equivalent, round_constants
 x, y = sympy.symbols("x y")
 
 
-@pytest.mark.parametrize("found, truth", [
-    ("x*y", "y*x"),
-    ("exp(sin(pi*x) + 1.0001*y**2)", "exp(y**2 + sin(pi*x))"),
-    ("x/y + 1", "x/y"),                      # constant difference
-    ("2.5*x*y", "x*y"),                      # constant ratio
-    ("sqrt(x**2 + y**2)", "sqrt(y**2 + x**2)"),
-    ("0.39894*exp(-0.5*x**2)", "exp(-x**2/2)/sqrt(2*pi)"),
-    ("(x + y)**2 - 2*x*y", "x**2 + y**2"),
-    ("sin(x)**2", "1 - cos(x)**2"),
-    ("x + 0.00001*y", "x"),                  # tiny constants are dropped by rounding
-])
+@pytest.mark.parametrize(
+    "found, truth",
+    [
+        ("x*y", "y*x"),
+        ("exp(sin(pi*x) + 1.0001*y**2)", "exp(y**2 + sin(pi*x))"),
+        ("x/y + 1", "x/y"),  # constant difference
+        ("2.5*x*y", "x*y"),  # constant ratio
+        ("sqrt(x**2 + y**2)", "sqrt(y**2 + x**2)"),
+        ("0.39894*exp(-0.5*x**2)", "exp(-x**2/2)/sqrt(2*pi)"),
+        ("(x + y)**2 - 2*x*y", "x**2 + y**2"),
+        ("sin(x)**2", "1 - cos(x)**2"),
+        ("x + 0.00001*y", "x"),  # tiny constants are dropped by rounding
+    ],
+)
 def test_equivalent_pairs(found, truth):
     assert is_equivalent(found, truth)
 
 
-@pytest.mark.parametrize("found, truth", [
-    ("exp(sin(3.14159*x) + y**2)", "exp(y**2 + sin(pi*x))"),  # strict SRBench: 3.14 is not pi
-    ("x**0.33333", "x**(1/3)"),
-    ("x*y", "x + y"),
-    ("sin(x)", "cos(x)"),
-    ("x**2", "x**3"),
-    ("exp(x)", "exp(1.1*x)"),
-    ("sin(3.2*x)", "sin(pi*x)"),
-    ("x + 0.001*y", "x"),
-    ("0", "x"),
-])
+@pytest.mark.parametrize(
+    "found, truth",
+    [
+        ("exp(sin(3.14159*x) + y**2)", "exp(y**2 + sin(pi*x))"),  # strict SRBench: 3.14 is not pi
+        ("x**0.33333", "x**(1/3)"),
+        ("x*y", "x + y"),
+        ("sin(x)", "cos(x)"),
+        ("x**2", "x**3"),
+        ("exp(x)", "exp(1.1*x)"),
+        ("sin(3.2*x)", "sin(pi*x)"),
+        ("x + 0.001*y", "x"),
+        ("0", "x"),
+    ],
+)
 def test_non_equivalent_pairs(found, truth):
     assert not is_equivalent(found, truth)
 

@@ -1,4 +1,5 @@
 """KANRegressor: the scikit-learn contract, pipelines, and the formula it finds."""
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -74,8 +75,13 @@ def test_pipeline_and_cross_val_score(law):
 
 def test_params_clone_and_set_params(law):
     reg = KANRegressor(time_budget=3, seed=4)
-    assert clone(reg).get_params() == {"time_budget": 3, "seed": 4, "noise_hint": None, "progress": False,
-                                       "strategies": None}
+    assert clone(reg).get_params() == {
+        "time_budget": 3,
+        "seed": 4,
+        "noise_hint": None,
+        "progress": False,
+        "strategies": None,
+    }
     reg.set_params(strategies=("linear",), seed=1)
     assert reg.seed == 1 and reg.strategies == ("linear",)
     X, y = law
@@ -89,12 +95,15 @@ def test_constant_target_gives_the_constant(law):
     np.testing.assert_array_equal(reg.predict(X), 3.0)
 
 
-@pytest.mark.parametrize("params, match", [
-    ({"time_budget": 0}, "time_budget must be a positive number"),
-    ({"seed": 1.5}, "seed must be an integer"),
-    ({"noise_hint": -0.1}, "noise_hint must be None or a non-negative number"),
-    ({"strategies": ("linear", "genetic")}, "strategies must be None or a non-empty list"),
-])
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"time_budget": 0}, "time_budget must be a positive number"),
+        ({"seed": 1.5}, "seed must be an integer"),
+        ({"noise_hint": -0.1}, "noise_hint must be None or a non-negative number"),
+        ({"strategies": ("linear", "genetic")}, "strategies must be None or a non-empty list"),
+    ],
+)
 def test_bad_parameters_are_named(law, params, match):
     X, y = law
     with pytest.raises(ValueError, match=match):

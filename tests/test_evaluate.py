@@ -1,4 +1,5 @@
 """The formula runtime: one compile, one evaluation rule, one constant fitter."""
+
 import math
 import time
 
@@ -6,8 +7,14 @@ import numpy as np
 import pytest
 import sympy
 
-from kandiscover.symbolic.evaluate import (ConstantFit, as_real, compile_formula, formula_mse,
-                                           formula_predictions, metrics)
+from kandiscover.symbolic.evaluate import (
+    ConstantFit,
+    as_real,
+    compile_formula,
+    formula_mse,
+    formula_predictions,
+    metrics,
+)
 
 x, y = sympy.symbols("x y")
 

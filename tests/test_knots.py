@@ -2,14 +2,14 @@
 
 Reads the committed file only: SnapPy is not needed.
 """
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from kandiscover.problems import knots
 
-CORE = ["volume", "meridional_translation_real", "meridional_translation_imag",
-        "longitudinal_translation", "signature"]
+CORE = ["volume", "meridional_translation_real", "meridional_translation_imag", "longitudinal_translation", "signature"]
 
 # Published KnotInfo values (database-knotinfo 2026.11.2) for the knots of at most 10 crossings
 # that are in the shipped file, keyed by HT census name ("K" + KnotInfo's dt_name).  The

@@ -1,4 +1,5 @@
 """KANLayer: the fused one-matmul forward agrees with the per-edge computation in every state."""
+
 import copy
 from types import SimpleNamespace
 

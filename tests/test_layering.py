@@ -34,8 +34,9 @@ def test_every_module_is_in_a_layer(graph):
 
 
 def test_every_import_of_kandiscover_resolves_to_a_module(graph):
-    assert not graph.unresolved, _report("imports of kandiscover modules that do not exist",
-                                         [str(i) for i in graph.unresolved])
+    assert not graph.unresolved, _report(
+        "imports of kandiscover modules that do not exist", [str(i) for i in graph.unresolved]
+    )
 
 
 def test_no_import_cycle(graph):
@@ -47,10 +48,8 @@ def test_no_import_cycle(graph):
 
 
 def test_no_upward_import(graph):
-    lines = [f"{i}  ({ig.layer_of(i.module)[1]} -> {ig.layer_of(i.imported)[1]})"
-             for i in graph.upward()]
-    assert not lines, _report("upward imports (a module may import only its own layer or lower)",
-                              lines)
+    lines = [f"{i}  ({ig.layer_of(i.module)[1]} -> {ig.layer_of(i.imported)[1]})" for i in graph.upward()]
+    assert not lines, _report("upward imports (a module may import only its own layer or lower)", lines)
 
 
 def test_no_private_name_crosses_modules():
@@ -72,35 +71,41 @@ def _write(root: Path, files: dict[str, str]) -> Path:
 
 @pytest.fixture
 def toy(tmp_path) -> ig.ImportGraph:
-    pkg = _write(tmp_path, {
-        "__init__.py": "from .discover import discover\n",
-        "support/__init__.py": "",
-        "support/progress.py": "",
-        "kan/__init__.py": "from .network import KAN\n",
-        "kan/grid.py": "from .splines import basis\n",                        # cycle grid <-> splines
-        "kan/splines.py": "from . import grid\n",
-        "kan/network.py": (
-            "from ..support.progress import bar\n"                           # relative, downward
-            "import kandiscover.kan.grid\n"                                  # absolute, same layer
-            "def plot(self):\n"
-            "    from ..plot import plot_kan\n"                              # upward, in a function
-            "    return plot_kan(self)\n"),
-        "symbolic/__init__.py": "",
-        "symbolic/fit.py": (
-            "from kandiscover.kan import KAN\n"                              # absolute, downward
-            "from .. import symbolic\n"),                                    # a submodule by name
-        "plot.py": "",
-        "report.py": "from . import __version__\n",                          # the package: upward
-        "discover.py": "from .symbolic import fit\nfrom .strategies import plan\n",
-        "problems/__init__.py": "",
-        "problems/packs.py": (
-            "import importlib\n"
-            "_KNOTS = 'kandiscover.problems.knots'\n"
-            "def load():\n"
-            "    return importlib.import_module(_KNOTS)\n"),                      # by name
-        "problems/knots.py": "",
-        "oddity.py": "",                                                     # in no layer
-    })
+    pkg = _write(
+        tmp_path,
+        {
+            "__init__.py": "from .discover import discover\n",
+            "support/__init__.py": "",
+            "support/progress.py": "",
+            "kan/__init__.py": "from .network import KAN\n",
+            "kan/grid.py": "from .splines import basis\n",  # cycle grid <-> splines
+            "kan/splines.py": "from . import grid\n",
+            "kan/network.py": (
+                "from ..support.progress import bar\n"  # relative, downward
+                "import kandiscover.kan.grid\n"  # absolute, same layer
+                "def plot(self):\n"
+                "    from ..plot import plot_kan\n"  # upward, in a function
+                "    return plot_kan(self)\n"
+            ),
+            "symbolic/__init__.py": "",
+            "symbolic/fit.py": (
+                "from kandiscover.kan import KAN\n"  # absolute, downward
+                "from .. import symbolic\n"
+            ),  # a submodule by name
+            "plot.py": "",
+            "report.py": "from . import __version__\n",  # the package: upward
+            "discover.py": "from .symbolic import fit\nfrom .strategies import plan\n",
+            "problems/__init__.py": "",
+            "problems/packs.py": (
+                "import importlib\n"
+                "_KNOTS = 'kandiscover.problems.knots'\n"
+                "def load():\n"
+                "    return importlib.import_module(_KNOTS)\n"
+            ),  # by name
+            "problems/knots.py": "",
+            "oddity.py": "",  # in no layer
+        },
+    )
     return ig.read_graph(pkg)
 
 
@@ -109,7 +114,7 @@ def test_helper_names_modules_and_packages(toy):
     assert "kandiscover.kan.network" in toy.files
     assert ig.layer_of("kandiscover") == (11, "entry points")
     assert ig.layer_of("kandiscover.kan.network") == (2, "engine")
-    assert ig.layer_of("kandiscover.suite_summary")[1] == "problems and suites"   # not "suite" prefix
+    assert ig.layer_of("kandiscover.suite_summary")[1] == "problems and suites"  # not "suite" prefix
     assert ig.layer_of("kandiscover.units.pi") == (4, "units")
     assert ig.layer_of("kandiscover.oddity") is None
     assert toy.unlayered() == ["kandiscover.oddity"]
@@ -117,12 +122,12 @@ def test_helper_names_modules_and_packages(toy):
 
 def test_helper_resolves_relative_and_absolute_imports(toy):
     edges = toy.edges
-    assert "kandiscover.support.progress" in edges["kandiscover.kan.network"]       # from ..x.y import
-    assert "kandiscover.kan.grid" in edges["kandiscover.kan.network"]               # import a.b.c
-    assert edges["kandiscover.kan.splines"] == {"kandiscover.kan.grid"}              # from . import mod
-    assert "kandiscover.kan" in edges["kandiscover.symbolic.fit"]                   # from pkg import X
-    assert "kandiscover.symbolic" in edges["kandiscover.symbolic.fit"]              # from .. import sub
-    assert "kandiscover.symbolic.fit" in edges["kandiscover.discover"]              # from .pkg import sub
+    assert "kandiscover.support.progress" in edges["kandiscover.kan.network"]  # from ..x.y import
+    assert "kandiscover.kan.grid" in edges["kandiscover.kan.network"]  # import a.b.c
+    assert edges["kandiscover.kan.splines"] == {"kandiscover.kan.grid"}  # from . import mod
+    assert "kandiscover.kan" in edges["kandiscover.symbolic.fit"]  # from pkg import X
+    assert "kandiscover.symbolic" in edges["kandiscover.symbolic.fit"]  # from .. import sub
+    assert "kandiscover.symbolic.fit" in edges["kandiscover.discover"]  # from .pkg import sub
     # parent packages initialised on the way are not edges
     assert "kandiscover" not in edges["kandiscover.kan.network"]
     assert edges["kandiscover.kan.grid"] == {"kandiscover.kan.splines"}
@@ -147,7 +152,7 @@ def test_helper_finds_the_cycle(toy):
 def test_helper_finds_upward_imports(toy):
     assert [str(i) for i in toy.upward()] == [
         "kandiscover.kan.network:4 -> kandiscover.plot",
-        "kandiscover.report:1 -> kandiscover",        # `from . import X` reaches the package's init
+        "kandiscover.report:1 -> kandiscover",  # `from . import X` reaches the package's init
     ]
 
 
@@ -157,33 +162,40 @@ def test_helper_reports_unresolved_imports(toy):
 
 def test_helper_report_lists_every_problem(toy):
     text = "\n".join(ig.problems(toy))
-    for needle in ("not in any layer: kandiscover.oddity",
-                   "unresolved import: kandiscover.discover:2 -> kandiscover.strategies",
-                   "cycle: kandiscover.kan.grid <-> kandiscover.kan.splines",
-                   "upward: kandiscover.kan.network:4 -> kandiscover.plot"):
+    for needle in (
+        "not in any layer: kandiscover.oddity",
+        "unresolved import: kandiscover.discover:2 -> kandiscover.strategies",
+        "cycle: kandiscover.kan.grid <-> kandiscover.kan.splines",
+        "upward: kandiscover.kan.network:4 -> kandiscover.plot",
+    ):
         assert needle in text
 
 
 def test_helper_prints_markdown_and_mermaid(toy):
     md = ig.markdown(toy)
     assert "### 2. engine" in md and "| `kan.network` |" in md and "⚠ upward" in md
-    assert "_(no module yet)_" in md                                         # units, model, search
+    assert "_(no module yet)_" in md  # units, model, search
     diagram = ig.mermaid(toy)
     assert diagram.startswith("```mermaid\nflowchart BT") and "L2 -.->|upward| L5" in diagram
 
 
 def test_helper_finds_a_private_name_imported_by_another_module(tmp_path):
-    root = _write(tmp_path, {"__init__.py": "", "a.py": "_x = 1\ny = 2\n",
-                             "b.py": "from .a import _x, y\nfrom . import a as _a\n"})
+    root = _write(
+        tmp_path,
+        {"__init__.py": "", "a.py": "_x = 1\ny = 2\n", "b.py": "from .a import _x, y\nfrom . import a as _a\n"},
+    )
     assert ig.private_imports(root) == ["kandiscover.b:1 -> kandiscover.a._x"]
 
 
 def test_a_clean_tree_has_no_problem(tmp_path):
-    pkg = _write(tmp_path, {
-        "__init__.py": "from .cli import main\n",
-        "cli.py": "def main():\n    from .discover import discover\n",
-        "discover.py": "from .kan import KAN\n",
-        "kan/__init__.py": "from .network import KAN\n",
-        "kan/network.py": "",
-    })
+    pkg = _write(
+        tmp_path,
+        {
+            "__init__.py": "from .cli import main\n",
+            "cli.py": "def main():\n    from .discover import discover\n",
+            "discover.py": "from .kan import KAN\n",
+            "kan/__init__.py": "from .network import KAN\n",
+            "kan/network.py": "",
+        },
+    )
     assert ig.problems(ig.read_graph(pkg)) == []

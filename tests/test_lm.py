@@ -1,4 +1,5 @@
 """Levenberg–Marquardt: the structural Jacobian equals the per-row ``vmap(jacrev)`` one."""
+
 import pytest
 import torch
 
@@ -6,7 +7,9 @@ import kandiscover as kd
 from kandiscover.kan.lm import LevenbergMarquardt
 
 
-@pytest.mark.parametrize("width, arity", [([2, 5, 1], 2), ([3, [2, 1], 2], 2), ([3, [0, 1]], 3), ([4, 3, [1, 1], 1], 2)])
+@pytest.mark.parametrize(
+    "width, arity", [([2, 5, 1], 2), ([3, [2, 1], 2], 2), ([3, [0, 1]], 3), ([4, 3, [1, 1], 1], 2)]
+)
 def test_structural_jacobian_equals_vmap(width, arity):
     g = torch.Generator().manual_seed(0)
     model = kd.KAN(width, grid=5, seed=1, mult_arity=arity)
@@ -27,7 +30,7 @@ def test_structural_jacobian_equals_vmap(width, arity):
 def test_symbolic_edges_use_the_vmap_jacobian_and_lm_still_fits():
     g = torch.Generator().manual_seed(0)
     x = torch.rand(400, 2, generator=g, dtype=torch.float64) * 2 - 1
-    y = (torch.sin(2 * x[:, :1]) + x[:, 1:] ** 2)
+    y = torch.sin(2 * x[:, :1]) + x[:, 1:] ** 2
     ds = dict(train_input=x, train_label=y, test_input=x, test_label=y)
     model = kd.KAN([2, 1], grid=5, seed=0)
     model.fit(ds, opt="LM", steps=10, progress=False)

@@ -5,6 +5,7 @@ kernelspec is written to a temporary ``JUPYTER_PATH`` entry, so neither a user-l
 kernel pointing at another Python nor a missing ``jupyter kernelspec install`` matters. Only
 ``pip install -e .[test]`` (nbclient, nbformat, ipykernel) is needed.
 """
+
 import importlib.util
 import json
 import sys
@@ -41,12 +42,19 @@ def kernel_env(tmp_path_factory):
     root = tmp_path_factory.mktemp("jupyter")
     spec_dir = root / "share" / "kernels" / KERNEL_NAME
     spec_dir.mkdir(parents=True)
-    spec = {"argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-            "display_name": f"kandiscover tests ({sys.executable})", "language": "python"}
+    spec = {
+        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": f"kandiscover tests ({sys.executable})",
+        "language": "python",
+    }
     (spec_dir / "kernel.json").write_text(json.dumps(spec), encoding="utf-8")
     (root / "ipython").mkdir()
-    return {"JUPYTER_PATH": str(root / "share"), "IPYTHONDIR": str(root / "ipython"),
-            "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    return {
+        "JUPYTER_PATH": str(root / "share"),
+        "IPYTHONDIR": str(root / "ipython"),
+        "OMP_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+    }
 
 
 @pytest.mark.parametrize("name", NOTEBOOKS)
@@ -58,8 +66,9 @@ def test_notebook_runs(name, kernel_env, monkeypatch, tmp_path):
         monkeypatch.setenv(key, value)
     monkeypatch.setenv("TMPDIR", str(scratch))  # the notebooks' tempfile folders land under pytest's tmp_path
     nb = nbformat.read(NB_DIR / name, as_version=4)
-    client = nbclient.NotebookClient(nb, kernel_name=KERNEL_NAME, timeout=CELL_TIMEOUT,
-                                     resources={"metadata": {"path": str(workdir)}})
+    client = nbclient.NotebookClient(
+        nb, kernel_name=KERNEL_NAME, timeout=CELL_TIMEOUT, resources={"metadata": {"path": str(workdir)}}
+    )
     start = time.monotonic()
     try:
         client.execute()
@@ -70,8 +79,13 @@ def test_notebook_runs(name, kernel_env, monkeypatch, tmp_path):
     print(f"{name}: {time.monotonic() - start:.1f} s")
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.output_type == "error"]
     assert not errors
-    stderr = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
-                     if o.output_type == "stream" and o.get("name") == "stderr")
+    stderr = "".join(
+        o.get("text", "")
+        for c in nb.cells
+        if c.cell_type == "code"
+        for o in c.get("outputs", [])
+        if o.output_type == "stream" and o.get("name") == "stderr"
+    )
     assert "IProgress not found" not in stderr, "a progress bar asked for the notebook widget without ipywidgets"
     assert list(workdir.iterdir()) == [], "a notebook wrote into its working directory; use a temporary folder"
 
@@ -83,10 +97,12 @@ def test_committed_notebook_is_generated_and_has_no_outputs(name):
     nb = nbformat.read(path, as_version=4)
     for cell in nb.cells:
         if cell.cell_type == "code":
-            assert cell.outputs == [] and cell.execution_count is None, \
+            assert cell.outputs == [] and cell.execution_count is None, (
                 f"{name} holds outputs: regenerate it with python notebooks/make_notebooks.py"
-    assert path.read_text(encoding="utf-8") == _generator().render(name), \
+            )
+    assert path.read_text(encoding="utf-8") == _generator().render(name), (
         f"{name} differs from what notebooks/make_notebooks.py writes: edit the script and rerun it"
+    )
 
 
 def test_every_notebook_file_comes_from_the_generator():

@@ -6,23 +6,26 @@ from kandiscover.symbolic.parse import FUNCTIONS, MAX_LENGTH, parse_formula
 x, y, z = sympy.symbols("x y z")
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("exp(y**2 + sin(pi*x))", sympy.exp(y**2 + sympy.sin(sympy.pi * x))),
-    ("x^2 + y^-1", x**2 + 1 / y),
-    ("2^3^2", sympy.Integer(2**9)),                      # right-associative like **
-    ("-x**2", -(x**2)),
-    ("+x - -y", x + y),
-    ("1/3*x", sympy.Rational(1, 3) * x),
-    ("x / y / z", x / (y * z)),
-    ("2.5e-3 * x + 1E2", sympy.Float("2.5e-3") * x + sympy.Float(100.0)),
-    ("ln(x) + arcsin(y) + arctan(z)", sympy.log(x) + sympy.asin(y) + sympy.atan(z)),
-    ("abs(x) + sgn(y) + sqrt(z)", sympy.Abs(x) + sympy.sign(y) + sympy.sqrt(z)),
-    ("e**x * pi", sympy.exp(x) * sympy.pi),
-    ("log(x, 10)", sympy.log(x, 10)),
-    ("atan2(y, x)", sympy.atan2(y, x)),
-    ("  (x\n + y)  ", x + y),
-    ("+".join(["x"] * 500), 500 * x),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("exp(y**2 + sin(pi*x))", sympy.exp(y**2 + sympy.sin(sympy.pi * x))),
+        ("x^2 + y^-1", x**2 + 1 / y),
+        ("2^3^2", sympy.Integer(2**9)),  # right-associative like **
+        ("-x**2", -(x**2)),
+        ("+x - -y", x + y),
+        ("1/3*x", sympy.Rational(1, 3) * x),
+        ("x / y / z", x / (y * z)),
+        ("2.5e-3 * x + 1E2", sympy.Float("2.5e-3") * x + sympy.Float(100.0)),
+        ("ln(x) + arcsin(y) + arctan(z)", sympy.log(x) + sympy.asin(y) + sympy.atan(z)),
+        ("abs(x) + sgn(y) + sqrt(z)", sympy.Abs(x) + sympy.sign(y) + sympy.sqrt(z)),
+        ("e**x * pi", sympy.exp(x) * sympy.pi),
+        ("log(x, 10)", sympy.log(x, 10)),
+        ("atan2(y, x)", sympy.atan2(y, x)),
+        ("  (x\n + y)  ", x + y),
+        ("+".join(["x"] * 500), 500 * x),
+    ],
+)
 def test_valid_formulas_parse_to_sympy(text, expected):
     result = parse_formula(text)
     assert result == expected
@@ -51,7 +54,7 @@ def test_unknown_variable_is_named_with_allowed_ones():
 
 def test_without_variables_any_name_is_a_plain_symbol():
     result = parse_formula("m*c**2 + theta1")
-    assert result == sympy.Symbol("m") * sympy.Symbol("c")**2 + sympy.Symbol("theta1")
+    assert result == sympy.Symbol("m") * sympy.Symbol("c") ** 2 + sympy.Symbol("theta1")
     assert sympy.Symbol("E") in parse_formula("E*x").free_symbols
 
 

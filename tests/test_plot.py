@@ -128,8 +128,16 @@ def test_plot_history(trained, tmp_path):
 
 
 def test_plot_pareto_marks_choice(tmp_path):
-    front = pd.DataFrame(dict(complexity=[1, 3, 7], loss=[2.0, 0.5, 0.0], score=[0, 0.7, 9.0],
-                              formula=["a", "2*a", "2*a*b"], strategy=["s"] * 3, chosen=[False, False, True]))
+    front = pd.DataFrame(
+        dict(
+            complexity=[1, 3, 7],
+            loss=[2.0, 0.5, 0.0],
+            score=[0, 0.7, 9.0],
+            formula=["a", "2*a", "2*a*b"],
+            strategy=["s"] * 3,
+            chosen=[False, False, True],
+        )
+    )
     fig = plot_pareto(front)
     assert any("2*a*b" in t for t in _texts(fig))
     _save(fig, tmp_path / "p.png")
@@ -146,8 +154,13 @@ def test_plot_residuals(tmp_path):
 
 
 def test_plot_suite(tmp_path):
-    frame = pd.DataFrame(dict(pack=["feynman"] * 4 + ["knots"] * 2, exact=[True, True, False, True, np.nan, np.nan],
-                              seconds=[3.0, 10.0, 120.0, 5.0, 30.0, 40.0]))
+    frame = pd.DataFrame(
+        dict(
+            pack=["feynman"] * 4 + ["knots"] * 2,
+            exact=[True, True, False, True, np.nan, np.nan],
+            seconds=[3.0, 10.0, 120.0, 5.0, 30.0, 40.0],
+        )
+    )
     fig = plot_suite(frame, published={"AI Feynman": {"feynman": 0.9}, "PySR": {"feynman": 0.6}})
     assert "3/4" in _texts(fig)
     _save(fig, tmp_path / "s.png")

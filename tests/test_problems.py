@@ -13,8 +13,10 @@ from kandiscover.problems import Pack, Problem, available, load
 ROOT = Path(__file__).resolve().parents[1]
 GENERATOR = ROOT / "problems" / "feynman" / "generate.py"
 SHARED_DATA = ROOT.parent / "shared" / "data"
-FEYNMAN_NAMES = [line.split(",", 1)[0] for line in
-                 (ROOT / "problems" / "feynman" / "feynman.csv").read_text().splitlines()[1:]]
+FEYNMAN_NAMES = [
+    line.split(",", 1)[0]
+    for line in (ROOT / "kandiscover" / "problems" / "data" / "feynman.csv").read_text().splitlines()[1:]
+]
 
 
 @pytest.fixture(scope="module")
@@ -28,6 +30,7 @@ def special():
 
 
 # ---------------------------------------------------------------------------------------------- feynman
+
 
 def test_feynman_pack_has_120_problems_and_116_in_srbench(feynman):
     assert len(feynman) == 120 == len(feynman.names) == len(list(feynman))
@@ -65,7 +68,7 @@ def test_every_feynman_problem_samples_finite_rows_from_its_formula(feynman, nam
 
 def test_i_6_2a_formula_is_the_gaussian(feynman):
     theta = sympy.Symbol("theta")
-    expected = sympy.exp(-theta ** 2 / 2) / sympy.sqrt(2 * sympy.pi)
+    expected = sympy.exp(-(theta**2) / 2) / sympy.sqrt(2 * sympy.pi)
     p = feynman["I.6.2a"]
     assert p.target == "f" and p.variables == ("theta",) and p.ranges == ((1.0, 3.0),)
     assert sympy.simplify(p.formula - expected) == 0
@@ -95,21 +98,25 @@ def test_noise_std_is_noise_times_rms(feynman):
     assert noisy[list(p.variables)].equals(clean[list(p.variables)])  # same inputs whatever the noise
     y = clean[p.target].to_numpy()
     eps = noisy[p.target].to_numpy() - y
-    target = 0.1 * np.sqrt(np.mean(y ** 2))
+    target = 0.1 * np.sqrt(np.mean(y**2))
     assert abs(eps.std() - target) < 0.1 * target
     assert abs(eps.mean()) < 0.05 * target
 
 
-@pytest.mark.skipif(not (SHARED_DATA / "feynman_equations.csv").is_file(),
-                    reason="../shared/data not present")
+@pytest.mark.skipif(not (SHARED_DATA / "feynman_equations.csv").is_file(), reason="../shared/data not present")
 def test_generator_reproduces_the_committed_file(tmp_path):
     out = tmp_path / "feynman.csv"
-    subprocess.run([sys.executable, str(GENERATOR), "--data", str(SHARED_DATA), "--out", str(out)],
-                   check=True, capture_output=True, cwd=tmp_path)
-    assert out.read_bytes() == (ROOT / "problems" / "feynman" / "feynman.csv").read_bytes()
+    subprocess.run(
+        [sys.executable, str(GENERATOR), "--data", str(SHARED_DATA), "--out", str(out)],
+        check=True,
+        capture_output=True,
+        cwd=tmp_path,
+    )
+    assert out.read_bytes() == (ROOT / "kandiscover" / "problems" / "data" / "feynman.csv").read_bytes()
 
 
 # ---------------------------------------------------------------------------------------------- special
+
 
 def test_special_pack_has_15_finite_problems(special):
     assert len(special) == 15 and len(special.srbench()) == 0
@@ -146,10 +153,18 @@ def test_problems_pickle(special, feynman):
 
 # ----------------------------------------------------------------------------------------------- errors
 
-@pytest.mark.parametrize("kwargs, word", [
-    (dict(n=0), "n must"), (dict(n=-5), "n must"), (dict(n=2.5), "n must"), (dict(n=True), "n must"),
-    (dict(noise=-0.1), "noise must"), (dict(noise=float("nan")), "noise must"),
-])
+
+@pytest.mark.parametrize(
+    "kwargs, word",
+    [
+        (dict(n=0), "n must"),
+        (dict(n=-5), "n must"),
+        (dict(n=2.5), "n must"),
+        (dict(n=True), "n must"),
+        (dict(noise=-0.1), "noise must"),
+        (dict(noise=float("nan")), "noise must"),
+    ],
+)
 def test_bad_sample_arguments_raise(feynman, kwargs, word):
     with pytest.raises(ValueError, match=word):
         feynman["I.6.2a"].sample(**kwargs)
@@ -157,8 +172,7 @@ def test_bad_sample_arguments_raise(feynman, kwargs, word):
 
 def test_non_finite_sample_names_the_problem():
     x = sympy.Symbol("x")
-    p = Problem(name="bad", pack="mine", target="y", variables=("x",), ranges=((-2, -1),),
-                formula=sympy.sqrt(x))
+    p = Problem(name="bad", pack="mine", target="y", variables=("x",), ranges=((-2, -1),), formula=sympy.sqrt(x))
     with pytest.raises(ValueError, match=r"mine/bad.*not finite"):
         p.sample(10)
 
@@ -170,8 +184,7 @@ def test_problem_validates_its_fields():
     with pytest.raises(ValueError, match="low < high"):
         Problem(name="p", pack="t", target="y", variables=("x",), ranges=((1, 1),), formula=x)
     with pytest.raises(ValueError, match="not among its variables"):
-        Problem(name="p", pack="t", target="y", variables=("x",), ranges=((0, 1),),
-                formula=x * sympy.Symbol("z"))
+        Problem(name="p", pack="t", target="y", variables=("x",), ranges=((0, 1),), formula=x * sympy.Symbol("z"))
     with pytest.raises(ValueError, match="exactly one"):
         Problem(name="p", pack="t", target="y", variables=("x",), ranges=((0, 1),))
     p = Problem(name="p", pack="t", target="y", variables=("x",), ranges=((0, 1),), formula=x)

@@ -1,4 +1,5 @@
 """Sparse polynomials and quotients by linear least squares (kandiscover.rational)."""
+
 import time
 
 import numpy as np
@@ -44,15 +45,21 @@ def test_backward_select_keeps_the_true_columns():
     assert np.allclose(sorted(coef), [-0.5, 3])
 
 
-@pytest.mark.parametrize("law, ranges", [
-    ("(x-y)/(1+x*y)", {"x": (0, 1), "y": (0, 1)}),
-    ("k*x**2/2 + m*g*h", {"k": (1, 3), "x": (-1, 1), "m": (1, 3), "g": (9, 10), "h": (0, 2)}),
-    ("(u+v)/(1+u*v)", {"u": (0, 0.9), "v": (0, 0.9)}),
-    # denominators without a constant term: another monomial carries the coefficient 1
-    ("(u+v)/(1+u*v/c**2)", {"c": (1, 5), "v": (1, 5), "u": (1, 5)}),
-    ("(m1*r1 + m2*r2)/(m1 + m2)", {"m1": (1, 5), "m2": (1, 5), "r1": (1, 5), "r2": (1, 5)}),
-    ("Ef*q/(m*(omega_0**2 - omega**2))", {"q": (1, 3), "Ef": (1, 3), "m": (1, 3), "omega_0": (3, 5), "omega": (1, 2)}),
-])
+@pytest.mark.parametrize(
+    "law, ranges",
+    [
+        ("(x-y)/(1+x*y)", {"x": (0, 1), "y": (0, 1)}),
+        ("k*x**2/2 + m*g*h", {"k": (1, 3), "x": (-1, 1), "m": (1, 3), "g": (9, 10), "h": (0, 2)}),
+        ("(u+v)/(1+u*v)", {"u": (0, 0.9), "v": (0, 0.9)}),
+        # denominators without a constant term: another monomial carries the coefficient 1
+        ("(u+v)/(1+u*v/c**2)", {"c": (1, 5), "v": (1, 5), "u": (1, 5)}),
+        ("(m1*r1 + m2*r2)/(m1 + m2)", {"m1": (1, 5), "m2": (1, 5), "r1": (1, 5), "r2": (1, 5)}),
+        (
+            "Ef*q/(m*(omega_0**2 - omega**2))",
+            {"q": (1, 3), "Ef": (1, 3), "m": (1, 3), "omega_0": (3, 5), "omega": (1, 2)},
+        ),
+    ],
+)
 def test_rational_recovers_exact_laws(law, ranges):
     ctx, truth = _ctx(law, ranges)
     found = rational(ctx)
@@ -61,17 +68,21 @@ def test_rational_recovers_exact_laws(law, ranges):
 
 
 def test_rational_with_noise_then_polish_recovers_the_law():
-    ctx, truth = _ctx("k*x**2/2 + m*g*h", {"k": (1, 3), "x": (-1, 1), "m": (1, 3), "g": (9, 10), "h": (0, 2)},
-                      noise=0.01)
+    ctx, truth = _ctx(
+        "k*x**2/2 + m*g*h", {"k": (1, 3), "x": (-1, 1), "m": (1, 3), "g": (9, 10), "h": (0, 2)}, noise=0.01
+    )
     noise = 0.01**2 * np.mean(ctx.y**2) / np.var(ctx.y)
     found = rational(ctx)
     assert any(kd.is_equivalent(polish(e, _cols(ctx), ctx.y, noise=noise), truth) for e in found[:2]), found
 
 
-@pytest.mark.parametrize("law, ranges", [
-    ("sqrt(x**2 + z**2)", {"x": (1, 3), "z": (1, 3)}),
-    ("x*sin(theta)", {"x": (1, 5), "theta": (0.1, 3)}),
-])
+@pytest.mark.parametrize(
+    "law, ranges",
+    [
+        ("sqrt(x**2 + z**2)", {"x": (1, 3), "z": (1, 3)}),
+        ("x*sin(theta)", {"x": (1, 5), "theta": (0.1, 3)}),
+    ],
+)
 def test_rational_gives_nothing_for_laws_it_only_approximates(law, ranges):
     ctx, _ = _ctx(law, ranges)
     assert rational(ctx) == []

@@ -1,4 +1,5 @@
 """The refit's finite-difference Jacobian: one broadcast evaluation, the same numbers as one per parameter."""
+
 import numpy as np
 import pytest
 import sympy
@@ -6,8 +7,10 @@ import sympy
 from kandiscover.symbolic.refit import _Problem, refit_with_loss
 
 
-@pytest.mark.parametrize("text", ["1.3*exp(-0.45*x**2) + 0.2*y", "(0.9*x + 0.1)/(1.05 + 0.98*x*y)",
-                                  "Abs(1.2*x - 3.1) + Max(0.5*y, 1.3)", "2.5"])
+@pytest.mark.parametrize(
+    "text",
+    ["1.3*exp(-0.45*x**2) + 0.2*y", "(0.9*x + 0.1)/(1.05 + 0.98*x*y)", "Abs(1.2*x - 3.1) + Max(0.5*y, 1.3)", "2.5"],
+)
 def test_broadcast_jacobian_equals_one_evaluation_per_parameter(text):
     rng = np.random.default_rng(0)
     data = {"x": rng.uniform(1, 5, 200), "y": rng.uniform(1, 5, 200)}
@@ -64,5 +67,8 @@ def test_snapping_with_a_deadline_snaps_like_without():
     x = np.linspace(1.0, 2.0, 50)
     expr = sympy.Float(2.0001) * sympy.Symbol("x") + sympy.Float(0.49999)
     data, y = {"x": x}, 2 * x + 0.5
-    assert snap_timed(expr, data, y, deadline=time.monotonic() + 10) == snap_constants(expr, data, y) \
+    assert (
+        snap_timed(expr, data, y, deadline=time.monotonic() + 10)
+        == snap_constants(expr, data, y)
         == 2 * sympy.Symbol("x") + sympy.Rational(1, 2)
+    )

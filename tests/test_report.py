@@ -18,16 +18,35 @@ def _discovery(model=None, target="<y>", notes=("dropped 0 rows & <script>alert(
     rng = np.random.default_rng(0)
     X = rng.uniform(0.5, 2.0, size=(60, 2))
     y = 2 * X[:, 0] * X[:, 1] + 1e-3 * rng.normal(size=60)
-    pareto = pd.DataFrame(dict(
-        complexity=[1, 3, 5], loss=[1.5, 0.3, 1e-6], score=[0.0, 0.8, 6.2],
-        formula=[sympy.Float(4.2), 4 * a, 2 * a * b], strategy=["monomial", "additive", "monomial | <x>"],
-        chosen=[False, False, True],
-    ))
-    history = [dict(strategy="monomial", seconds=0.01, candidates=1, best_nmse=1e-7),
-               dict(strategy="additive <b>", seconds=0.2, candidates=4, best_nmse=0.05)]
-    return Discovery(formula=2 * a * b, pareto=pareto, r2=0.9999987654, rmse=1.25e-3, max_abs_error=3.5e-3,
-                     inputs=["a", "b"], target=target, seconds=1.5, strategy="monomial", notes=list(notes),
-                     history=history, model=model, test_data=(X, y))
+    pareto = pd.DataFrame(
+        dict(
+            complexity=[1, 3, 5],
+            loss=[1.5, 0.3, 1e-6],
+            score=[0.0, 0.8, 6.2],
+            formula=[sympy.Float(4.2), 4 * a, 2 * a * b],
+            strategy=["monomial", "additive", "monomial | <x>"],
+            chosen=[False, False, True],
+        )
+    )
+    history = [
+        dict(strategy="monomial", seconds=0.01, candidates=1, best_nmse=1e-7),
+        dict(strategy="additive <b>", seconds=0.2, candidates=4, best_nmse=0.05),
+    ]
+    return Discovery(
+        formula=2 * a * b,
+        pareto=pareto,
+        r2=0.9999987654,
+        rmse=1.25e-3,
+        max_abs_error=3.5e-3,
+        inputs=["a", "b"],
+        target=target,
+        seconds=1.5,
+        strategy="monomial",
+        notes=list(notes),
+        history=history,
+        model=model,
+        test_data=(X, y),
+    )
 
 
 def test_report_writes_markdown_html_and_figures(tmp_path):

@@ -4,6 +4,7 @@ Work items run in child processes that import kandiscover (a few seconds each), 
 few pure-monomial Feynman problems that ``discover`` solves instantly, and fake work functions
 (module level, so the workers can unpickle them) where only the suite's bookkeeping is under test.
 """
+
 import contextlib
 import json
 import os
@@ -61,12 +62,16 @@ def _wait_gone(pids, seconds=10.0):
     alive = list(pids)
     while alive and time.monotonic() < end:
         time.sleep(0.1)
-        alive = [p for p in alive if Path(f"/proc/{p}").exists()
-                 and (Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z")]
+        alive = [
+            p
+            for p in alive
+            if Path(f"/proc/{p}").exists() and (Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z")
+        ]
     return alive
 
 
 # work functions injected through the private _work_fn hook ------------------------------------------
+
 
 def _fake_slow(problem, seed, settings):
     time.sleep(float(os.environ.get("KD_TEST_SUITE_DELAY", "0")))
@@ -84,6 +89,7 @@ def _misbehave(problem, seed, settings):
 
 
 # ----------------------------------------------------------------------------------------------- tests
+
 
 @pytest.fixture(scope="module")
 def local_run(tmp_path_factory):
@@ -150,10 +156,12 @@ def test_bad_arguments_are_named():
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="uses /proc and process groups")
 def test_kill_9_mid_run_then_resume_keeps_every_line_once(tmp_path):
     names = ["I.12.1", "I.12.4", "I.12.5", "I.14.4", "I.39.22", "II.3.24"]
-    code = (f"import sys; sys.path.insert(0, {str(TESTS)!r})\n"
-            "from kandiscover.suite import run_suite\nfrom test_suite import _fake_slow\n"
-            f"run_suite('feynman', {str(tmp_path)!r}, jobs=1, problems={names!r}, _work_fn=_fake_slow, "
-            "time_budget=3.0, n=50, progress=False)\n")
+    code = (
+        f"import sys; sys.path.insert(0, {str(TESTS)!r})\n"
+        "from kandiscover.suite import run_suite\nfrom test_suite import _fake_slow\n"
+        f"run_suite('feynman', {str(tmp_path)!r}, jobs=1, problems={names!r}, _work_fn=_fake_slow, "
+        "time_budget=3.0, n=50, progress=False)\n"
+    )
     env = dict(os.environ, KD_TEST_SUITE_DELAY="1.0")  # mid-run when the first line appears
     proc = subprocess.Popen([sys.executable, "-c", code], start_new_session=True, env=env)
     results = tmp_path / "results.jsonl"
@@ -176,8 +184,7 @@ def test_kill_9_mid_run_then_resume_keeps_every_line_once(tmp_path):
     assert before.endswith(b"\n") and 1 <= before.count(b"\n") < len(names)
     with open(results, "ab") as fh:  # as if the kill had hit a write half-way
         fh.write(b'{"pack": "feynman", "problem": "I.1')
-    run_suite("feynman", tmp_path, jobs=1, problems=names, _work_fn=_fake_slow, time_budget=3.0, n=50,
-              progress=False)
+    run_suite("feynman", tmp_path, jobs=1, problems=names, _work_fn=_fake_slow, time_budget=3.0, n=50, progress=False)
     after = results.read_bytes()
     assert after.startswith(before)
     keys = [(r["problem"], r["seed"]) for r in _records(tmp_path)]
@@ -214,13 +221,31 @@ def test_dask_local_cluster_gives_the_local_results(local_run, tmp_path):
         assert got[name]["status"] == "ok"
         assert got[name]["exact"] == ref[name]["exact"] is True
     # multiprocessing's resource tracker (started by Dask) lives as long as this process; no other
-    assert _wait_gone([p for p in _suite_children() if b"resource_tracker" not in
-                       Path(f"/proc/{p}/cmdline").read_bytes()], 10.0) == []
+    assert (
+        _wait_gone(
+            [p for p in _suite_children() if b"resource_tracker" not in Path(f"/proc/{p}/cmdline").read_bytes()], 10.0
+        )
+        == []
+    )
 
 
 def test_summary_of_a_data_only_pack_shows_the_kan_paper_rmse(tmp_path):
-    base = dict(pack="special", seed=0, status="ok", exact=None, r2=0.99, seconds=2.0, strategy="kan",
-                formula="x", truth=None, error=None, srbench=False, n=200, noise=0.0, time_budget=3.0)
+    base = dict(
+        pack="special",
+        seed=0,
+        status="ok",
+        exact=None,
+        r2=0.99,
+        seconds=2.0,
+        strategy="kan",
+        formula="x",
+        truth=None,
+        error=None,
+        srbench=False,
+        n=200,
+        noise=0.0,
+        time_budget=3.0,
+    )
     lines = [json.dumps(dict(base, problem="jv", rmse=2e-3)), json.dumps(dict(base, problem="ellipj", rmse=0.1))]
     (tmp_path / "results.jsonl").write_text("\n".join(lines) + '\n{"problem": "y')
     text = summarize(tmp_path).read_text()
@@ -232,13 +257,13 @@ def test_summary_of_a_data_only_pack_shows_the_kan_paper_rmse(tmp_path):
 
 
 def _plan_echo(problem, seed, settings):
-    return dict(exact=True, r2=1.0, rmse=0.0, strategy=",".join(settings["plan"] or ["default"]),
-                formula=str(problem.formula))
+    return dict(
+        exact=True, r2=1.0, rmse=0.0, strategy=",".join(settings["plan"] or ["default"]), formula=str(problem.formula)
+    )
 
 
 def test_a_plan_runs_only_the_strategies_named_and_is_recorded(tmp_path):
-    run_suite("zoo", tmp_path, problems=["Keijzer-1", "Koza-2"], plan=["kan", "monomial"],
-              _work_fn=_plan_echo, **FAST)
+    run_suite("zoo", tmp_path, problems=["Keijzer-1", "Koza-2"], plan=["kan", "monomial"], _work_fn=_plan_echo, **FAST)
     recs = _records(tmp_path)
     plan = "monomial,kan-1,kan-mult,kan-sum,kan-mult-s1,kan-deep-s1,kan-mult-s2,kan-deep-s2"
     assert [r["plan"] for r in recs] == [plan, plan] and recs[0]["strategy"] == plan
@@ -249,11 +274,26 @@ def test_a_plan_runs_only_the_strategies_named_and_is_recorded(tmp_path):
 
 
 def test_summary_tabulates_exact_recoveries_by_strategy_and_family(tmp_path):
-    base = dict(pack="zoo", seed=0, status="ok", r2=0.99, rmse=0.1, seconds=2.0, formula="x1", error=None,
-                srbench=False, n=200, noise=0.0, time_budget=3.0, truth="x1")
-    recs = [dict(base, problem="Keijzer-1", exact=True, strategy="monomial"),
-            dict(base, problem="Keijzer-2", exact=True, strategy="split (raw)"),
-            dict(base, problem="Korns-1", exact=False, strategy="split")]
+    base = dict(
+        pack="zoo",
+        seed=0,
+        status="ok",
+        r2=0.99,
+        rmse=0.1,
+        seconds=2.0,
+        formula="x1",
+        error=None,
+        srbench=False,
+        n=200,
+        noise=0.0,
+        time_budget=3.0,
+        truth="x1",
+    )
+    recs = [
+        dict(base, problem="Keijzer-1", exact=True, strategy="monomial"),
+        dict(base, problem="Keijzer-2", exact=True, strategy="split (raw)"),
+        dict(base, problem="Korns-1", exact=False, strategy="split"),
+    ]
     (tmp_path / "results.jsonl").write_text("\n".join(json.dumps(r) for r in recs) + "\n")
     text = summarize(tmp_path).read_text()
     assert "| split | 1 | 2 |" in text and "| monomial | 1 | 1 |" in text

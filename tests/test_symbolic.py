@@ -1,5 +1,4 @@
 """Symbolic extraction: library, affine edge fits, auto_symbolic, assembly, refit and rounding."""
-import math
 
 import numpy as np
 import pytest
@@ -18,9 +17,35 @@ x, y = sympy.symbols("x y")
 
 def test_default_library_covers_pykan_and_is_immutable():
     lib = default_library()
-    pykan = ["x", "x^2", "x^3", "x^4", "x^5", "1/x", "1/x^2", "1/x^3", "1/x^4", "1/x^5", "sqrt", "x^1.5",
-             "1/sqrt(x)", "exp", "log", "abs", "sin", "tan", "tanh", "sgn", "arcsin", "arccos", "arctan",
-             "arctanh", "0", "gaussian", "cos"]
+    pykan = [
+        "x",
+        "x^2",
+        "x^3",
+        "x^4",
+        "x^5",
+        "1/x",
+        "1/x^2",
+        "1/x^3",
+        "1/x^4",
+        "1/x^5",
+        "sqrt",
+        "x^1.5",
+        "1/sqrt(x)",
+        "exp",
+        "log",
+        "abs",
+        "sin",
+        "tan",
+        "tanh",
+        "sgn",
+        "arcsin",
+        "arccos",
+        "arctan",
+        "arctanh",
+        "0",
+        "gaussian",
+        "cos",
+    ]
     assert set(pykan) <= set(lib.names)
     smaller = lib.without("tan", "sgn")
     assert "tan" in lib and "tan" not in smaller and len(smaller) == len(lib) - 2
@@ -96,7 +121,6 @@ def test_poor_edge_stays_numeric_and_is_reported():
 
 def test_symbolic_formula_with_multiplication_nodes_of_arity_three():
     model = kd.KAN([3, [0, 1]], mult_arity=3, seed=0)
-    lib = default_library()
     for j in range(3):
         for i in range(3):
             if i == j:
@@ -125,9 +149,7 @@ def test_refit_and_snap_turn_noisy_constants_into_textbook_ones():
     rng = np.random.default_rng(0)
     data = {"x": rng.uniform(-1, 1, 500), "y": rng.uniform(-1, 1, 500)}
     target = np.exp(np.sin(np.pi * data["x"]) + data["y"] ** 2)
-    rough = sympy.sympify(
-        "1.00004*exp(0.9972*(9.1e-6 - 1.0014*y)**2 - 0.99997*sin(3.14160*x - 3.14158)) - 2e-5"
-    )
+    rough = sympy.sympify("1.00004*exp(0.9972*(9.1e-6 - 1.0014*y)**2 - 0.99997*sin(3.14160*x - 3.14158)) - 2e-5")
     assert str(polish(rough, data, target)) == "exp(y**2 + sin(pi*x))"
 
 
@@ -140,7 +162,6 @@ def test_snapping_keeps_a_constant_the_data_needs():
     assert is_equivalent(out, sympy.sympify("3.14*x + 0.37"))
 
 
-
 def _noisy(fn, lo, hi, names, n=600, seed=0):
     rng = np.random.default_rng(seed)
     data = {k: rng.uniform(a, b, n) for k, a, b in zip(names, lo, hi)}
@@ -151,18 +172,24 @@ def _noisy(fn, lo, hi, names, n=600, seed=0):
 
 def test_snapping_on_noisy_rows_weighs_fit_against_simplicity():
     # 1/2 lies 2.7 % from the fitted 0.487 (outside the exact-data window), yet the loss accepts it
-    data, target, noise = _noisy(lambda k, x, m, g, h: k * x**2 / 2 + m * g * h, (1, -1, 1, 9, 0), (3, 1, 3, 10, 2),
-                                 ["k", "x", "m", "g", "h"], seed=3)
+    data, target, noise = _noisy(
+        lambda k, x, m, g, h: k * x**2 / 2 + m * g * h,
+        (1, -1, 1, 9, 0),
+        (3, 1, 3, 10, 2),
+        ["k", "x", "m", "g", "h"],
+        seed=3,
+    )
     rough = sympy.sympify("1.0002*g*h*m + 0.487*k*x**2")
     assert is_equivalent(polish(rough, data, target, noise=noise), sympy.sympify("k*x**2/2 + m*g*h"))
     # 2/5 is simpler than 1/sqrt(2*pi) but raises the loss by several standard errors
-    data, target, noise = _noisy(lambda x: np.exp(-x**2 / 2) / np.sqrt(2 * np.pi), (-3,), (3,), ["x"])
+    data, target, noise = _noisy(lambda x: np.exp(-(x**2) / 2) / np.sqrt(2 * np.pi), (-3,), (3,), ["x"])
     out = polish(sympy.sympify("0.3992*exp(-0.5003*x**2)"), data, target, noise=noise)
-    assert out == sympy.exp(-sympy.Symbol("x") ** 2 / 2) / sympy.sqrt(2 * sympy.pi), out
+    assert out == sympy.exp(-(sympy.Symbol("x") ** 2) / 2) / sympy.sqrt(2 * sympy.pi), out
     # 3*pi/2 and 33/7 cost alike, but only the phase 3*pi/2 turns sin(2*theta - c) into cos(2*theta)
     data, target, noise = _noisy(lambda I0, theta: I0 * np.cos(theta) ** 2, (1, 0), (5, 1.5), ["I0", "theta"])
     out = polish(sympy.sympify("0.4987*I0*(sin(2.0*theta - 4.714) + 1.0)"), data, target, noise=noise)
     assert is_equivalent(out, sympy.sympify("I0*cos(theta)**2")) and not out.atoms(sympy.Float), out
+
 
 def _recover(fn, n_in, width, lo, hi, names, *, dtype=torch.float64, seed=0, mult_arity=2):
     """Engine + symbolic layer only: sparse fit, prune, LM polish, composed edge matches, refit."""
@@ -170,7 +197,9 @@ def _recover(fn, n_in, width, lo, hi, names, *, dtype=torch.float64, seed=0, mul
     X = rng.uniform(lo, hi, (2000, n_in))
     Y = fn(*X.T)
     t = lambda a: torch.tensor(a, dtype=dtype)  # noqa: E731
-    ds = dict(train_input=t(X[:1000]), train_label=t(Y[:1000, None]), test_input=t(X[1000:]), test_label=t(Y[1000:, None]))
+    ds = dict(
+        train_input=t(X[:1000]), train_label=t(Y[:1000, None]), test_input=t(X[1000:]), test_label=t(Y[1000:, None])
+    )
     model = kd.KAN(width, grid=5, seed=seed, dtype=dtype, mult_arity=mult_arity)
     model.fit(ds, steps=30, lamb=0.002, progress=False)
     model = model.prune()
@@ -232,7 +261,9 @@ def test_simplify_of_a_short_formula_with_large_integers_is_stopped_at_its_deadl
     from kandiscover.symbolic.refit import simplify_timed
 
     # 15 operations, but simplify factors for minutes; a thread could not be stopped
-    expr = sympy.sympify("I2*(49*exp(0.83223258591166*sin(3*delta/2) + 20572/(-963*I1/I2 - 6184))/2 - 0.430567171828877)")
+    expr = sympy.sympify(
+        "I2*(49*exp(0.83223258591166*sin(3*delta/2) + 20572/(-963*I1/I2 - 6184))/2 - 0.430567171828877)"
+    )
     start = time.monotonic()
     assert simplify_timed(expr, timeout=1.0) == expr
     assert time.monotonic() - start < 3.0

@@ -1,4 +1,5 @@
 """Sums of terms: sparse regression over a dictionary of library terms."""
+
 import time
 
 import numpy as np
@@ -20,14 +21,17 @@ def _context(f, box, n=600, seed=0):
     return Context(X, f(*X.T), names, seed, time.monotonic() + 30), names
 
 
-@pytest.mark.parametrize("truth, f, box", [
-    (4 * x**4 + 3 * x**3 + 2 * x**2 + x, lambda a: 4 * a**4 + 3 * a**3 + 2 * a**2 + a, [(-1, 1)]),
-    (x**6 + x**5 + x**4 + x**3 + x**2 + x, lambda a: a**6 + a**5 + a**4 + a**3 + a**2 + a, [(-1, 1)]),
-    (sympy.Rational(1, 3) + x + sympy.sin(x**2), lambda a: 1 / 3 + a + np.sin(a**2), [(-1, 1)]),
-    (x1**3 / 5 + x2**3 / 2 - x2 - x1, lambda a, b: a**3 / 5 + b**3 / 2 - b - a, [(-3, 3), (-3, 3)]),
-    (sympy.sin(x1) + sympy.sin(x2**2), lambda a, b: np.sin(a) + np.sin(b**2), [(-1, 1), (-1, 1)]),
-    (2 * sympy.log(x) + 3 * sympy.sqrt(x), lambda a: 2 * np.log(a) + 3 * np.sqrt(a), [(0.5, 4)]),
-])
+@pytest.mark.parametrize(
+    "truth, f, box",
+    [
+        (4 * x**4 + 3 * x**3 + 2 * x**2 + x, lambda a: 4 * a**4 + 3 * a**3 + 2 * a**2 + a, [(-1, 1)]),
+        (x**6 + x**5 + x**4 + x**3 + x**2 + x, lambda a: a**6 + a**5 + a**4 + a**3 + a**2 + a, [(-1, 1)]),
+        (sympy.Rational(1, 3) + x + sympy.sin(x**2), lambda a: 1 / 3 + a + np.sin(a**2), [(-1, 1)]),
+        (x1**3 / 5 + x2**3 / 2 - x2 - x1, lambda a, b: a**3 / 5 + b**3 / 2 - b - a, [(-3, 3), (-3, 3)]),
+        (sympy.sin(x1) + sympy.sin(x2**2), lambda a, b: np.sin(a) + np.sin(b**2), [(-1, 1), (-1, 1)]),
+        (2 * sympy.log(x) + 3 * sympy.sqrt(x), lambda a: 2 * np.log(a) + 3 * np.sqrt(a), [(0.5, 4)]),
+    ],
+)
 def test_sparse_sums_of_unlike_terms_are_recovered_exactly(truth, f, box):
     ctx, names = _context(f, box)
     found = terms(ctx)
@@ -36,10 +40,13 @@ def test_sparse_sums_of_unlike_terms_are_recovered_exactly(truth, f, box):
     assert sympy.simplify(polish(found[0], cols, ctx.y) - truth) == 0
 
 
-@pytest.mark.parametrize("f, box", [
-    (lambda a: 0.3 * a * np.sin(2 * np.pi * a), [(-2, 2)]),   # a product, not a sum of terms
-    (lambda a: 1 / (1 + a**2), [(-3, 3)]),                    # a quotient
-])
+@pytest.mark.parametrize(
+    "f, box",
+    [
+        (lambda a: 0.3 * a * np.sin(2 * np.pi * a), [(-2, 2)]),  # a product, not a sum of terms
+        (lambda a: 1 / (1 + a**2), [(-3, 3)]),  # a quotient
+    ],
+)
 def test_laws_outside_the_dictionary_give_no_candidate(f, box):
     ctx, _ = _context(f, box)
     assert terms(ctx) == []

@@ -1,4 +1,5 @@
 """Hard time limits for sympy: a persistent forked worker, killed at the deadline."""
+
 import os
 import time
 

@@ -73,8 +73,9 @@ def test_lbfgs_minimises_rosenbrock(history):
 def test_torch_lbfgs_stalls_on_a_small_loss():
     # why kandiscover has its own LBFGS: torch keeps a curvature pair only when y's > 1e-10 (absolute)
     w, loss, best = _least_squares(1e-12)
-    opt = torch.optim.LBFGS([w], history_size=10, line_search_fn="strong_wolfe", tolerance_grad=1e-32,
-                            tolerance_change=1e-32)
+    opt = torch.optim.LBFGS(
+        [w], history_size=10, line_search_fn="strong_wolfe", tolerance_grad=1e-32, tolerance_change=1e-32
+    )
 
     def closure():
         opt.zero_grad()

@@ -1,4 +1,5 @@
 """verify(): verdicts, fitted constants, clear errors for names, columns and domains, the plot."""
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -15,8 +16,14 @@ G = 6.674e-11
 @pytest.fixture
 def gravity():
     rng = np.random.default_rng(1)
-    df = pd.DataFrame({"m1": rng.uniform(1, 5, 200), "m2": rng.uniform(1, 5, 200), "r": rng.uniform(1, 3, 200),
-                       "x": rng.uniform(-2, 2, 200)})
+    df = pd.DataFrame(
+        {
+            "m1": rng.uniform(1, 5, 200),
+            "m2": rng.uniform(1, 5, 200),
+            "r": rng.uniform(1, 3, 200),
+            "x": rng.uniform(-2, 2, 200),
+        }
+    )
     df["F"] = G * df["m1"] * df["m2"] / df["r"] ** 2
     return df
 

@@ -1,4 +1,5 @@
 """The zoo pack: 89 classic symbolic-regression problems, sampled uniformly or as originally defined."""
+
 import math
 import pickle
 import subprocess
@@ -13,9 +14,23 @@ from kandiscover.problems import load, zoo
 ROOT = Path(__file__).resolve().parents[1]
 GENERATOR = ROOT / "problems" / "zoo" / "generate.py"
 SHARED_TABLE = ROOT.parent / "shared" / "data" / "sr_zoo.csv"
-FAMILIES = {"Livermore": 23, "Keijzer": 15, "Korns": 12, "Constant": 8, "Vladislavleva": 8, "Poly": 6,
-            "R": 6, "Jin": 6, "Koza": 2, "Neat": 2, "Pagie": 1}
-NAMES = [line.split(",", 1)[0] for line in (ROOT / "problems" / "zoo" / "zoo.csv").read_text().splitlines()[1:]]
+FAMILIES = {
+    "Livermore": 23,
+    "Keijzer": 15,
+    "Korns": 12,
+    "Constant": 8,
+    "Vladislavleva": 8,
+    "Poly": 6,
+    "R": 6,
+    "Jin": 6,
+    "Koza": 2,
+    "Neat": 2,
+    "Pagie": 1,
+}
+NAMES = [
+    line.split(",", 1)[0]
+    for line in (ROOT / "kandiscover" / "problems" / "data" / "zoo.csv").read_text().splitlines()[1:]
+]
 
 
 @pytest.fixture(scope="module")
@@ -56,8 +71,18 @@ def test_original_definitions_grid_and_random_points(pack):
 
 
 def test_original_grid_drops_rows_where_the_target_is_not_finite():
-    row = dict(id="t", family="test", formula="log(x1)", n_vars="1", variables="x1", lows="0", highs="2",
-               sampling='{"x1":{"E":[0,2,0.5]}}', original_rows="5", function_set="")
+    row = dict(
+        id="t",
+        family="test",
+        formula="log(x1)",
+        n_vars="1",
+        variables="x1",
+        lows="0",
+        highs="2",
+        sampling='{"x1":{"E":[0,2,0.5]}}',
+        original_rows="5",
+        function_set="",
+    )
     df = zoo.original_sample(zoo.problem_from_row(row))
     assert list(df["x1"]) == [0.5, 1.0, 1.5, 2.0]
 
@@ -70,6 +95,10 @@ def test_zoo_problems_pickle(pack):
 @pytest.mark.skipif(not SHARED_TABLE.is_file(), reason="../shared/data not present")
 def test_generator_reproduces_the_committed_file(tmp_path):
     out = tmp_path / "zoo.csv"
-    subprocess.run([sys.executable, str(GENERATOR), "--data", str(SHARED_TABLE), "--out", str(out)],
-                   check=True, capture_output=True, cwd=tmp_path)
-    assert out.read_bytes() == (ROOT / "problems" / "zoo" / "zoo.csv").read_bytes()
+    subprocess.run(
+        [sys.executable, str(GENERATOR), "--data", str(SHARED_TABLE), "--out", str(out)],
+        check=True,
+        capture_output=True,
+        cwd=tmp_path,
+    )
+    assert out.read_bytes() == (ROOT / "kandiscover" / "problems" / "data" / "zoo.csv").read_bytes()

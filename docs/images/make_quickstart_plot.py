@@ -2,6 +2,7 @@
 
 Run from anywhere: ``python docs/images/make_quickstart_plot.py``.
 """
+
 from pathlib import Path
 
 import matplotlib
@@ -25,8 +26,9 @@ def main() -> Path:
     model.fit(dataset, opt="LBFGS", steps=50, progress=False)
     model.auto_symbolic()
     formula = model.symbolic_formula(var_names=["x", "y"])[0]
-    fig = plot_kan(model, in_vars=["$x$", "$y$"], out_vars=["$f$"],
-                   title="exp(sin(πx) + y²): pruned, then auto_symbolic")
+    fig = plot_kan(
+        model, in_vars=["$x$", "$y$"], out_vars=["$f$"], title="exp(sin(πx) + y²): pruned, then auto_symbolic"
+    )
     here = Path(__file__).resolve().parent
     out = here / "kan_quickstart.png"
     fig.savefig(out, dpi=120)

@@ -3,6 +3,7 @@
 It imports nothing of kandiscover but :mod:`kandiscover.support`; the full :class:`kandiscover.KAN`
 (symbolic edges, figures, checkpoints with a library) is :mod:`kandiscover.model`.
 """
+
 from .layer import KANLayer
 from .network import KANNetwork
 from .topology import Topology

@@ -4,6 +4,7 @@ A checkpoint is one file written by ``torch.save`` holding only plain containers
 tensors: ``{"format", "version", "config" (JSON text), "state" (tensors), "symbolic" (JSON text)}``.
 Loading uses ``torch.load(weights_only=True)``, which refuses any pickled object.
 """
+
 from __future__ import annotations
 
 import json
@@ -36,9 +37,7 @@ def save(model: KANNetwork, path) -> None:
     config = model.config()
     config["layer_grids"] = [layer.grid_size for layer in model.layers]
     config["nodes"] = [list(n) for n in model.nodes]
-    symbolic = [
-        [[o, i, f.name] for (o, i), f in sorted(layer.sym_funs.items())] for layer in model.layers
-    ]
+    symbolic = [[[o, i, f.name] for (o, i), f in sorted(layer.sym_funs.items())] for layer in model.layers]
     payload = {
         "format": FORMAT,
         "version": VERSION,
@@ -100,9 +99,16 @@ def load(path, functions: Optional[Mapping] = None, cls: type = KANNetwork):
 def _build(cls: type, cfg: dict, state: dict) -> KANNetwork:
     """A ``cls`` of the stored configuration holding the stored tensors."""
     model = cls(
-        cfg["width"], grid=cfg["grid"], k=cfg["k"], mult_arity=cfg["mult_arity"], seed=cfg["seed"],
-        dtype=getattr(torch, cfg["dtype"]), grid_eps=cfg["grid_eps"], grid_range=tuple(cfg["grid_range"]),
-        noise_scale=cfg["noise_scale"], base_scale=cfg["base_scale"],
+        cfg["width"],
+        grid=cfg["grid"],
+        k=cfg["k"],
+        mult_arity=cfg["mult_arity"],
+        seed=cfg["seed"],
+        dtype=getattr(torch, cfg["dtype"]),
+        grid_eps=cfg["grid_eps"],
+        grid_range=tuple(cfg["grid_range"]),
+        noise_scale=cfg["noise_scale"],
+        base_scale=cfg["base_scale"],
     )
     for layer, g in zip(model.layers, cfg["layer_grids"]):
         nb = g + layer.k

@@ -7,6 +7,7 @@ A *grid* for ``n_in`` inputs is a tensor of shape ``(n_in, G + 1)`` holding the 
 ``k`` knots on each side with the end spacing, giving ``(n_in, G + 2k + 1)`` knots and ``G + k``
 basis functions of degree ``k`` per input.
 """
+
 from __future__ import annotations
 
 import torch

@@ -4,6 +4,7 @@ Every edge ``(o, i)`` computes ``mask·(w_b·silu(x_i) + w_s·spline_oi(x_i))`` 
 ``c·f(a·x_i + b) + d`` once fixed to a symbolic primitive; node ``o`` sums its edges and adds a bias.
 The per-edge tensor ``(batch, out, in)`` is only built when asked for (``return_edges=True``).
 """
+
 from __future__ import annotations
 
 from typing import Callable, Optional

@@ -18,6 +18,7 @@ newest pair); the step length comes from a strong-Wolfe line search (Nocedal & W
 3.5 and 3.6, cubic interpolation) with ``c1 = 1e-4``, ``c2 = 0.9``. As in torch, one
 :meth:`LBFGS.step` runs up to ``max_iter`` iterations and the memory carries over between steps.
 """
+
 from __future__ import annotations
 
 import math
@@ -45,8 +46,14 @@ class LBFGS:
         Objective evaluations per :meth:`step`; ``1.25 · max_iter`` by default.
     """
 
-    def __init__(self, params: Iterable[torch.Tensor], lr: float = 1.0, history_size: int = 50,
-                 max_iter: int = 20, max_eval: Optional[int] = None) -> None:
+    def __init__(
+        self,
+        params: Iterable[torch.Tensor],
+        lr: float = 1.0,
+        history_size: int = 50,
+        max_iter: int = 20,
+        max_eval: Optional[int] = None,
+    ) -> None:
         self.params = [p for p in params]
         if not self.params:
             raise ValueError("LBFGS needs at least one parameter")
@@ -181,6 +188,7 @@ class LBFGS:
 
         Returns ``(t, f(t), g(t), evaluations)``; ``t = 0`` when no point decreased the loss.
         """
+
         def phi(step):
             self._put(x + step * d)
             f, g = self._evaluate(objective)
@@ -213,8 +221,9 @@ class LBFGS:
             if width * float(d.abs().max()) <= 1e-32 or width <= 1e-16 * max(abs(lo[0]), abs(hi[0])):
                 break
             a, b = sorted((lo[0], hi[0]))
-            t = _cubic_min(lo[0], lo[1], lo[2], hi[0], hi[1], hi[2], lo_bound=a + 0.1 * (b - a),
-                           hi_bound=b - 0.1 * (b - a))
+            t = _cubic_min(
+                lo[0], lo[1], lo[2], hi[0], hi[1], hi[2], lo_bound=a + 0.1 * (b - a), hi_bound=b - 0.1 * (b - a)
+            )
             f, g, gd = phi(t)
             evals += 1
             if math.isfinite(f) and f < best[1]:

@@ -6,6 +6,7 @@ LBFGS. The Jacobian is assembled from the layer structure (one backward pass per
 ``LevenbergMarquardt._jacobian_numeric_edges``) while every edge is a spline, and comes from
 ``torch.func`` (``vmap`` over rows of ``jacrev``) once some edge is symbolic.
 """
+
 from __future__ import annotations
 
 from typing import Optional
@@ -71,15 +72,18 @@ class LevenbergMarquardt:
                 zs.append(layer.from_features(feats[-1]))
                 h = model.topology.fold(l + 1, zs[-1])
             out = h.shape[1]
-            per_output = [torch.autograd.grad(h[:, o].sum(), zs, retain_graph=o < out - 1, allow_unused=True)
-                          for o in range(out)]
+            per_output = [
+                torch.autograd.grad(h[:, o].sum(), zs, retain_graph=o < out - 1, allow_unused=True) for o in range(out)
+            ]
         rows = x.shape[0] * out
 
         @torch.no_grad()
         def block(name: str) -> torch.Tensor:
             _, l, kind = name.split(".")
             layer, F = model.layers[int(l)], feats[int(l)].detach()
-            g = torch.stack([torch.zeros_like(zs[int(l)]) if gg[int(l)] is None else gg[int(l)] for gg in per_output], 1)
+            g = torch.stack(
+                [torch.zeros_like(zs[int(l)]) if gg[int(l)] is None else gg[int(l)] for gg in per_output], 1
+            )
             live = layer.mask * (1 - layer.sym_mask)  # (out_l, in)
             if kind == "bias":
                 d = g

@@ -17,6 +17,7 @@ Two ways to get the local values ``N_{j−k+r}(x)``, ``r = 0..k``, on the knot i
 Large tensors come from a small per-thread pool of reusable CPU buffers (:func:`scratch_buffer`): at
 1024 × 64 inputs the page faults of fresh multi-megabyte tensors cost as much as the basis itself.
 """
+
 from __future__ import annotations
 
 import functools

@@ -5,6 +5,7 @@ The engine's network: evaluation, training, grids, attribution, pruning and copi
 Checkpoints are :mod:`.checkpoint`; symbolic edges and figures are added by
 :class:`kandiscover.model.KAN`.
 """
+
 from __future__ import annotations
 
 import copy
@@ -89,8 +90,14 @@ class KANNetwork(nn.Module):
         gen = torch.Generator().manual_seed(seed)
         self.layers = nn.ModuleList(
             KANLayer(
-                self.width_in[l], self.width_out[l + 1], grid, k,
-                generator=gen, dtype=dtype, device=self.device, **self.init_kwargs,
+                self.width_in[l],
+                self.width_out[l + 1],
+                grid,
+                k,
+                generator=gen,
+                dtype=dtype,
+                device=self.device,
+                **self.init_kwargs,
             )
             for l in range(len(self.nodes) - 1)
         )
@@ -138,9 +145,15 @@ class KANNetwork(nn.Module):
     def config(self) -> dict:
         """JSON-serialisable constructor arguments."""
         return dict(
-            width=self.width, grid=self.grid, k=self.k, mult_arity=self.arity, seed=self.seed,
-            dtype=str(self.dtype).replace("torch.", ""), grid_eps=self.grid_eps,
-            grid_range=list(self.init_kwargs["grid_range"]), noise_scale=self.init_kwargs["noise_scale"],
+            width=self.width,
+            grid=self.grid,
+            k=self.k,
+            mult_arity=self.arity,
+            seed=self.seed,
+            dtype=str(self.dtype).replace("torch.", ""),
+            grid_eps=self.grid_eps,
+            grid_range=list(self.init_kwargs["grid_range"]),
+            noise_scale=self.init_kwargs["noise_scale"],
             base_scale=self.init_kwargs["base_scale"],
         )
 
@@ -246,7 +259,9 @@ class KANNetwork(nn.Module):
         for l, layer in enumerate(new.layers):
             knots = refined_knots(layer.knots, layer.k, new_grid, x)
             lo, hi = knots[:, layer.k], knots[:, -layer.k - 1]
-            dense = lo + (hi - lo) * torch.linspace(0, 1, 8 * (new_grid + layer.k), dtype=x.dtype, device=x.device)[:, None]
+            dense = (
+                lo + (hi - lo) * torch.linspace(0, 1, 8 * (new_grid + layer.k), dtype=x.dtype, device=x.device)[:, None]
+            )
             layer.set_grid(knots, torch.cat([x, dense], dim=0))
             x = new.topology.fold(l + 1, layer(x))
         return new
@@ -266,7 +281,9 @@ class KANNetwork(nn.Module):
         """
         if x is None:
             if self.train_input_ is None:
-                raise ValueError(f"{what}() needs the training inputs: pass x=dataset['train_input'] or call fit() first")
+                raise ValueError(
+                    f"{what}() needs the training inputs: pass x=dataset['train_input'] or call fit() first"
+                )
             return self.train_input_
         return self.check_input(x)
 

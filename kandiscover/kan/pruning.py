@@ -3,6 +3,7 @@
 Everything here takes the data it needs as an argument (training inputs); nothing reads activations
 cached by an earlier forward pass.
 """
+
 from __future__ import annotations
 
 import logging

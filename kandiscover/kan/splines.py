@@ -3,6 +3,7 @@ only keeps reusable scratch buffers and per-knots lookup tables).
 
 Grids and knot vectors (their shapes and how they are built) live in :mod:`.grid`.
 """
+
 from __future__ import annotations
 
 import torch
@@ -13,7 +14,9 @@ from .local_basis import local_basis, scratch_buffer
 __all__ = ["bspline_basis", "kan_features", "spline_eval", "curve_to_coef", "basis_levels", "basis_derivative"]
 
 
-def basis_levels(x: torch.Tensor, knots: torch.Tensor, k: int, lower_too: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
+def basis_levels(
+    x: torch.Tensor, knots: torch.Tensor, k: int, lower_too: bool = True
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Bases of degree ``k`` and ``k − 1`` (the latter ``None`` for ``k = 0`` or when not
     ``lower_too``), no autograd.
 

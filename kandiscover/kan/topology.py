@@ -7,6 +7,7 @@ therefore outputs ``width_out[l] = n_sum + Σ arity`` *sub-nodes*, which :meth:`
 turns into ``width_in[l] = n_sum + n_mult`` *nodes*. Sub-nodes are ordered as their nodes: the
 sum nodes first (one sub-node each), then the factors of each multiplication node in turn.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -170,7 +171,8 @@ def _parse_arity(mult_arity, nodes: list[tuple[int, int]]) -> list[list[int]]:
         a = [a] * n_mult if isinstance(a, int) else list(a)
         if len(a) != n_mult or any((not isinstance(v, int)) or v < 2 for v in a):
             raise ValueError(
-                f"mult_arity for width[{pos}] must give an int >= 2 for each of its {n_mult} multiplication nodes; got {a!r}"
+                f"mult_arity for width[{pos}] must give an int >= 2 for each of its {n_mult} multiplication nodes; "
+                f"got {a!r}"
             )
         arities.append(a)
     return arities

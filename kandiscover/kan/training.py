@@ -18,6 +18,7 @@ Grid updates
     curvature memory across it, as pykan does (restarting it costs about a quarter more
     evaluations); LM restarts its damping.
 """
+
 from __future__ import annotations
 
 import functools
@@ -88,7 +89,9 @@ def check_dataset(model, dataset: dict, classification: bool = False) -> dict:
                 n_bad = int((~torch.isfinite(y)).any(1).sum())
                 raise ValueError(f"dataset['{part}_label'] holds {n_bad} NaN or inf rows; drop or impute them first")
         if y.shape[0] != x.shape[0]:
-            raise ValueError(f"dataset['{part}_input'] has {x.shape[0]} rows but dataset['{part}_label'] has {y.shape[0]}")
+            raise ValueError(
+                f"dataset['{part}_input'] has {x.shape[0]} rows but dataset['{part}_label'] has {y.shape[0]}"
+            )
         if x.shape[0] == 0:
             raise ValueError(f"dataset['{part}_input'] is empty")
         out[f"{part}_input"], out[f"{part}_label"] = x, y
@@ -121,11 +124,27 @@ def mse(pred: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     return torch.mean((pred - y) ** 2)
 
 
-def fit(model, dataset: dict, opt: str = "LBFGS", steps: int = 100, lr: float = 1.0, batch: int = -1,
-        lamb: float = 0.0, lamb_l1: float = 1.0, lamb_entropy: float = 2.0, lamb_coef: float = 0.0,
-        update_grid: bool = True, grid_update_num: int = 10, stop_grid_update_step: int = 50,
-        loss_fn: Optional[Callable] = None, metrics: Optional[dict] = None, callbacks: Sequence[Callable] = (),
-        progress: bool = True, seed: Optional[int] = None, history_size: int = 50) -> History:
+def fit(
+    model,
+    dataset: dict,
+    opt: str = "LBFGS",
+    steps: int = 100,
+    lr: float = 1.0,
+    batch: int = -1,
+    lamb: float = 0.0,
+    lamb_l1: float = 1.0,
+    lamb_entropy: float = 2.0,
+    lamb_coef: float = 0.0,
+    update_grid: bool = True,
+    grid_update_num: int = 10,
+    stop_grid_update_step: int = 50,
+    loss_fn: Optional[Callable] = None,
+    metrics: Optional[dict] = None,
+    callbacks: Sequence[Callable] = (),
+    progress: bool = True,
+    seed: Optional[int] = None,
+    history_size: int = 50,
+) -> History:
     """Train ``model`` in place (optimisers and grid updates: see the module's notes).
 
     Parameters
@@ -161,8 +180,9 @@ def fit(model, dataset: dict, opt: str = "LBFGS", steps: int = 100, lr: float = 
     History
         Per step: ``train_loss``, ``test_loss`` (RMSE, or a custom ``loss_fn``), ``reg``, metrics.
     """
-    check_fit_arguments(opt, steps, lr, loss_fn,
-                        dict(lamb=lamb, lamb_l1=lamb_l1, lamb_entropy=lamb_entropy, lamb_coef=lamb_coef))
+    check_fit_arguments(
+        opt, steps, lr, loss_fn, dict(lamb=lamb, lamb_l1=lamb_l1, lamb_entropy=lamb_entropy, lamb_coef=lamb_coef)
+    )
     data = check_dataset(model, dataset, classification=loss_fn is torch.nn.functional.cross_entropy)
     batch = check_batch(batch, data["train_input"].shape[0])
     x_tr = model.train_input_ = data["train_input"]
@@ -246,8 +266,9 @@ class BatchSampler:
 class Objective:
     """Loss plus weighted sparsity penalty of ``model`` on a batch; remembers the last penalty."""
 
-    def __init__(self, model, loss_fn: Callable, lamb: float, lamb_l1: float, lamb_entropy: float,
-                 lamb_coef: float) -> None:
+    def __init__(
+        self, model, loss_fn: Callable, lamb: float, lamb_l1: float, lamb_entropy: float, lamb_coef: float
+    ) -> None:
         self.model, self.loss_fn = model, loss_fn
         self.lamb, self.lamb_l1, self.lamb_entropy, self.lamb_coef = lamb, lamb_l1, lamb_entropy, lamb_coef
         self.reg = 0.0

@@ -3,7 +3,7 @@
 The real dataset of the DeepMind 2021 knot-theory experiment as re-run in the KAN
 paper (section 4.3): one row per hyperbolic knot of SnapPy's Hoste-Thistlethwaite
 census (knots with at most 14 crossings), computed by ``problems/knots/generate.py``
-and shipped as ``problems/knots/knots.csv.gz``.  See ``problems/knots/README.md``
+and shipped in the package data as ``knots.csv.gz``.  See ``problems/knots/README.md``
 for the columns and conventions.  Reading the file needs only pandas (no SnapPy).
 
     >>> from kandiscover.problems import knots
@@ -11,6 +11,7 @@ for the columns and conventions.  Reading the file needs only pandas (no SnapPy)
     >>> p = knots.load_pack()["signature"]
     >>> data = p.sample(n=500, seed=1)              # p.variables columns, then "signature"
 """
+
 from __future__ import annotations
 
 import functools
@@ -21,10 +22,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .datafiles import data_file
+
 __all__ = ["DATA_FILE", "COLUMNS", "FEATURES", "TARGET", "KnotProblem", "features", "load_frame", "load_pack"]
 
 #: The shipped data file.
-DATA_FILE = Path(__file__).resolve().parents[2] / "problems" / "knots" / "knots.csv.gz"
+DATA_FILE = data_file("knots", check=False)
 
 #: Inputs of the "signature" problem: the continuous hyperbolic invariants of the DeepMind
 #: study that need no Sage.  Left out: ``injectivity_radius`` (here exactly
@@ -73,8 +76,7 @@ def features() -> list:
 
 @functools.lru_cache(maxsize=4)
 def _read(path: str, mtime_ns: int, size: int) -> pd.DataFrame:
-    df = pd.read_csv(path, compression="gzip", keep_default_na=True,
-                     dtype={"name": str, "symmetry_group": str})
+    df = pd.read_csv(path, compression="gzip", keep_default_na=True, dtype={"name": str, "symmetry_group": str})
     missing = [c for c in COLUMNS if c not in df.columns]
     if missing:
         raise ValueError(f"{path}: missing columns {missing}; regenerate it with problems/knots/generate.py")
@@ -85,19 +87,22 @@ def load_frame(path=None) -> pd.DataFrame:
     """The knot table as a DataFrame (a fresh copy; one row per knot, columns :data:`COLUMNS`).
 
     Raises:
-        ValueError: the data file does not exist (it ships with a source checkout).
+        ValueError: the data file does not exist (it ships in the package data).
     """
     path = Path(DATA_FILE if path is None else path)
     if not path.is_file():
-        raise ValueError(f"knot data file {path} not found; it ships with the source checkout of "
-                         "kandiscover (regenerate it with problems/knots/generate.py)")
+        raise ValueError(
+            f"knot data file {path} not found; it ships in the package data of "
+            "kandiscover (reinstall the package, or regenerate it with problems/knots/generate.py)"
+        )
     st = path.stat()
     return _read(str(path), st.st_mtime_ns, st.st_size).copy()
 
 
 def _no_closed_form(*columns):
-    raise NotImplementedError("the knot signature has no known closed form in these invariants; "
-                              "use KnotProblem.sample() to get data")
+    raise NotImplementedError(
+        "the knot signature has no known closed form in these invariants; use KnotProblem.sample() to get data"
+    )
 
 
 try:  # be a real Problem when the problems layer is there, so that Pack accepts us
@@ -114,17 +119,38 @@ class KnotProblem(_Base):
     of the real data (it does not sample the ranges).
     """
 
-    def __init__(self, name="signature", pack="knots", target=TARGET, variables=FEATURES,
-                 ranges=None, formula=None, source=SOURCE, srbench=False, func=_no_closed_form,
-                 meta=None, path=None):
+    def __init__(
+        self,
+        name="signature",
+        pack="knots",
+        target=TARGET,
+        variables=FEATURES,
+        ranges=None,
+        formula=None,
+        source=SOURCE,
+        srbench=False,
+        func=_no_closed_form,
+        meta=None,
+        path=None,
+    ):
         meta = dict(meta or {})
         meta.setdefault("data_file", str(Path(DATA_FILE if path is None else path)))
         if ranges is None:
             df = self._usable(meta["data_file"], tuple(variables), target)
             ranges = tuple((float(df[v].min()), float(df[v].max())) for v in variables)
             meta.setdefault("n_rows", len(df))
-        kwargs = dict(name=name, pack=pack, target=target, variables=tuple(variables), ranges=tuple(ranges),
-                      formula=formula, source=source, srbench=srbench, func=func, meta=meta)
+        kwargs = dict(
+            name=name,
+            pack=pack,
+            target=target,
+            variables=tuple(variables),
+            ranges=tuple(ranges),
+            formula=formula,
+            source=source,
+            srbench=srbench,
+            func=func,
+            meta=meta,
+        )
         if _Base is object:
             for k, v in kwargs.items():
                 setattr(self, k, v)
@@ -140,6 +166,7 @@ class KnotProblem(_Base):
         return df.loc[ok, cols].reset_index(drop=True)
 
     if _Base is object:
+
         def __repr__(self):
             return f"KnotProblem({self.pack}/{self.name}: {self.target} ~ {len(self.variables)} invariants)"
 
@@ -162,8 +189,7 @@ class KnotProblem(_Base):
             n = len(df)
         if isinstance(n, bool) or not isinstance(n, numbers.Integral) or not 1 <= n <= len(df):
             raise ValueError(f"n must be an integer in [1, {len(df)}] (rows of the knot data), got {n!r}")
-        if isinstance(noise, bool) or not isinstance(noise, numbers.Real) \
-                or not math.isfinite(noise) or noise < 0:
+        if isinstance(noise, bool) or not isinstance(noise, numbers.Real) or not math.isfinite(noise) or noise < 0:
             raise ValueError(f"noise must be a finite number >= 0 (fraction of RMS(y)), got {noise!r}")
         rng = np.random.default_rng(seed)
         idx = rng.choice(len(df), size=int(n), replace=False)
@@ -171,7 +197,7 @@ class KnotProblem(_Base):
         out[self.target] = out[self.target].astype(float)
         if noise > 0:
             y = out[self.target].to_numpy()
-            out[self.target] = y + rng.normal(0.0, noise * float(np.sqrt(np.mean(y ** 2))), size=len(y))
+            out[self.target] = y + rng.normal(0.0, noise * float(np.sqrt(np.mean(y**2))), size=len(y))
         return out[[*self.variables, self.target]]
 
 

@@ -4,6 +4,7 @@
 source table; :func:`csv_text` writes it and :func:`generator_main` gives both the same options
 (``--data``, ``--out``, ``--check``).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -25,8 +26,7 @@ def csv_text(rows: Sequence[dict], columns: Sequence[str]) -> str:
     return out.getvalue()
 
 
-def generator_main(doc: str, build: Callable[[Path], str], data: Path, out: Path, data_help: str,
-                   argv=None) -> int:
+def generator_main(doc: str, build: Callable[[Path], str], data: Path, out: Path, data_help: str, argv=None) -> int:
     """The command line of a pack generator: build from ``--data`` and write ``--out``, or with
     ``--check`` exit 1 when ``--out`` differs from a fresh build."""
     parser = argparse.ArgumentParser(description=doc.splitlines()[0])

@@ -1,11 +1,13 @@
-"""Problem packs: read-only collections of :class:`Problem`, loaded from the top-level ``problems/`` data.
+"""Problem packs: read-only collections of :class:`Problem`, loaded from the data files shipped in the package.
 
-``load("feynman")`` reads ``problems/feynman/feynman.csv`` (generated from the AI Feynman tables by
-``problems/feynman/generate.py``), ``load("special")`` reads ``problems/special/special.json``, and
-``load("zoo")`` reads ``problems/zoo/zoo.csv`` (generated from the classic symbolic-regression table by
+``load("feynman")`` reads ``feynman.csv`` (:func:`kandiscover.problems.datafiles.data_dir`) (generated from the AI
+Feynman tables by
+``problems/feynman/generate.py``), ``load("special")`` reads ``special.json``, and
+``load("zoo")`` reads ``zoo.csv`` (generated from the classic symbolic-regression table by
 ``problems/zoo/generate.py``, see :mod:`kandiscover.problems.zoo`), and ``load("knots")`` defers to
 ``kandiscover.problems.knots.load_pack()``.
 """
+
 from __future__ import annotations
 
 import csv
@@ -15,28 +17,19 @@ import importlib
 import importlib.util
 import json
 from collections.abc import Mapping
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from scipy import special as _sp
 
 from . import zoo
+from .datafiles import data_dir, data_file
 from .problem import Problem
 
 __all__ = ["Pack", "load", "available", "data_dir"]
 
 _KNOTS_MODULE = "kandiscover.problems.knots"
 _BUILTIN = ("feynman", "special", "zoo")
-
-
-def data_dir() -> Path:
-    """The top-level ``problems/`` folder of the source checkout that holds the pack data."""
-    path = Path(__file__).resolve().parents[2] / "problems"
-    if not path.is_dir():
-        raise FileNotFoundError(f"problem data folder {path} not found; the packs need a source checkout "
-                                "of kandiscover (the data is not shipped in the wheel yet)")
-    return path
 
 
 class Pack(Mapping):
@@ -69,8 +62,9 @@ class Pack(Mapping):
             pass
         close = difflib.get_close_matches(str(key), self.names, n=3, cutoff=0.6)
         hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
-        raise KeyError(f"no problem {key!r} in pack {self._name!r}.{hint} "
-                       f"Available ({len(self)}): {', '.join(self.names)}") from None
+        raise KeyError(
+            f"no problem {key!r} in pack {self._name!r}.{hint} Available ({len(self)}): {', '.join(self.names)}"
+        ) from None
 
     def __iter__(self):
         return iter(self._problems)
@@ -89,11 +83,16 @@ class Pack(Mapping):
         """One row per problem: target, variables, ranges, formula, source, srbench, plus ``meta``."""
         rows = []
         for p in self.values():
-            row = {"name": p.name, "target": p.target, "n_vars": p.n_vars,
-                   "variables": " ".join(p.variables),
-                   "ranges": " ".join(f"[{lo:g}, {hi:g}]" for lo, hi in p.ranges),
-                   "formula": None if p.formula is None else str(p.formula),
-                   "source": p.source, "srbench": p.srbench}
+            row = {
+                "name": p.name,
+                "target": p.target,
+                "n_vars": p.n_vars,
+                "variables": " ".join(p.variables),
+                "ranges": " ".join(f"[{lo:g}, {hi:g}]" for lo, hi in p.ranges),
+                "formula": None if p.formula is None else str(p.formula),
+                "source": p.source,
+                "srbench": p.srbench,
+            }
             row.update({k: v for k, v in p.meta.items() if k not in row})
             rows.append(row)
         return pd.DataFrame(rows).set_index("name")
@@ -101,10 +100,11 @@ class Pack(Mapping):
 
 # --------------------------------------------------------------------------------------------- feynman
 
+
 def _load_feynman() -> Pack:
     from kandiscover.symbolic.parse import parse_formula
 
-    path = data_dir() / "feynman" / "feynman.csv"
+    path = data_file("feynman")
     with open(path, newline="", encoding="utf-8") as fh:
         records = list(csv.DictReader(fh))
     problems = []
@@ -112,25 +112,40 @@ def _load_feynman() -> Pack:
         names = r["variables"].split()
         lows, highs = r["lows"].split(), r["highs"].split()
         if not (len(names) == len(lows) == len(highs) == int(r["n_vars"])):
-            raise ValueError(f"{path}: row {r['id']!r} has inconsistent variables/lows/highs; "
-                             "regenerate it with problems/feynman/generate.py")
+            raise ValueError(
+                f"{path}: row {r['id']!r} has inconsistent variables/lows/highs; "
+                "regenerate it with problems/feynman/generate.py"
+            )
         formula = parse_formula(r["formula"], variables=names)
         meta = {"number": int(r["number"]), "formula_text": r["formula"]}
         if r["source"] == "bonus":
-            meta.update(name=r["name"], eqn_no=r["eqn_no"],
-                        reference=f"AI Feynman bonus {r['number']}: {r['name']}, eqn. {r['eqn_no']}")
+            meta.update(
+                name=r["name"],
+                eqn_no=r["eqn_no"],
+                reference=f"AI Feynman bonus {r['number']}: {r['name']}, eqn. {r['eqn_no']}",
+            )
         else:
             meta["reference"] = f"Feynman Lectures on Physics, eqn. {r['id']}"
-        problems.append(Problem(
-            name=r["id"], pack="feynman", target=r["output"], variables=tuple(names),
-            ranges=tuple(zip(map(float, lows), map(float, highs))), formula=formula,
-            source=r["source"], srbench=r["srbench"] == "True", meta=meta))
+        problems.append(
+            Problem(
+                name=r["id"],
+                pack="feynman",
+                target=r["output"],
+                variables=tuple(names),
+                ranges=tuple(zip(map(float, lows), map(float, highs))),
+                formula=formula,
+                source=r["source"],
+                srbench=r["srbench"] == "True",
+                meta=meta,
+            )
+        )
     return Pack("feynman", problems)
 
 
 # --------------------------------------------------------------------------------------------- special
 # Whitelisted scipy.special wrappers named by special.json's "function". Module-level functions (and
 # functools.partial of them) so that problems pickle for parallel suite runs.
+
 
 def _ellipj_sn(u, m):
     return _sp.ellipj(u, m)[0]
@@ -161,27 +176,44 @@ _SPECIAL_FUNCS = {
 
 
 def _load_special() -> Pack:
-    path = data_dir() / "special" / "special.json"
+    path = data_file("special")
     spec = json.loads(path.read_text(encoding="utf-8"))
     problems = []
     for entry in spec["problems"]:
         key = entry["function"]
         if key not in _SPECIAL_FUNCS:
-            raise ValueError(f"{path}: {entry['name']!r} names unknown function {key!r}; "
-                             f"known: {', '.join(sorted(_SPECIAL_FUNCS))}")
+            raise ValueError(
+                f"{path}: {entry['name']!r} names unknown function {key!r}; known: {', '.join(sorted(_SPECIAL_FUNCS))}"
+            )
         params = dict(entry.get("params") or {})
         func = functools.partial(_SPECIAL_FUNCS[key], **params) if params else _SPECIAL_FUNCS[key]
         variables = tuple(v[0] for v in entry["variables"])
         ranges = tuple((float(v[1]), float(v[2])) for v in entry["variables"])
-        meta = {"scipy": entry["scipy"], "description": entry["description"],
-                "kan_paper_rmse": entry.get("kan_paper_rmse"), "range_note": entry.get("range_note", "")}
-        problems.append(Problem(
-            name=entry["name"], pack="special", target=entry["target"], variables=variables,
-            ranges=ranges, formula=None, source=entry["scipy"], srbench=False, func=func, meta=meta))
+        meta = {
+            "scipy": entry["scipy"],
+            "description": entry["description"],
+            "kan_paper_rmse": entry.get("kan_paper_rmse"),
+            "range_note": entry.get("range_note", ""),
+        }
+        problems.append(
+            Problem(
+                name=entry["name"],
+                pack="special",
+                target=entry["target"],
+                variables=variables,
+                ranges=ranges,
+                formula=None,
+                source=entry["scipy"],
+                srbench=False,
+                func=func,
+                meta=meta,
+            )
+        )
     return Pack("special", problems)
 
 
 # ----------------------------------------------------------------------------------------------- knots
+
 
 def _knots_installed() -> bool:
     try:
@@ -195,10 +227,12 @@ def _load_knots() -> Pack:
         module = importlib.import_module(_KNOTS_MODULE)
     except ModuleNotFoundError as exc:
         if exc.name == _KNOTS_MODULE:
-            raise ValueError("the knots data is not available: module kandiscover.problems.knots "
-                             "is missing from this installation") from None
-        raise ValueError(f"the knots data is not available: {exc} (install the extra: "
-                         "pip install 'kandiscover[knots]')") from exc
+            raise ValueError(
+                "the knots data is not available: module kandiscover.problems.knots is missing from this installation"
+            ) from None
+        raise ValueError(
+            f"the knots data is not available: {exc} (install the extra: pip install 'kandiscover[knots]')"
+        ) from exc
     pack = module.load_pack()
     if isinstance(pack, Pack):
         return pack
@@ -229,6 +263,7 @@ def load(pack: str) -> Pack:
         raise ValueError(f"pack must be a name (str), one of {sorted(_LOADERS)}; got {type(pack).__name__}")
     key = pack.strip().lower()
     if key not in _LOADERS:
-        raise ValueError(f"unknown pack {pack!r}; known packs: {', '.join(_LOADERS)} "
-                         f"(available here: {', '.join(available())})")
+        raise ValueError(
+            f"unknown pack {pack!r}; known packs: {', '.join(_LOADERS)} (available here: {', '.join(available())})"
+        )
     return _LOADERS[key]()

@@ -1,4 +1,5 @@
 """One benchmark problem: named inputs with sampling ranges, and a target from a formula or a function."""
+
 from __future__ import annotations
 
 import math
@@ -100,8 +101,9 @@ class Problem:
         the domain come back as ``nan`` (no exception).
         """
         if len(columns) != len(self.variables):
-            raise ValueError(f"problem {self.name!r} takes {len(self.variables)} columns "
-                             f"{list(self.variables)}, got {len(columns)}")
+            raise ValueError(
+                f"problem {self.name!r} takes {len(self.variables)} columns {list(self.variables)}, got {len(columns)}"
+            )
         cols = [np.asarray(c, dtype=float) for c in columns]
         shape = np.broadcast_shapes(*(c.shape for c in cols)) if cols else ()
         if self.formula is not None:
@@ -123,8 +125,7 @@ class Problem:
         """
         if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
             raise ValueError(f"n must be an integer >= 1 (number of rows), got {n!r}")
-        if isinstance(noise, bool) or not isinstance(noise, numbers.Real) \
-                or not math.isfinite(noise) or noise < 0:
+        if isinstance(noise, bool) or not isinstance(noise, numbers.Real) or not math.isfinite(noise) or noise < 0:
             raise ValueError(f"noise must be a finite number >= 0 (fraction of RMS(y)), got {noise!r}")
         n = int(n)
         rng = np.random.default_rng(seed)
@@ -134,10 +135,12 @@ class Problem:
         if bad.any():
             i = int(np.argmax(bad))
             at = ", ".join(f"{v}={c[i]:.6g}" for v, c in zip(self.variables, cols))
-            raise ValueError(f"problem {self.pack}/{self.name}: target is not finite in {int(bad.sum())} "
-                             f"of {n} rows (first at {at}); check its ranges")
+            raise ValueError(
+                f"problem {self.pack}/{self.name}: target is not finite in {int(bad.sum())} "
+                f"of {n} rows (first at {at}); check its ranges"
+            )
         if noise > 0:
-            rms = float(np.sqrt(np.mean(y ** 2)))
+            rms = float(np.sqrt(np.mean(y**2)))
             y = y + rng.normal(0.0, noise * rms, size=n)
         data = {v: c for v, c in zip(self.variables, cols)}
         data[self.target] = y

@@ -1,7 +1,7 @@
 """The ``zoo`` pack: classic symbolic-regression problems other than Feynman (89).
 
 Keijzer, Korns, Koza, Livermore, Jin, Vladislavleva, Constant, R, Poly, Neat and Pagie, as defined in
-the benchmark table of the Deep Symbolic Optimization project; ``problems/zoo/zoo.csv`` is generated
+the benchmark table of the Deep Symbolic Optimization project; ``zoo.csv`` (in the package data) is generated
 from ``../shared/data/sr_zoo.csv`` by ``problems/zoo/generate.py``.
 
     >>> import kandiscover as kd
@@ -17,6 +17,7 @@ the target is not finite dropped (``log(x)`` on a grid from 0). Inputs are ``x1`
 target is ``y``. ``harmonic(x)`` (the harmonic number) is written ``digamma(x + 1) + EulerGamma``,
 its continuation to real ``x``.
 """
+
 from __future__ import annotations
 
 import csv
@@ -28,12 +29,21 @@ import pandas as pd
 import sympy
 
 from ..symbolic.parse import parse_formula
+from .datafiles import data_file
 from .problem import Problem
 
-__all__ = ["DATA_FILE", "TARGET", "parse_truth", "problem_from_row", "grid_points", "original_inputs",
-           "original_sample", "load_problems"]
+__all__ = [
+    "DATA_FILE",
+    "TARGET",
+    "parse_truth",
+    "problem_from_row",
+    "grid_points",
+    "original_inputs",
+    "original_sample",
+    "load_problems",
+]
 
-DATA_FILE = Path(__file__).resolve().parents[2] / "problems" / "zoo" / "zoo.csv"
+DATA_FILE = data_file("zoo", check=False)
 """The generated pack file."""
 
 TARGET = "y"
@@ -51,11 +61,23 @@ def problem_from_row(row: dict) -> Problem:
     """The :class:`Problem` of one row of ``zoo.csv`` (see ``problems/zoo/generate.py``)."""
     names = row["variables"].split()
     ranges = tuple(zip(map(float, row["lows"].split()), map(float, row["highs"].split())))
-    meta = {"family": row["family"], "sampling": json.loads(row["sampling"]),
-            "original_rows": int(row["original_rows"]), "function_set": row["function_set"],
-            "formula_text": row["formula"]}
-    return Problem(name=row["id"], pack="zoo", target=TARGET, variables=tuple(names), ranges=ranges,
-                   formula=parse_truth(row["formula"], names), source=row["family"], meta=meta)
+    meta = {
+        "family": row["family"],
+        "sampling": json.loads(row["sampling"]),
+        "original_rows": int(row["original_rows"]),
+        "function_set": row["function_set"],
+        "formula_text": row["formula"],
+    }
+    return Problem(
+        name=row["id"],
+        pack="zoo",
+        target=TARGET,
+        variables=tuple(names),
+        ranges=ranges,
+        formula=parse_truth(row["formula"], names),
+        source=row["family"],
+        meta=meta,
+    )
 
 
 def grid_points(low: float, high: float, step: float) -> np.ndarray:
@@ -98,6 +120,9 @@ def original_sample(problem: Problem, seed: int = 0) -> pd.DataFrame:
 def load_problems(path: Path = DATA_FILE) -> list[Problem]:
     """Every problem of ``zoo.csv``, in file order."""
     if not Path(path).is_file():
-        raise FileNotFoundError(f"{path} not found; generate it with python problems/zoo/generate.py")
+        raise FileNotFoundError(
+            f"{path} not found; reinstall kandiscover (the file ships in the package data) or "
+            "regenerate it with python problems/zoo/generate.py"
+        )
     with open(path, newline="", encoding="utf-8") as fh:
         return [problem_from_row(r) for r in csv.DictReader(fh)]

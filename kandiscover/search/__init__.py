@@ -15,9 +15,21 @@ module                        holds
 ``plan``                      the registry of strategy names and their order
 ============================  =========================================================
 """
+
 from .context import SOLVED_NMSE, Context
 from .plan import DEFAULT, GROUPS, NAMES, REGISTRY, Strategy, build_plan, default_plan, resolve
 from .solve import solve
 
-__all__ = ["Context", "SOLVED_NMSE", "solve", "Strategy", "REGISTRY", "NAMES", "DEFAULT", "GROUPS",
-           "build_plan", "default_plan", "resolve"]
+__all__ = [
+    "Context",
+    "SOLVED_NMSE",
+    "solve",
+    "Strategy",
+    "REGISTRY",
+    "NAMES",
+    "DEFAULT",
+    "GROUPS",
+    "build_plan",
+    "default_plan",
+    "resolve",
+]

@@ -11,6 +11,7 @@
 ``linear``
     ``y = a + Σ b_i·x_i``: the baseline every law must beat.
 """
+
 from __future__ import annotations
 
 import math
@@ -42,8 +43,11 @@ def monomial(ctx: Context) -> list[sympy.Expr]:
         # exponents near half-integers: the rounded monomial, constant refitted (read-off parts
         # are only approximately monomials; the rounded one is what the real rows will confirm)
         c = float(np.mean(np.log(np.abs(ctx.y)) - np.log(np.abs(ctx.X)) @ halves))
-        out.append(sign * sympy.Float(math.exp(c)) * sympy.Mul(
-            *(s ** sympy.Rational(int(round(2 * p)), 2) for s, p in zip(ctx.symbols, halves))))
+        out.append(
+            sign
+            * sympy.Float(math.exp(c))
+            * sympy.Mul(*(s ** sympy.Rational(int(round(2 * p)), 2) for s, p in zip(ctx.symbols, halves)))
+        )
     expr = sign * sympy.Float(math.exp(coef[-1]))
     for k, (s, p) in enumerate(zip(ctx.symbols, coef[:-1])):
         if np.any(ctx.X[:, k] < 0):
@@ -63,6 +67,7 @@ def offset_monomial(ctx: Context) -> list[sympy.Expr]:
     span = float(np.ptp(ctx.y)) or 1.0
     best = None
     for sign, edge in ((1, float(ctx.y.min())), (-1, float(ctx.y.max()))):
+
         def loss(t):
             r = sign * (ctx.y - (edge - sign * span * math.exp(t)))
             coef, *_ = np.linalg.lstsq(A, np.log(r), rcond=None)
@@ -75,8 +80,12 @@ def offset_monomial(ctx: Context) -> list[sympy.Expr]:
     _, coef, c0, sign = best
     scale = sign * math.exp(coef[-1])
     if np.all(np.abs(coef[:-1]) < 0.02):  # C·Π x^p with p → 0 is c + C·Σ p·log x: say so
-        return [sympy.Float(c0 + scale) + sum(sympy.Float(scale * p) * sympy.log(s) for s, p in zip(ctx.symbols, coef[:-1]))]
-    expr = sympy.Float(c0) + sympy.Float(scale) * sympy.Mul(*(s ** sympy.Float(p) for s, p in zip(ctx.symbols, coef[:-1])))
+        return [
+            sympy.Float(c0 + scale) + sum(sympy.Float(scale * p) * sympy.log(s) for s, p in zip(ctx.symbols, coef[:-1]))
+        ]
+    expr = sympy.Float(c0) + sympy.Float(scale) * sympy.Mul(
+        *(s ** sympy.Float(p) for s, p in zip(ctx.symbols, coef[:-1]))
+    )
     return [expr]
 
 

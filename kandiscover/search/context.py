@@ -4,6 +4,7 @@ A context holds the training rows of one problem — the user's, or a smaller on
 its names, seed, deadline and function library, and remembers the refits of the candidates scored
 on it. :data:`SOLVED_NMSE` and :meth:`Context.solved` say when a candidate explains the rows.
 """
+
 from __future__ import annotations
 
 import time
@@ -83,8 +84,9 @@ class Context:
         ``max(floor, SOLVED_NMSE)``."""
         return loss <= max(self.floor, SOLVED_NMSE)
 
-    def sub(self, X: np.ndarray, y: np.ndarray, names: list, floor: Optional[float] = None,
-            deadline: Optional[float] = None) -> "Context":
+    def sub(
+        self, X: np.ndarray, y: np.ndarray, names: list, floor: Optional[float] = None, deadline: Optional[float] = None
+    ) -> "Context":
         """A smaller problem with the same seed and library (and deadline, unless an earlier one
         is given)."""
         end = self.deadline if deadline is None else min(deadline, self.deadline)
@@ -132,5 +134,9 @@ class Context:
         def tensor(a):
             return torch.tensor(a, dtype=torch.float64)
 
-        return dict(train_input=tensor(x[tr]), train_label=tensor(target[tr, None]),
-                    test_input=tensor(x[te]), test_label=tensor(target[te, None]))
+        return dict(
+            train_input=tensor(x[tr]),
+            train_label=tensor(target[tr, None]),
+            test_input=tensor(x[te]),
+            test_label=tensor(target[te, None]),
+        )

@@ -10,6 +10,7 @@ problem, and the parts are recombined and refitted on the real rows.
 The solver of the smaller problems is an argument (``solve(sub_context, depth)``), not an import:
 :func:`kandiscover.search.solve.solve` passes itself.
 """
+
 from __future__ import annotations
 
 import logging
@@ -65,7 +66,9 @@ def _at_anchor(X: np.ndarray, g: list, anchor: np.ndarray) -> np.ndarray:
     return Xs
 
 
-def _read_off(ctx: Context, sur: Surrogate, solve: Callable, depth: int, kind: str, g: list, transform, anchor, end: float):
+def _read_off(
+    ctx: Context, sur: Surrogate, solve: Callable, depth: int, kind: str, g: list, transform, anchor, end: float
+):
     """Candidates for group ``g``'s part read off the surrogate with the other columns at ``anchor``."""
     Xs = _at_anchor(ctx.X, g, anchor)
     ys = sur(Xs) if kind == "mul" else transform(sur(Xs))
@@ -78,8 +81,18 @@ def _read_off(ctx: Context, sur: Surrogate, solve: Callable, depth: int, kind: s
     return solve(sub, depth + 1)
 
 
-def _on_rows(ctx: Context, solve: Callable, depth: int, kind: str, groups, k: int, parts: list, transform, offset: float,
-             end: float) -> list:
+def _on_rows(
+    ctx: Context,
+    solve: Callable,
+    depth: int,
+    kind: str,
+    groups,
+    k: int,
+    parts: list,
+    transform,
+    offset: float,
+    end: float,
+) -> list:
     """Candidates for group ``k``'s part solved on the *real* rows with the other parts (their first
     candidates) divided out (``kind="mul"``) or subtracted from ``T(y)``.
 
@@ -145,6 +158,7 @@ def _separate(ctx: Context, sur: Surrogate, solve: Callable, depth: int, kind: s
         """Put first the candidate of part ``k`` that, with the others' first ones, fits the real
         rows best: a part solved on rows divided by another part's near-zero values is garbage,
         and it must not be what the next part is solved against."""
+
         def loss(c):
             return ctx.refit(combine([c if m == k else p[0] for m, p in enumerate(parts)]))[1]
 
@@ -160,8 +174,9 @@ def _separate(ctx: Context, sur: Surrogate, solve: Callable, depth: int, kind: s
         if not parts[k]:
             return []
     last = order[-1]
-    parts[last] = _on_rows(ctx, solve, depth, kind, groups, last, parts, transform, sur.offset,
-                           time.monotonic() + ctx.remaining() / 2)[:4]
+    parts[last] = _on_rows(
+        ctx, solve, depth, kind, groups, last, parts, transform, sur.offset, time.monotonic() + ctx.remaining() / 2
+    )[:4]
     if not parts[last] or not exact():
         parts[last] += _read_off(ctx, sur, solve, depth, kind, groups[last], transform, anchor, ctx.deadline)[:8]
         if not parts[last]:
@@ -170,8 +185,10 @@ def _separate(ctx: Context, sur: Surrogate, solve: Callable, depth: int, kind: s
         for k in reversed(order[:-1]):
             if ctx.remaining() < 1 or exact():
                 break
-            parts[k] = _on_rows(ctx, solve, depth, kind, groups, k, parts, transform, sur.offset,
-                                until(k, order + [k]))[:4] + parts[k]
+            parts[k] = (
+                _on_rows(ctx, solve, depth, kind, groups, k, parts, transform, sur.offset, until(k, order + [k]))[:4]
+                + parts[k]
+            )
             rank(k)
 
     # the surrogate proposes, the real rows decide: the parts' runners-up are tried too
@@ -193,7 +210,8 @@ def split_strategy(ctx: Context, solve: Callable, depth: int = 0) -> list[sympy.
     candidate expressions for a smaller problem.
 
     Tried in order: a product; the best pair symmetry; a sum of ``T(f)`` for the transforms of
-    :func:`kandiscover.search.surrogate.transforms`; a product plus a constant. Stops once a candidate explains the rows.
+    :func:`kandiscover.search.surrogate.transforms`; a product plus a constant. Stops once a candidate explains
+    the rows.
     """
     d = len(ctx.names)
     if d < 2 or ctx.remaining() < 2:
@@ -204,8 +222,10 @@ def split_strategy(ctx: Context, solve: Callable, depth: int = 0) -> list[sympy.
         return []
     vals = sur(ctx.X)
     kinds = [(kind, t, inv, sur) for kind, t, inv in transforms(vals)]
-    kinds += [("mul", mul_transform(vals - c), None, sur.shifted(c))
-              for c in offsets(sur, ctx.X, np.random.default_rng(ctx.seed))]
+    kinds += [
+        ("mul", mul_transform(vals - c), None, sur.shifted(c))
+        for c in offsets(sur, ctx.X, np.random.default_rng(ctx.seed))
+    ]
     out: list[sympy.Expr] = []
     for n, (kind, transform, inverse, s) in enumerate(kinds):
         if n == 1:  # after the plain product: the best pair symmetry
@@ -217,8 +237,12 @@ def split_strategy(ctx: Context, solve: Callable, depth: int = 0) -> list[sympy.
         groups = separable_groups(s, ctx.X, transform, ctx.seed)
         if len(groups) < 2:
             continue
-        log.info("%s-separable groups%s: %s", kind, f" (offset {s.offset:.4g})" if s.offset else "",
-                 [[ctx.names[k] for k in g] for g in groups])
+        log.info(
+            "%s-separable groups%s: %s",
+            kind,
+            f" (offset {s.offset:.4g})" if s.offset else "",
+            [[ctx.names[k] for k in g] for g in groups],
+        )
         scored = _separate(ctx, s, solve, depth, kind, groups, transform, inverse)
         out += [e for _, e in scored[:2]]
         if scored and ctx.solved(scored[0][0]):
@@ -231,7 +255,7 @@ def _best_first(exprs: list, ctx: Context) -> list[sympy.Expr]:
     scored = []
     for e in exprs:
         if ctx.remaining() <= 0:
-            return [x for _, x in sorted(scored, key=lambda t: t[0])] + exprs[len(scored):]
+            return [x for _, x in sorted(scored, key=lambda t: t[0])] + exprs[len(scored) :]
         refit, loss = ctx.refit(e)
         scored.append((loss if math.isfinite(loss) else math.inf, refit))
     return [x for _, x in sorted(scored, key=lambda t: t[0])]

@@ -9,6 +9,7 @@
     General KANs with a hidden layer and multiplication nodes, trained with sparsity, pruned,
     every composition of the top edge matches refitted (:mod:`kandiscover.symbolic.compose`).
 """
+
 from __future__ import annotations
 
 import itertools
@@ -29,16 +30,28 @@ from .context import Context, one_sign, stop_at
 __all__ = ["additive", "multiplicative", "kan_strategy", "fit_kan", "composed_edges", "STRUCTURE_RTOL"]
 
 
-def composed_edges(model: KAN, ctx: Context, target: np.ndarray, topk: int = 3, max_combos: int = 32) -> list[sympy.Expr]:
+def composed_edges(
+    model: KAN, ctx: Context, target: np.ndarray, topk: int = 3, max_combos: int = 32
+) -> list[sympy.Expr]:
     """The four best compositions of every edge's ``topk`` library matches, refitted on the rows
     (:func:`kandiscover.symbolic.compose.compose_candidates`); ``target`` has shape ``(n,)``."""
-    comps = compose_candidates(model, ctx.X, target, ctx.names, lib=ctx.lib, topk=topk,
-                               max_combos=max_combos, deadline=ctx.deadline)
+    comps = compose_candidates(
+        model, ctx.X, target, ctx.names, lib=ctx.lib, topk=topk, max_combos=max_combos, deadline=ctx.deadline
+    )
     return [c.expr for c in comps[:4]]
 
 
-def fit_kan(ctx: Context, width, target: np.ndarray, *, steps: int = 40, lamb: float = 0.0, grid: int = 5,
-            mult_arity=2, seed: Optional[int] = None) -> KAN:
+def fit_kan(
+    ctx: Context,
+    width,
+    target: np.ndarray,
+    *,
+    steps: int = 40,
+    lamb: float = 0.0,
+    grid: int = 5,
+    mult_arity=2,
+    seed: Optional[int] = None,
+) -> KAN:
     """A KAN of ``width`` trained on the context's rows against ``target`` (shape ``(n,)``): with
     ``lamb > 0`` a sparse LBFGS fit and pruning first, then Levenberg–Marquardt, both stopped at
     the deadline. The model carries ``train_input_`` and ``rel_rmse_`` (held-out RMSE relative to
@@ -98,7 +111,9 @@ def multiplicative(ctx: Context, topk: int = 2, max_combos: int = 8) -> list[sym
     return out
 
 
-def kan_strategy(ctx: Context, width, *, lamb: float = 0.002, seed: Optional[int] = None, mult_arity=2) -> list[sympy.Expr]:
+def kan_strategy(
+    ctx: Context, width, *, lamb: float = 0.002, seed: Optional[int] = None, mult_arity=2
+) -> list[sympy.Expr]:
     """General KAN of the given ``width``: sparse fit, prune, LM, composed edge matches."""
     scale = float(np.sqrt(np.mean(ctx.y**2))) or 1.0
     model = fit_kan(ctx, width, ctx.y / scale, lamb=lamb, seed=seed, mult_arity=mult_arity)

@@ -22,6 +22,7 @@ name                      candidates
 ``kan-deep-s1/-s2``       ``[d, d + 1, 2, 1]`` with other seeds
 ========================  ====================================================================
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -104,8 +105,10 @@ def resolve(names: Sequence[str], parameter: str = "plan", optional: bool = Fals
     unknown = [n for n in chosen if not isinstance(n, str) or (n not in NAMES and n not in GROUPS)]
     if unknown or not chosen:
         none = "None or " if optional else ""
-        raise ParameterError(f"{parameter} must be {none}a non-empty list of strategy names from "
-                             f"{list(NAMES) + list(GROUPS)}; got {names!r}")
+        raise ParameterError(
+            f"{parameter} must be {none}a non-empty list of strategy names from "
+            f"{list(NAMES) + list(GROUPS)}; got {names!r}"
+        )
     wanted = {m for n in chosen for m in GROUPS.get(n, (n,))}
     return [n for n in NAMES if n in wanted]
 

@@ -9,6 +9,7 @@ residual ``y − P/Q``. Sums of monomials such as ``k·x²/2 + m·g·h`` and quo
 ``(x − y)/(1 + x·y)`` come out in milliseconds; the pipeline then refits their constants on the
 rows and snaps them.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -42,11 +43,16 @@ def monomial_exponents(d: int, degree: int, constant: bool = True) -> list[tuple
 
 def _evaluate(X: np.ndarray, exps: list) -> np.ndarray:
     """Monomial columns, shape ``(n, len(exps))``."""
-    return np.column_stack([np.prod(X ** np.asarray(e, dtype=float), axis=1) for e in exps]) if exps else np.empty((len(X), 0))
+    return (
+        np.column_stack([np.prod(X ** np.asarray(e, dtype=float), axis=1) for e in exps])
+        if exps
+        else np.empty((len(X), 0))
+    )
 
 
-def backward_select(A: np.ndarray, b: np.ndarray, cost: Optional[np.ndarray] = None,
-                    tie: float = 0.0) -> list[tuple[list[int], np.ndarray, float]]:
+def backward_select(
+    A: np.ndarray, b: np.ndarray, cost: Optional[np.ndarray] = None, tie: float = 0.0
+) -> list[tuple[list[int], np.ndarray, float]]:
     """Backward elimination: from the least-squares fit on every column of ``A``, drop one column at
     a time — the one whose removal raises the residual sum of squares least.
 
@@ -165,7 +171,7 @@ class _Design:
         const = (0,) * len(self.unit)
         out = [const] if const in self.q_exps else []
         if len(self.q_exps) > 1:
-            v = np.linalg.svd(self.R)[2][-1][len(self.p_exps):]
+            v = np.linalg.svd(self.R)[2][-1][len(self.p_exps) :]
             out += [self.q_exps[j] for j in np.argsort(-np.abs(v)) if self.q_exps[j] != const][:extra]
         return out
 
@@ -190,9 +196,13 @@ class _Design:
         lead_unit = float(np.prod(self.unit ** np.asarray(lead, dtype=float)))
 
         def poly(terms):
-            return sympy.Add(*(sympy.Float(v * lead_unit / float(np.prod(self.unit ** np.asarray(e, dtype=float))))
-                               * sympy.Mul(*(s**int(k) for s, k in zip(symbols, np.subtract(e, common)) if k))
-                               for e, v in terms))
+            return sympy.Add(
+                *(
+                    sympy.Float(v * lead_unit / float(np.prod(self.unit ** np.asarray(e, dtype=float))))
+                    * sympy.Mul(*(s ** int(k) for s, k in zip(symbols, np.subtract(e, common)) if k))
+                    for e, v in terms
+                )
+            )
 
         return poly(num) / poly(den)
 
@@ -279,12 +289,19 @@ def rational(ctx, max_terms: int = 4, rows: Optional[int] = 1000) -> list[sympy.
             k = sparsest(path, errors, n, max_terms)
             if k < 0 or errors[k] > 0.01 * float(np.var(y)) / mean_sq:  # explains < 99 % of the variance
                 continue
-            log.debug("rational (degrees %d/%d, lead %s): %d terms, relative MSE %.2g", pd_, qd, lead,
-                      len(path[k][0]), errors[k])
+            log.debug(
+                "rational (degrees %d/%d, lead %s): %d terms, relative MSE %.2g",
+                pd_,
+                qd,
+                lead,
+                len(path[k][0]),
+                errors[k],
+            )
             for j in (k, k - 1) if k > 0 else (k,):
                 cols, coef, _ = path[j]
                 # best fitting first; on a tie (exact rows) the smaller one
-                found.append(((errors[j] + 1e-20) * (1 + 3.0 * len(cols) / n),
-                              design.expression(ctx.symbols, cols, coef, lead)))
+                found.append(
+                    ((errors[j] + 1e-20) * (1 + 3.0 * len(cols) / n), design.expression(ctx.symbols, cols, coef, lead))
+                )
             found.sort(key=lambda t: t[0])
     return [e for _, e in found]

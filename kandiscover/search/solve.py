@@ -4,6 +4,7 @@
 :func:`kandiscover.search.decompose.split_strategy`), so the recursion has one entry point and no
 import cycle.
 """
+
 from __future__ import annotations
 
 import logging
@@ -70,8 +71,14 @@ def solve(ctx: Context, depth: int = 0, keep: int = 8) -> list[sympy.Expr]:
         except (ValueError, RuntimeError, np.linalg.LinAlgError) as exc:
             log.debug("sub-strategy failed: %s", exc)
             continue
-        log.debug("depth %d %s: %d candidates in %.1f s (%.1f s left)", depth, getattr(stage, "__name__", "stage"),
-                  len(raw), time.monotonic() - t0, ctx.remaining())
+        log.debug(
+            "depth %d %s: %d candidates in %.1f s (%.1f s left)",
+            depth,
+            getattr(stage, "__name__", "stage"),
+            len(raw),
+            time.monotonic() - t0,
+            ctx.remaining(),
+        )
         found += _scored(ctx, raw)
         # below the floor the data cannot tell candidates apart: the simpler one ranks first
         found.sort(key=lambda t: (max(t[0], ctx.floor), complexity(t[1])))

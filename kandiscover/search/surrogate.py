@@ -15,6 +15,7 @@ does with a neural network).
 
 :mod:`kandiscover.search.decompose` turns what these tests find into smaller problems.
 """
+
 from __future__ import annotations
 
 import logging
@@ -31,8 +32,17 @@ from .context import Context, one_sign
 
 log = logging.getLogger("kandiscover")
 
-__all__ = ["Surrogate", "fit_surrogate", "separability", "separable_groups", "symmetries", "offsets", "transforms",
-           "mul_transform", "SYMMETRIES"]
+__all__ = [
+    "Surrogate",
+    "fit_surrogate",
+    "separability",
+    "separable_groups",
+    "symmetries",
+    "offsets",
+    "transforms",
+    "mul_transform",
+    "SYMMETRIES",
+]
 
 SYMMETRIES = ("minus", "plus", "div", "times")
 """Pair symmetries tested, by the new variable they imply: ``x_i − x_j``, ``x_i + x_j``,

@@ -19,6 +19,7 @@ as the best (:func:`kandiscover.search.rational.sparsest`: ``3/n`` of the error 
 fitting noise with a column buys) is the candidate, with its neighbours on the path. The pipeline then
 refits and snaps their constants on the rows.
 """
+
 from __future__ import annotations
 
 import itertools

@@ -7,6 +7,7 @@ primitive ``f`` is fitted affinely (:func:`kandiscover.symbolic.fit.fit_affine`)
 covers the two-level compositions a ``[1, 1, 1]`` KAN would have to find through an ambiguous
 split of one curve into two.
 """
+
 from __future__ import annotations
 
 import logging

@@ -1,4 +1,5 @@
 """Plain JSON values: what every JSON writer of kandiscover (CLI, suites, ``to_dict``) emits."""
+
 from __future__ import annotations
 
 import math

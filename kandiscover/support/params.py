@@ -14,6 +14,7 @@ numbers) so that a public function reads as a block of named checks::
     time_budget = check_number("time_budget", time_budget, low=0, what="a positive number of seconds")
     seed = check_int("seed", seed)
 """
+
 from __future__ import annotations
 
 import math
@@ -31,9 +32,17 @@ def _fail(name: str, what: str, value: Any) -> ParameterError:
     return ParameterError(f"{name} must be {what}; got {value!r}")
 
 
-def check_number(name: str, value, *, low: Optional[float] = None, high: Optional[float] = None,
-                 low_inclusive: bool = False, high_inclusive: bool = True, allow_none: bool = False,
-                 what: Optional[str] = None) -> Optional[float]:
+def check_number(
+    name: str,
+    value,
+    *,
+    low: Optional[float] = None,
+    high: Optional[float] = None,
+    low_inclusive: bool = False,
+    high_inclusive: bool = True,
+    allow_none: bool = False,
+    what: Optional[str] = None,
+) -> Optional[float]:
     """A finite real number in ``(low, high]`` (bounds and their inclusiveness as given).
 
     Parameters
@@ -73,8 +82,9 @@ def check_number(name: str, value, *, low: Optional[float] = None, high: Optiona
     return v
 
 
-def check_int(name: str, value, *, low: Optional[int] = None, allow_none: bool = False,
-              what: Optional[str] = None) -> Optional[int]:
+def check_int(
+    name: str, value, *, low: Optional[int] = None, allow_none: bool = False, what: Optional[str] = None
+) -> Optional[int]:
     """An integer (``numbers.Integral``, not ``bool``) at least ``low``."""
     if value is None and allow_none:
         return None

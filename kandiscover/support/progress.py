@@ -4,6 +4,7 @@
 ("IProgress not found") on every bar before falling back to text. Asking for the widget only
 when ``ipywidgets`` imports gives the same bars without the warning.
 """
+
 from __future__ import annotations
 
 import functools

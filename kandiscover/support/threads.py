@@ -1,4 +1,5 @@
 """One thread limit for a whole computation: torch's intra-op threads and BLAS (numpy, scipy)."""
+
 from __future__ import annotations
 
 import contextlib

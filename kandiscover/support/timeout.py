@@ -12,6 +12,7 @@ budget). So on POSIX the work always runs in another process, which is killed at
 
 Without ``fork`` (Windows) a daemon thread is the fallback.
 """
+
 from __future__ import annotations
 
 import logging
@@ -49,7 +50,7 @@ def _in_thread(fn: Callable, args: tuple, timeout: float) -> tuple[bool, Any]:
 def _write_all(fd: int, data: bytes) -> None:
     view = memoryview(_HEADER.pack(len(data)) + data)
     while view:
-        view = view[os.write(fd, view):]
+        view = view[os.write(fd, view) :]
 
 
 def _read_exact(fd: int, n: int, deadline: Optional[float]) -> Optional[bytes]:
@@ -136,6 +137,9 @@ class _Worker:
                 body = None if head is None else _read_exact(self.recv, _HEADER.unpack(head)[0], deadline)
             except OSError:  # the worker died
                 head = body = None
+            except BaseException:  # interrupted (a hard deadline): the reply would be read by the next call
+                self._stop()
+                raise
             if body is None:  # out of time (or the worker is gone): kill it, fork anew next time
                 self._stop()
                 return (False, None)

@@ -6,6 +6,7 @@ Modules: ``library`` (primitives), ``fit`` (affine edge fit), ``auto`` (suggest/
 ``evaluate`` (the one formula runtime: compiling, the evaluation rule, the constant fitter),
 ``complexity`` (node count of a formula).
 """
+
 from .assemble import symbolic_formula
 from .auto import EdgeReport, auto_symbolic, fix_symbolic, suggest_symbolic
 from .complexity import complexity
@@ -18,8 +19,29 @@ from .parse import parse_formula
 from .refit import polish, refit_constants, simplify_timed, snap_constants
 
 __all__ = [
-    "ConstantFit", "EdgeFit", "EdgeReport", "Library", "Primitive", "auto_symbolic", "compile_formula",
-    "complexity", "default_library", "fit_affine", "fix_symbolic", "formula_mse", "formula_predictions",
-    "is_equivalent", "parse_formula", "polish", "refit_constants", "round_constants",
-    "simplify_timed", "snap_constants", "suggest_symbolic", "symbolic_formula", "to_latex", "to_numpy", "to_torch",
+    "ConstantFit",
+    "EdgeFit",
+    "EdgeReport",
+    "Library",
+    "Primitive",
+    "auto_symbolic",
+    "compile_formula",
+    "complexity",
+    "default_library",
+    "fit_affine",
+    "fix_symbolic",
+    "formula_mse",
+    "formula_predictions",
+    "is_equivalent",
+    "parse_formula",
+    "polish",
+    "refit_constants",
+    "round_constants",
+    "simplify_timed",
+    "snap_constants",
+    "suggest_symbolic",
+    "symbolic_formula",
+    "to_latex",
+    "to_numpy",
+    "to_torch",
 ]

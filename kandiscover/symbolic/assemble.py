@@ -1,4 +1,5 @@
 """Composing a KAN whose edges are symbolic into one sympy expression per output."""
+
 from __future__ import annotations
 
 import logging
@@ -37,8 +38,9 @@ def affine_expression(prim, affine, arg: sympy.Expr) -> sympy.Expr:
     return c * prim.sympy_fn(a * arg + b) + d
 
 
-def symbolic_formula(model, var_names: Optional[Sequence] = None, *, strict: bool = False,
-                     choices: Optional[dict] = None) -> list[sympy.Expr]:
+def symbolic_formula(
+    model, var_names: Optional[Sequence] = None, *, strict: bool = False, choices: Optional[dict] = None
+) -> list[sympy.Expr]:
     """One sympy expression per output of ``model``, in the given variable names.
 
     Parameters
@@ -66,8 +68,12 @@ def symbolic_formula(model, var_names: Optional[Sequence] = None, *, strict: boo
     nodes = [v if isinstance(v, sympy.Basic) else sympy.Symbol(str(v)) for v in var_names]
     for l, layer in enumerate(model.layers):
         choices = choices or {}
-        numeric = [(i, j) for j in range(layer.out_dim) for i in range(layer.in_dim)
-                   if layer.mask[j, i] != 0 and layer.sym_mask[j, i] == 0 and (l, i, j) not in choices]
+        numeric = [
+            (i, j)
+            for j in range(layer.out_dim)
+            for i in range(layer.in_dim)
+            if layer.mask[j, i] != 0 and layer.sym_mask[j, i] == 0 and (l, i, j) not in choices
+        ]
         if numeric:
             msg = f"layer {l} still has numeric edges {numeric}; run auto_symbolic or fix_symbolic first"
             if strict:

@@ -4,6 +4,7 @@ Edges are addressed as ``(l, i, j)``: layer ``l``, input node ``i``, output sub-
 convention). Fitting always uses the inputs passed in — the training rows — never activations
 cached by an earlier forward pass.
 """
+
 from __future__ import annotations
 
 import logging
@@ -36,7 +37,9 @@ def _check_edge(model, l: int, i: int, j: int) -> None:
         raise ValueError(f"layer l={l} is out of range: the model has {model.depth} layers")
     layer = model.layers[l]
     if not 0 <= i < layer.in_dim or not 0 <= j < layer.out_dim:
-        raise ValueError(f"edge (i={i}, j={j}) is out of range for layer {l} ({layer.in_dim} inputs, {layer.out_dim} outputs)")
+        raise ValueError(
+            f"edge (i={i}, j={j}) is out of range for layer {l} ({layer.in_dim} inputs, {layer.out_dim} outputs)"
+        )
 
 
 def _edge_samples(model, l: int, i: int, j: int, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -47,8 +50,17 @@ def _edge_samples(model, l: int, i: int, j: int, x: torch.Tensor) -> tuple[torch
     return h[:, i], edges[:, j, i]
 
 
-def suggest_symbolic(model, l: int, i: int, j: int, x: torch.Tensor, *, lib: Optional[Library] = None,
-                     topk: int = 5, weight_simple: float = 1.0) -> list[EdgeFit]:
+def suggest_symbolic(
+    model,
+    l: int,
+    i: int,
+    j: int,
+    x: torch.Tensor,
+    *,
+    lib: Optional[Library] = None,
+    topk: int = 5,
+    weight_simple: float = 1.0,
+) -> list[EdgeFit]:
     """Best ``topk`` library matches of the numeric curve of edge ``(l, i, j)`` on rows ``x``.
 
     Parameters
@@ -61,9 +73,18 @@ def suggest_symbolic(model, l: int, i: int, j: int, x: torch.Tensor, *, lib: Opt
     return fit_affine(xi, yi, lib or default_library(), weight_simple=weight_simple)[:topk]
 
 
-def fix_symbolic(model, l: int, i: int, j: int, fun: str, x: Optional[torch.Tensor] = None, *,
-                 lib: Optional[Library] = None, fit_params: bool = True,
-                 affine: Optional[tuple] = None) -> EdgeFit:
+def fix_symbolic(
+    model,
+    l: int,
+    i: int,
+    j: int,
+    fun: str,
+    x: Optional[torch.Tensor] = None,
+    *,
+    lib: Optional[Library] = None,
+    fit_params: bool = True,
+    affine: Optional[tuple] = None,
+) -> EdgeFit:
     """Fix edge ``(l, i, j)`` to library function ``fun``.
 
     With ``fit_params`` the affine parameters are fitted to the edge's numeric curve on rows ``x``;
@@ -84,8 +105,15 @@ def fix_symbolic(model, l: int, i: int, j: int, fun: str, x: Optional[torch.Tens
     return fit
 
 
-def auto_symbolic(model, x: torch.Tensor, *, lib: Optional[Library] = None, r2_threshold: float = 0.999,
-                  weight_simple: float = 1.0, refine_top: int = 6) -> list[EdgeReport]:
+def auto_symbolic(
+    model,
+    x: torch.Tensor,
+    *,
+    lib: Optional[Library] = None,
+    r2_threshold: float = 0.999,
+    weight_simple: float = 1.0,
+    refine_top: int = 6,
+) -> list[EdgeReport]:
     """Fix every live numeric edge whose best library match is good enough.
 
     Layers are processed in order and each layer's edges are fitted on its inputs as computed
@@ -126,7 +154,14 @@ def auto_symbolic(model, x: torch.Tensor, *, lib: Optional[Library] = None, r2_t
                     log.info("edge (%d,%d,%d) -> %s (R²=%.6f)", l, i, j, best.name, best.r2)
                 else:
                     best = fits[0]
-                    log.warning("edge (%d,%d,%d) stays numeric: best match %s has R²=%.4f < %.4f",
-                                l, i, j, best.name, best.r2, r2_threshold)
+                    log.warning(
+                        "edge (%d,%d,%d) stays numeric: best match %s has R²=%.4f < %.4f",
+                        l,
+                        i,
+                        j,
+                        best.name,
+                        best.r2,
+                        r2_threshold,
+                    )
                 reports.append(EdgeReport(l, i, j, bool(good), best))
     return reports

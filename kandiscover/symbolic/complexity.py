@@ -1,4 +1,5 @@
 """How complicated a formula looks: the node count every ranking of candidates uses."""
+
 from __future__ import annotations
 
 import sympy

@@ -5,6 +5,7 @@ represent ``1/(1+x²)`` as ``ψ(φ(x))`` for many pairs ``(φ, ψ)``. Here the t
 every live edge are combined, each composed formula has all its constants refitted jointly on the
 data, and the compositions are ranked by error and complexity.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -50,8 +51,16 @@ class Composition:
     choices: dict = field(compare=False)
 
 
-def edge_candidates(model, x: torch.Tensor, *, lib: Optional[Library] = None, topk: int = 3,
-                    min_r2: float = 0.99, weight_simple: float = 1.0, deadline: Optional[float] = None) -> dict:
+def edge_candidates(
+    model,
+    x: torch.Tensor,
+    *,
+    lib: Optional[Library] = None,
+    topk: int = 3,
+    min_r2: float = 0.99,
+    weight_simple: float = 1.0,
+    deadline: Optional[float] = None,
+) -> dict:
     """Top matches of every live edge: ``{(l, i, j): [(primitive, affine, r2), ...]}``.
 
     Edges already fixed keep their function. Candidates below ``min_r2`` are dropped, except that
@@ -96,9 +105,21 @@ def _distinct(fits):
     return out
 
 
-def compose_candidates(model, x, y, var_names: Sequence[str], *, lib: Optional[Library] = None,
-                       topk: int = 3, max_combos: int = 64, output: int = 0, min_r2: float = 0.99,
-                       max_rows: int = 1000, seed: int = 0, deadline: Optional[float] = None) -> list[Composition]:
+def compose_candidates(
+    model,
+    x,
+    y,
+    var_names: Sequence[str],
+    *,
+    lib: Optional[Library] = None,
+    topk: int = 3,
+    max_combos: int = 64,
+    output: int = 0,
+    min_r2: float = 0.99,
+    max_rows: int = 1000,
+    seed: int = 0,
+    deadline: Optional[float] = None,
+) -> list[Composition]:
     """All compositions of the top edge matches, refitted and ranked (best first).
 
     Parameters

@@ -27,6 +27,7 @@ The rule is SRBench's, strictly: only ``found``'s constants are rounded, so ``si
 does *not* match ``sin(pi*x)`` (rounded to ``sin(3.14*x)`` it differs from the truth); the
 discovery pipeline snaps such constants to ``pi`` before it asks.
 """
+
 from __future__ import annotations
 
 import logging
@@ -48,13 +49,17 @@ __all__ = ["round_constants", "is_equivalent", "DEFAULT_RANGE"]
 
 #: Sampling range used for every symbol that ``domain`` does not mention.
 DEFAULT_RANGE = (0.5, 2.0)
-_RTOL = 1e-6    # allowed spread of the difference / ratio, relative to the formulas
-_ATOL = 1e-12   # floating-point floor, relative to the magnitude of the values
+_RTOL = 1e-6  # allowed spread of the difference / ratio, relative to the formulas
+_ATOL = 1e-12  # floating-point floor, relative to the magnitude of the values
 
 #: Rewrites tried in order on ``found - truth`` and ``found / truth`` (cheap ones first).
 _SIMPLIFIERS = (
-    ("as is", lambda e: e), ("expand", sympy.expand), ("cancel", sympy.cancel),
-    ("together", sympy.together), ("powsimp", sympy.powsimp), ("trigsimp", sympy.trigsimp),
+    ("as is", lambda e: e),
+    ("expand", sympy.expand),
+    ("cancel", sympy.cancel),
+    ("together", sympy.together),
+    ("powsimp", sympy.powsimp),
+    ("trigsimp", sympy.trigsimp),
     ("simplify", sympy.simplify),
 )
 
@@ -63,11 +68,9 @@ def _as_expr(value, name: str) -> sympy.Expr:
     if isinstance(value, str):
         return parse_formula(value)
     if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
-        return sympy.Integer(int(value)) if isinstance(value, (int, np.integer)) else \
-            sympy.Float(float(value))
+        return sympy.Integer(int(value)) if isinstance(value, (int, np.integer)) else sympy.Float(float(value))
     if not isinstance(value, sympy.Expr):
-        raise TypeError(f"{name} must be a sympy expression or a formula string, "
-                        f"got {type(value).__name__}")
+        raise TypeError(f"{name} must be a sympy expression or a formula string, got {type(value).__name__}")
     return value
 
 
@@ -145,8 +148,7 @@ def _numeric_verdict(found, truth, n_points: int, seed: int, domain) -> bool | N
     if nonzero.sum() < max(3, n_points // 4):
         return False
     ratio = vf[nonzero] / vt[nonzero]
-    return bool(np.all(ratio != 0) and np.all(np.isfinite(ratio))
-                and _spread(ratio) <= _RTOL * np.abs(ratio).max())
+    return bool(np.all(ratio != 0) and np.all(np.isfinite(ratio)) and _spread(ratio) <= _RTOL * np.abs(ratio).max())
 
 
 def _is_constant(expr: sympy.Expr, nonzero: bool = False) -> bool:
@@ -205,16 +207,16 @@ def _check_domain(domain) -> dict[str, tuple[float, float]]:
         try:
             low, high = (float(b) for b in bounds)
         except (TypeError, ValueError):
-            raise ValueError(f"domain[{key!r}] must be a pair (low, high), "
-                             f"got {bounds!r}") from None
+            raise ValueError(f"domain[{key!r}] must be a pair (low, high), got {bounds!r}") from None
         if not (math.isfinite(low) and math.isfinite(high) and low < high):
             raise ValueError(f"domain[{key!r}] must satisfy low < high (finite), got {bounds!r}")
         checked[key.name if isinstance(key, sympy.Symbol) else str(key)] = (low, high)
     return checked
 
 
-def is_equivalent(found, truth, *, digits: int = 3, timeout: float | None = 5.0,
-                  n_points: int = 200, seed: int = 0, domain=None) -> bool:
+def is_equivalent(
+    found, truth, *, digits: int = 3, timeout: float | None = 5.0, n_points: int = 200, seed: int = 0, domain=None
+) -> bool:
     """Whether ``found`` recovers ``truth`` exactly, by the SRBench rule (see the module doc).
 
     Parameters

@@ -20,6 +20,7 @@ The constant fitter
     parameters seen so far, and, as options, a closed form for formulas linear in their parameters
     and random restarts.
 """
+
 from __future__ import annotations
 
 import builtins
@@ -38,8 +39,19 @@ from scipy.optimize import least_squares
 
 log = logging.getLogger("kandiscover")
 
-__all__ = ["IMAG_RTOL", "CompiledFormula", "ConstantFit", "as_real", "compile_formula", "formula_mse",
-           "formula_predictions", "formula_symbols", "linear_design", "metrics", "scores"]
+__all__ = [
+    "IMAG_RTOL",
+    "CompiledFormula",
+    "ConstantFit",
+    "as_real",
+    "compile_formula",
+    "formula_mse",
+    "formula_predictions",
+    "formula_symbols",
+    "linear_design",
+    "metrics",
+    "scores",
+]
 
 #: A complex value with ``|imag| <= IMAG_RTOL * (1 + |real|)`` counts as real.
 IMAG_RTOL = 1e-9
@@ -88,8 +100,7 @@ def formula_symbols(expr: sympy.Expr, variables, params: Sequence[sympy.Symbol] 
     by_name = {s.name: s for s in expr.free_symbols}
     missing = sorted(set(by_name) - set(names) - {p.name for p in params})
     if missing:
-        raise ValueError(f"the formula uses {missing} which are not in variables {names}; "
-                         "add them to variables")
+        raise ValueError(f"the formula uses {missing} which are not in variables {names}; add them to variables")
     return [by_name.get(n, sympy.Symbol(n)) for n in names]
 
 
@@ -185,8 +196,7 @@ def _lambdify(symbols, expr) -> Callable:
     one the printed code uses (a column called ``e``, ``gamma`` or ``sin``) or is no Python
     identifier (a column called ``mass (kg)``)."""
     names = [s.name for s in symbols]
-    dummify = not _reserved().isdisjoint(names) or not all(n.isidentifier() and not keyword.iskeyword(n)
-                                                            for n in names)
+    dummify = not _reserved().isdisjoint(names) or not all(n.isidentifier() and not keyword.iskeyword(n) for n in names)
     return sympy.lambdify(symbols, expr, modules=list(MODULES), dummify=dummify)
 
 
@@ -307,8 +317,7 @@ def _starts(theta: np.ndarray, restarts: int, seed: int):
     yield theta
     if restarts:
         rng = np.random.default_rng(seed)
-        draws = [rng.choice([-1.0, 1.0], len(theta)) * 10.0 ** rng.uniform(-2, 2, len(theta))
-                 for _ in range(restarts)]
+        draws = [rng.choice([-1.0, 1.0], len(theta)) * 10.0 ** rng.uniform(-2, 2, len(theta)) for _ in range(restarts)]
         yield from draws
 
 
@@ -366,9 +375,19 @@ class ConstantFit:
 
         return resid, jac
 
-    def fit(self, templ: sympy.Expr, params: Sequence[sympy.Symbol], theta, *, max_nfev: int = 50,
-            deadline: Optional[float] = None, tol: float = 1e-8, restarts: int = 0, seed: int = 0,
-            linear: bool = False) -> tuple[np.ndarray, float]:
+    def fit(
+        self,
+        templ: sympy.Expr,
+        params: Sequence[sympy.Symbol],
+        theta,
+        *,
+        max_nfev: int = 50,
+        deadline: Optional[float] = None,
+        tol: float = 1e-8,
+        restarts: int = 0,
+        seed: int = 0,
+        linear: bool = False,
+    ) -> tuple[np.ndarray, float]:
         """Least-squares ``θ`` for ``templ`` and its mean squared error.
 
         Parameters
@@ -426,8 +445,17 @@ class ConstantFit:
         method = "lm" if len(self.y) >= len(theta) else "trf"
         for start in _starts(theta, restarts, seed) if len(theta) else []:
             try:
-                sol = least_squares(watched, start, jac=watched_jac, method=method, x_scale="jac",
-                                    xtol=tol, ftol=tol, gtol=tol, max_nfev=max_nfev * (len(theta) + 1))
+                sol = least_squares(
+                    watched,
+                    start,
+                    jac=watched_jac,
+                    method=method,
+                    x_scale="jac",
+                    xtol=tol,
+                    ftol=tol,
+                    gtol=tol,
+                    max_nfev=max_nfev * (len(theta) + 1),
+                )
             except _OutOfTime:
                 best, err = seen[1], seen[0]
                 break

@@ -6,6 +6,7 @@ sympy tree, never from user text);
 ``to_torch`` walks the tree and maps each sympy node to a torch operation, with every float
 constant of the expression becoming a trainable :class:`torch.nn.Parameter`.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
@@ -30,8 +31,7 @@ def _as_expr(expr, variables=None) -> sympy.Expr:
     if isinstance(expr, (float, np.floating)):
         return sympy.Float(float(expr))
     if not isinstance(expr, sympy.Expr):
-        raise TypeError(f"expr must be a sympy expression or a formula string, "
-                        f"got {type(expr).__name__}")
+        raise TypeError(f"expr must be a sympy expression or a formula string, got {type(expr).__name__}")
     return expr
 
 
@@ -63,14 +63,12 @@ def to_numpy(expr, variables: Sequence) -> Callable[..., np.ndarray]:
         if X is not None:
             X = np.asarray(X, dtype=float)
             if X.ndim != 2 or X.shape[1] != len(names):
-                raise ValueError(f"X must have shape (n, {len(names)}) for variables {names}, "
-                                 f"got {X.shape}")
+                raise ValueError(f"X must have shape (n, {len(names)}) for variables {names}, got {X.shape}")
             return compiled.on_matrix(X)
         unknown = sorted(set(columns) - set(names))
         missing = [k for k in names if k not in columns]
         if unknown or missing:
-            raise ValueError(f"columns must be exactly {names}; missing {missing}, "
-                             f"unknown {unknown}")
+            raise ValueError(f"columns must be exactly {names}; missing {missing}, unknown {unknown}")
         cols = [np.asarray(columns[k], dtype=float).reshape(-1) for k in names]
         n = cols[0].shape[0] if cols else 1
         if any(c.shape[0] != n for c in cols):
@@ -89,18 +87,35 @@ def _gamma(t: torch.Tensor) -> torch.Tensor:
 
 
 #: sympy function class -> torch function of the same arity.
-_TORCH_FUNCS = MappingProxyType({
-    sympy.sin: torch.sin, sympy.cos: torch.cos, sympy.tan: torch.tan,
-    sympy.cot: lambda t: 1 / torch.tan(t), sympy.sec: lambda t: 1 / torch.cos(t),
-    sympy.csc: lambda t: 1 / torch.sin(t),
-    sympy.asin: torch.asin, sympy.acos: torch.acos, sympy.atan: torch.atan,
-    sympy.atan2: torch.atan2,
-    sympy.sinh: torch.sinh, sympy.cosh: torch.cosh, sympy.tanh: torch.tanh,
-    sympy.asinh: torch.asinh, sympy.acosh: torch.acosh, sympy.atanh: torch.atanh,
-    sympy.exp: torch.exp, sympy.log: torch.log, sympy.Abs: torch.abs, sympy.sign: torch.sign,
-    sympy.erf: torch.erf, sympy.erfc: torch.erfc, sympy.gamma: _gamma,
-    sympy.floor: torch.floor, sympy.ceiling: torch.ceil,
-})
+_TORCH_FUNCS = MappingProxyType(
+    {
+        sympy.sin: torch.sin,
+        sympy.cos: torch.cos,
+        sympy.tan: torch.tan,
+        sympy.cot: lambda t: 1 / torch.tan(t),
+        sympy.sec: lambda t: 1 / torch.cos(t),
+        sympy.csc: lambda t: 1 / torch.sin(t),
+        sympy.asin: torch.asin,
+        sympy.acos: torch.acos,
+        sympy.atan: torch.atan,
+        sympy.atan2: torch.atan2,
+        sympy.sinh: torch.sinh,
+        sympy.cosh: torch.cosh,
+        sympy.tanh: torch.tanh,
+        sympy.asinh: torch.asinh,
+        sympy.acosh: torch.acosh,
+        sympy.atanh: torch.atanh,
+        sympy.exp: torch.exp,
+        sympy.log: torch.log,
+        sympy.Abs: torch.abs,
+        sympy.sign: torch.sign,
+        sympy.erf: torch.erf,
+        sympy.erfc: torch.erfc,
+        sympy.gamma: _gamma,
+        sympy.floor: torch.floor,
+        sympy.ceiling: torch.ceil,
+    }
+)
 
 
 class FormulaModule(nn.Module):
@@ -163,8 +178,10 @@ class FormulaModule(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Evaluate on ``x`` of shape ``(batch, n_vars)``; returns shape ``(batch,)``."""
         if x.dim() != 2 or x.shape[1] != len(self.variables):
-            raise ValueError(f"x must have shape (batch, {len(self.variables)}) for variables "
-                             f"{list(self.variables)}, got {tuple(x.shape)}")
+            raise ValueError(
+                f"x must have shape (batch, {len(self.variables)}) for variables "
+                f"{list(self.variables)}, got {tuple(x.shape)}"
+            )
         out = self._program(x, list(self.constants))
         return torch.broadcast_to(out, (x.shape[0],))
 
@@ -175,8 +192,7 @@ class FormulaModule(nn.Module):
         def rebuild(node):
             if isinstance(node, sympy.Float):
                 return sympy.Float(next(values))
-            if isinstance(node, sympy.Symbol) or not node.args or \
-                    (node.is_number and not node.has(sympy.Float)):
+            if isinstance(node, sympy.Symbol) or not node.args or (node.is_number and not node.has(sympy.Float)):
                 return node
             return node.func(*(rebuild(a) for a in node.args))
 
@@ -233,4 +249,3 @@ def to_latex(expr) -> str:
     str
     """
     return sympy.latex(_as_expr(expr))
-

@@ -12,6 +12,7 @@ For each primitive ``f`` the fit
 Symmetries shrink the search: odd and even functions need only ``α > 0``; power laws absorb ``|a|``
 into ``c`` (search ``b`` with ``a = ±1``); ``exp`` absorbs ``b`` into ``c`` (search ``a``).
 """
+
 from __future__ import annotations
 
 import math
@@ -166,8 +167,9 @@ def _coarse(prim: Primitive, xn, y, coarse_rows: int, chunk_elems: int, keep: in
     xs, ys = xn[idx], y[idx]
     alpha, beta = _grid(prim.search, xn.dtype)
     step = max(1, chunk_elems // len(xs))
-    r2 = torch.cat([_sse(prim.torch_fn, alpha[s : s + step], beta[s : s + step], xs, ys)[0]
-                    for s in range(0, len(alpha), step)])
+    r2 = torch.cat(
+        [_sse(prim.torch_fn, alpha[s : s + step], beta[s : s + step], xs, ys)[0] for s in range(0, len(alpha), step)]
+    )
     r2 = torch.nan_to_num(r2, nan=-math.inf)
     top = torch.topk(r2, min(keep, len(r2))).indices
     top = top[torch.isfinite(r2[top])]
@@ -186,8 +188,15 @@ def _constant_fit(y: torch.Tensor):
 
 
 def fit_primitive(
-    prim: Primitive, x: torch.Tensor, y: torch.Tensor, *, weight_simple: float = 1.0,
-    coarse_rows: int = 500, chunk_elems: int = 4_000_000, keep: int = _KEEP, refine: bool = True,
+    prim: Primitive,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    *,
+    weight_simple: float = 1.0,
+    coarse_rows: int = 500,
+    chunk_elems: int = 4_000_000,
+    keep: int = _KEEP,
+    refine: bool = True,
 ) -> EdgeFit:
     """Best ``c·f(a·x+b)+d`` for one primitive.
 
@@ -211,8 +220,17 @@ def fit_primitive(
     return _from_coarse(prim, xn, mid, half, y, al, be, refine, weight_simple)
 
 
-def _from_coarse(prim: Primitive, xn: torch.Tensor, mid: float, half: float, y: torch.Tensor, al: torch.Tensor,
-                 be: torch.Tensor, refine: bool, weight_simple: float) -> EdgeFit:
+def _from_coarse(
+    prim: Primitive,
+    xn: torch.Tensor,
+    mid: float,
+    half: float,
+    y: torch.Tensor,
+    al: torch.Tensor,
+    be: torch.Tensor,
+    refine: bool,
+    weight_simple: float,
+) -> EdgeFit:
     """The fit of ``prim`` from its coarse candidates ``(α, β)`` on the normalised input
     ``xn = (x − mid)/half`` (:func:`_normalise`): refined by LM on all rows or not."""
     if len(al) == 0:
@@ -226,8 +244,16 @@ def _from_coarse(prim: Primitive, xn: torch.Tensor, mid: float, half: float, y: 
     if not math.isfinite(float(r2[best])):
         return _invalid(prim, weight_simple)
     a_n, b_n = float(al[best]), float(be[best])
-    fit = EdgeFit(prim.name, a_n / half, b_n - a_n * mid / half, float(c[best]), float(d[best]),
-                  float(r2[best]), prim.complexity, 0.0)
+    fit = EdgeFit(
+        prim.name,
+        a_n / half,
+        b_n - a_n * mid / half,
+        float(c[best]),
+        float(d[best]),
+        float(r2[best]),
+        prim.complexity,
+        0.0,
+    )
     return _with_score(fit, weight_simple)
 
 
@@ -242,8 +268,14 @@ def _with_score(fit: EdgeFit, weight_simple: float) -> EdgeFit:
 
 
 def fit_affine(
-    x: torch.Tensor, y: torch.Tensor, lib: Library, *, weight_simple: float = 1.0, refine_top: int = 6,
-    coarse_rows: int = 500, chunk_elems: int = 4_000_000,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    lib: Library,
+    *,
+    weight_simple: float = 1.0,
+    refine_top: int = 6,
+    coarse_rows: int = 500,
+    chunk_elems: int = 4_000_000,
 ) -> list[EdgeFit]:
     """Fit every primitive of ``lib``; candidates ranked best first (lowest score).
 
@@ -274,9 +306,12 @@ def fit_affine(
             coarse.append(_with_score(EdgeFit(p.name, 1, 0, 0, 0, r2, p.complexity, 0.0), weight_simple).score)
     order = sorted(range(len(coarse)), key=lambda n: coarse[n])
     chosen = set(order[:refine_top])
-    fits = [fit_primitive(p, x, y, **kw) if p.name == "0"
-            else _from_coarse(p, xn, mid, half, y, *starts[n], n in chosen, weight_simple)
-            for n, p in enumerate(lib.primitives)]
+    fits = [
+        fit_primitive(p, x, y, **kw)
+        if p.name == "0"
+        else _from_coarse(p, xn, mid, half, y, *starts[n], n in chosen, weight_simple)
+        for n, p in enumerate(lib.primitives)
+    ]
     return rank(fits, x, y, lib)
 
 

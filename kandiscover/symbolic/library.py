@@ -4,6 +4,7 @@ A :class:`Primitive` ties one 1-D function to its torch, numpy and sympy forms a
 a :class:`Library` is an immutable, explicitly passed collection of them (no global registry):
 ``default_library().extend(p).without("tan")`` returns new libraries.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -70,22 +71,48 @@ def _powers() -> list[Primitive]:
     ]
     for n, cpx in ((2, 2), (3, 3), (4, 3), (5, 3)):
         out.append(
-            Primitive(f"x^{n}", (lambda n: lambda s: s**n)(n), cpx,
-                      (lambda n: lambda z: z**n)(n), (lambda n: lambda z: z**n)(n), search="b")
+            Primitive(
+                f"x^{n}",
+                (lambda n: lambda s: s**n)(n),
+                cpx,
+                (lambda n: lambda z: z**n)(n),
+                (lambda n: lambda z: z**n)(n),
+                search="b",
+            )
         )
     for n, cpx in ((1, 2), (2, 2), (3, 3), (4, 4), (5, 5)):
         name = "1/x" if n == 1 else f"1/x^{n}"
         out.append(
-            Primitive(name, (lambda n: lambda s: 1 / s**n)(n), cpx,
-                      (lambda n: lambda z: 1 / z**n)(n), (lambda n: lambda z: 1 / z**n)(n),
-                      torch_safe=(lambda n: lambda z: 1 / _sign_clamp(z) ** n)(n), search="b")
+            Primitive(
+                name,
+                (lambda n: lambda s: 1 / s**n)(n),
+                cpx,
+                (lambda n: lambda z: 1 / z**n)(n),
+                (lambda n: lambda z: 1 / z**n)(n),
+                torch_safe=(lambda n: lambda z: 1 / _sign_clamp(z) ** n)(n),
+                search="b",
+            )
         )
     out += [
         Primitive("sqrt", sympy.sqrt, 2, torch.sqrt, np.sqrt, torch_safe=lambda z: torch.sqrt(_pos(z)), search="b"),
-        Primitive("x^1.5", lambda s: s ** sympy.Rational(3, 2), 4, lambda z: z**1.5, lambda z: z**1.5,
-                  torch_safe=lambda z: _pos(z) ** 1.5, search="b"),
-        Primitive("1/sqrt(x)", lambda s: 1 / sympy.sqrt(s), 2, lambda z: 1 / torch.sqrt(z), lambda z: 1 / np.sqrt(z),
-                  torch_safe=lambda z: 1 / torch.sqrt(_pos(z, 1e-3)), search="b"),
+        Primitive(
+            "x^1.5",
+            lambda s: s ** sympy.Rational(3, 2),
+            4,
+            lambda z: z**1.5,
+            lambda z: z**1.5,
+            torch_safe=lambda z: _pos(z) ** 1.5,
+            search="b",
+        ),
+        Primitive(
+            "1/sqrt(x)",
+            lambda s: 1 / sympy.sqrt(s),
+            2,
+            lambda z: 1 / torch.sqrt(z),
+            lambda z: 1 / np.sqrt(z),
+            torch_safe=lambda z: 1 / torch.sqrt(_pos(z, 1e-3)),
+            search="b",
+        ),
     ]
     return out
 
@@ -97,17 +124,36 @@ def _transcendental() -> list[Primitive]:
         Primitive("abs", sympy.Abs, 3, torch.abs, np.abs, search="b"),
         Primitive("sin", sympy.sin, 2, torch.sin, np.sin),
         Primitive("cos", sympy.cos, 2, torch.cos, np.cos),
-        Primitive("tan", sympy.tan, 3, torch.tan, np.tan,
-                  torch_safe=lambda z: torch.sin(z) / _sign_clamp(torch.cos(z))),
+        Primitive(
+            "tan", sympy.tan, 3, torch.tan, np.tan, torch_safe=lambda z: torch.sin(z) / _sign_clamp(torch.cos(z))
+        ),
         Primitive("tanh", sympy.tanh, 3, torch.tanh, np.tanh),
         Primitive("sgn", sympy.sign, 3, torch.sign, np.sign, search="b"),
-        Primitive("arcsin", sympy.asin, 4, torch.asin, np.arcsin,
-                  torch_safe=lambda z: torch.asin(z.clamp(-1 + 1e-6, 1 - 1e-6))),
-        Primitive("arccos", sympy.acos, 4, torch.acos, np.arccos,
-                  torch_safe=lambda z: torch.acos(z.clamp(-1 + 1e-6, 1 - 1e-6))),
+        Primitive(
+            "arcsin",
+            sympy.asin,
+            4,
+            torch.asin,
+            np.arcsin,
+            torch_safe=lambda z: torch.asin(z.clamp(-1 + 1e-6, 1 - 1e-6)),
+        ),
+        Primitive(
+            "arccos",
+            sympy.acos,
+            4,
+            torch.acos,
+            np.arccos,
+            torch_safe=lambda z: torch.acos(z.clamp(-1 + 1e-6, 1 - 1e-6)),
+        ),
         Primitive("arctan", sympy.atan, 4, torch.atan, np.arctan),
-        Primitive("arctanh", sympy.atanh, 4, torch.atanh, np.arctanh,
-                  torch_safe=lambda z: torch.atanh(z.clamp(-1 + 1e-6, 1 - 1e-6))),
+        Primitive(
+            "arctanh",
+            sympy.atanh,
+            4,
+            torch.atanh,
+            np.arctanh,
+            torch_safe=lambda z: torch.atanh(z.clamp(-1 + 1e-6, 1 - 1e-6)),
+        ),
         Primitive("gaussian", lambda s: sympy.exp(-(s**2)), 3, lambda z: torch.exp(-(z**2)), lambda z: np.exp(-(z**2))),
         Primitive("0", lambda s: sympy.Integer(0), 0, torch.zeros_like, np.zeros_like, search="none"),
     ]

@@ -15,6 +15,7 @@ Accepted grammar
 Everything else raises :class:`ValueError` with a one-line message naming the offending token and
 its (1-based) character position in the input.
 """
+
 from __future__ import annotations
 
 import ast
@@ -36,34 +37,82 @@ MAX_DEPTH = 100
 _MAX_BITS = 2048
 
 #: Whitelisted functions: name in the formula -> sympy callable. Aliases share a callable.
-FUNCTIONS: Mapping[str, Callable] = MappingProxyType({
-    "sin": sympy.sin, "cos": sympy.cos, "tan": sympy.tan, "cot": sympy.cot, "sec": sympy.sec,
-    "csc": sympy.csc, "asin": sympy.asin, "arcsin": sympy.asin, "acos": sympy.acos,
-    "arccos": sympy.acos, "atan": sympy.atan, "arctan": sympy.atan, "atan2": sympy.atan2,
-    "arctan2": sympy.atan2, "sinh": sympy.sinh, "cosh": sympy.cosh, "tanh": sympy.tanh,
-    "asinh": sympy.asinh, "arcsinh": sympy.asinh, "acosh": sympy.acosh, "arccosh": sympy.acosh,
-    "atanh": sympy.atanh, "arctanh": sympy.atanh, "exp": sympy.exp, "log": sympy.log,
-    "ln": sympy.log, "sqrt": sympy.sqrt, "cbrt": sympy.cbrt, "abs": sympy.Abs, "Abs": sympy.Abs,
-    "sign": sympy.sign, "sgn": sympy.sign, "gamma": sympy.gamma, "erf": sympy.erf,
-    "erfc": sympy.erfc,
-})
+FUNCTIONS: Mapping[str, Callable] = MappingProxyType(
+    {
+        "sin": sympy.sin,
+        "cos": sympy.cos,
+        "tan": sympy.tan,
+        "cot": sympy.cot,
+        "sec": sympy.sec,
+        "csc": sympy.csc,
+        "asin": sympy.asin,
+        "arcsin": sympy.asin,
+        "acos": sympy.acos,
+        "arccos": sympy.acos,
+        "atan": sympy.atan,
+        "arctan": sympy.atan,
+        "atan2": sympy.atan2,
+        "arctan2": sympy.atan2,
+        "sinh": sympy.sinh,
+        "cosh": sympy.cosh,
+        "tanh": sympy.tanh,
+        "asinh": sympy.asinh,
+        "arcsinh": sympy.asinh,
+        "acosh": sympy.acosh,
+        "arccosh": sympy.acosh,
+        "atanh": sympy.atanh,
+        "arctanh": sympy.atanh,
+        "exp": sympy.exp,
+        "log": sympy.log,
+        "ln": sympy.log,
+        "sqrt": sympy.sqrt,
+        "cbrt": sympy.cbrt,
+        "abs": sympy.Abs,
+        "Abs": sympy.Abs,
+        "sign": sympy.sign,
+        "sgn": sympy.sign,
+        "gamma": sympy.gamma,
+        "erf": sympy.erf,
+        "erfc": sympy.erfc,
+    }
+)
 
 #: Accepted numbers of positional arguments; functions not listed take exactly one.
-_ARITY: Mapping[str, tuple[int, ...]] = MappingProxyType({
-    "atan2": (2,), "arctan2": (2,), "log": (1, 2), "ln": (1, 2),
-})
+_ARITY: Mapping[str, tuple[int, ...]] = MappingProxyType(
+    {
+        "atan2": (2,),
+        "arctan2": (2,),
+        "log": (1, 2),
+        "ln": (1, 2),
+    }
+)
 
 #: Named constants. A variable of the same name (listed in ``variables``) takes precedence.
 CONSTANTS: Mapping[str, sympy.Expr] = MappingProxyType({"pi": sympy.pi, "e": sympy.E})
 
-_FORBIDDEN = MappingProxyType({  # node type -> what to call it in the error message
-    ast.Attribute: "attribute access", ast.Subscript: "subscript", ast.Lambda: "lambda",
-    ast.ListComp: "comprehension", ast.SetComp: "comprehension", ast.DictComp: "comprehension",
-    ast.GeneratorExp: "comprehension", ast.Compare: "comparison", ast.BoolOp: "boolean operator",
-    ast.IfExp: "conditional expression", ast.Starred: "starred argument", ast.List: "list",
-    ast.Tuple: "tuple", ast.Dict: "dict", ast.Set: "set", ast.NamedExpr: "assignment",
-    ast.JoinedStr: "f-string", ast.Slice: "slice", ast.Await: "await",
-})
+_FORBIDDEN = MappingProxyType(
+    {  # node type -> what to call it in the error message
+        ast.Attribute: "attribute access",
+        ast.Subscript: "subscript",
+        ast.Lambda: "lambda",
+        ast.ListComp: "comprehension",
+        ast.SetComp: "comprehension",
+        ast.DictComp: "comprehension",
+        ast.GeneratorExp: "comprehension",
+        ast.Compare: "comparison",
+        ast.BoolOp: "boolean operator",
+        ast.IfExp: "conditional expression",
+        ast.Starred: "starred argument",
+        ast.List: "list",
+        ast.Tuple: "tuple",
+        ast.Dict: "dict",
+        ast.Set: "set",
+        ast.NamedExpr: "assignment",
+        ast.JoinedStr: "f-string",
+        ast.Slice: "slice",
+        ast.Await: "await",
+    }
+)
 _BINOPS = frozenset({ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow})
 
 
@@ -102,12 +151,14 @@ class _Converter:
     def fail(self, node: ast.AST, what: str) -> ValueError:
         start = self.index(node.lineno, node.col_offset)
         end = self.index(node.end_lineno, max(node.end_col_offset - 1, 0)) + 1
-        return ValueError(f"{what} {_one_line(self.text[start:end])} at position {start + 1} "
-                          "is not allowed in a formula")
+        return ValueError(
+            f"{what} {_one_line(self.text[start:end])} at position {start + 1} is not allowed in a formula"
+        )
 
     def _underscore(self, node: ast.AST, name: str) -> ValueError:
-        return ValueError(f"name {name!r} {self.where(node)} is not allowed in a formula "
-                          "(names starting with '_' are reserved)")
+        return ValueError(
+            f"name {name!r} {self.where(node)} is not allowed in a formula (names starting with '_' are reserved)"
+        )
 
     def where(self, node: ast.AST) -> str:
         return f"at position {self.index(node.lineno, node.col_offset) + 1}"
@@ -115,8 +166,7 @@ class _Converter:
     # -- conversion --------------------------------------------------------------------------
     def convert(self, node: ast.AST, depth: int = 0) -> sympy.Expr:
         if depth > MAX_DEPTH:
-            raise ValueError(f"formula is nested more than {MAX_DEPTH} levels deep "
-                             f"{self.where(node)}")
+            raise ValueError(f"formula is nested more than {MAX_DEPTH} levels deep {self.where(node)}")
         if isinstance(node, ast.Constant):
             return self._constant(node)
         if isinstance(node, ast.Name):
@@ -144,8 +194,7 @@ class _Converter:
             if value != value or value in (float("inf"), float("-inf")):
                 raise self.fail(node, "non-finite number")
             return sympy.Float(value)
-        kind = {str: "string literal", bytes: "bytes literal", complex: "complex number"}.get(
-            type(value), "constant")
+        kind = {str: "string literal", bytes: "bytes literal", complex: "complex number"}.get(type(value), "constant")
         raise self.fail(node, kind)
 
     def _name(self, node: ast.Name) -> sympy.Expr:
@@ -157,11 +206,14 @@ class _Converter:
         if name in CONSTANTS:
             return CONSTANTS[name]
         if name in self.functions:
-            raise ValueError(f"function {name!r} {self.where(node)} is used without arguments; "
-                             f"call it as {name}(...) or list {name!r} in variables")
+            raise ValueError(
+                f"function {name!r} {self.where(node)} is used without arguments; "
+                f"call it as {name}(...) or list {name!r} in variables"
+            )
         if self.symbols is not None:
-            raise ValueError(f"unknown variable {name!r} {self.where(node)}; allowed variables: "
-                             f"{_listing(self.symbols)}")
+            raise ValueError(
+                f"unknown variable {name!r} {self.where(node)}; allowed variables: {_listing(self.symbols)}"
+            )
         return sympy.Symbol(name)
 
     def _binop(self, node: ast.BinOp, depth: int) -> sympy.Expr:
@@ -194,16 +246,16 @@ class _Converter:
         for expr in exprs:
             for number in expr.atoms(sympy.Rational):
                 if max(number.p.bit_length(), number.q.bit_length()) > _MAX_BITS:
-                    raise ValueError(f"number {self.where(node)} is too large (more than "
-                                     f"{_MAX_BITS} bits) in {_one_line(self.text)}")
+                    raise ValueError(
+                        f"number {self.where(node)} is too large (more than {_MAX_BITS} bits) in {_one_line(self.text)}"
+                    )
 
     def _power(self, base: sympy.Expr, exponent: sympy.Expr, node: ast.AST) -> sympy.Expr:
         self._check_size((base, exponent), node)
         if base.is_Rational and exponent.is_Rational and abs(base) not in (0, 1):
             bits = math.log2(max(abs(base.p), base.q)) * abs(float(exponent))
             if bits > _MAX_BITS:
-                raise ValueError(f"power {self.where(node)} is too large to evaluate exactly "
-                                 f"in {_one_line(self.text)}")
+                raise ValueError(f"power {self.where(node)} is too large to evaluate exactly in {_one_line(self.text)}")
         return sympy.Pow(base, exponent)
 
     def _call(self, node: ast.Call, depth: int) -> sympy.Expr:
@@ -215,19 +267,21 @@ class _Converter:
         if self.symbols is not None and name in self.symbols:
             raise ValueError(f"{name!r} {self.where(node)} is a variable and cannot be called")
         if name not in self.functions:
-            raise ValueError(f"unknown function {name!r} {self.where(node)}; allowed functions: "
-                             f"{_listing(self.functions)}")
+            raise ValueError(
+                f"unknown function {name!r} {self.where(node)}; allowed functions: {_listing(self.functions)}"
+            )
         if node.keywords:
             raise self.fail(node, "keyword argument in call")
         for arg in node.args:
             if isinstance(arg, ast.Starred):
                 raise self.fail(arg, "starred argument")
-        arity = _ARITY.get(name, (1,)) if name in FUNCTIONS and self.functions[name] is \
-            FUNCTIONS[name] else None
+        arity = _ARITY.get(name, (1,)) if name in FUNCTIONS and self.functions[name] is FUNCTIONS[name] else None
         if arity is not None and len(node.args) not in arity:
             want = " or ".join(map(str, arity))
-            raise ValueError(f"function {name!r} {self.where(node)} takes {want} argument"
-                             f"{'s' if arity != (1,) else ''}, got {len(node.args)}")
+            raise ValueError(
+                f"function {name!r} {self.where(node)} takes {want} argument"
+                f"{'s' if arity != (1,) else ''}, got {len(node.args)}"
+            )
         args = [self.convert(a, depth + 1) for a in node.args]
         self._check_size(args, node)
         func = self.functions[name]
@@ -236,11 +290,11 @@ class _Converter:
                 return sympy.gamma(args[0], evaluate=False)  # don't compute a huge factorial
             result = func(*args)
         except (TypeError, ValueError, ArithmeticError) as exc:
-            raise ValueError(f"cannot apply function {name!r} {self.where(node)}: "
-                             f"{' '.join(str(exc).split())}") from None
+            raise ValueError(
+                f"cannot apply function {name!r} {self.where(node)}: {' '.join(str(exc).split())}"
+            ) from None
         if not isinstance(result, sympy.Expr):
-            raise ValueError(f"function {name!r} {self.where(node)} did not return a sympy "
-                             "expression")
+            raise ValueError(f"function {name!r} {self.where(node)} did not return a sympy expression")
         return result
 
 
@@ -248,8 +302,7 @@ def _symbol_table(variables) -> dict[str, sympy.Symbol] | None:
     if variables is None:
         return None
     if isinstance(variables, str):
-        raise TypeError("variables must be an iterable of names or a dict name -> sympy.Symbol, "
-                        "not a single string")
+        raise TypeError("variables must be an iterable of names or a dict name -> sympy.Symbol, not a single string")
     if isinstance(variables, Mapping):
         table = dict(variables)
         for name, sym in table.items():
@@ -330,8 +383,7 @@ def parse_formula(text: str, variables=None, *, functions=None) -> sympy.Expr:
         level += ch in "([{"
         level -= ch in ")]}"
         if level > MAX_DEPTH:
-            raise ValueError(f"formula is nested more than {MAX_DEPTH} levels deep at "
-                             f"position {i + 1}")
+            raise ValueError(f"formula is nested more than {MAX_DEPTH} levels deep at position {i + 1}")
     source = "".join(parts)
     positions.append(len(text))
     lead = len(source) - len(source.lstrip())  # eval mode rejects leading indentation
@@ -341,16 +393,16 @@ def parse_formula(text: str, variables=None, *, functions=None) -> sympy.Expr:
         expr = converter.convert(ast.parse(source, mode="eval").body)
     except SyntaxError as exc:
         pos = converter.index(exc.lineno or 1, (exc.offset or 1) - 1, byte_col=False) + 1
-        raise ValueError(f"invalid formula syntax at position {min(pos, len(text))}: "
-                         f"{' '.join(str(exc.msg).split())} in {_one_line(text)}") from None
+        raise ValueError(
+            f"invalid formula syntax at position {min(pos, len(text))}: "
+            f"{' '.join(str(exc.msg).split())} in {_one_line(text)}"
+        ) from None
     except (RecursionError, MemoryError):
-        raise ValueError("formula is too long or nested too deeply to parse "
-                         f"({_one_line(text)})") from None
+        raise ValueError(f"formula is too long or nested too deeply to parse ({_one_line(text)})") from None
     except ValueError as exc:  # ours are one line already; sympy's may not be
         raise ValueError(" ".join(str(exc).split())) from None
     except (TypeError, ArithmeticError, AttributeError) as exc:  # sympy failing on odd input
-        raise ValueError(f"cannot build formula {_one_line(text)}: "
-                         f"{' '.join(str(exc).split())}") from None
+        raise ValueError(f"cannot build formula {_one_line(text)}: {' '.join(str(exc).split())}") from None
     if expr.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo):
         raise ValueError(f"formula is not finite (division by zero?): {_one_line(text)}")
     return expr

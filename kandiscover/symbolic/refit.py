@@ -6,6 +6,7 @@ small rational, a rational multiple of π, e or √2 — when the loss does not 
 (the remaining constants are refitted after each replacement, which resolves redundant pairs such as
 ``c·exp(a·x + K)``), and finally ``sympy.simplify`` runs under a time limit.
 """
+
 from __future__ import annotations
 
 import logging
@@ -21,8 +22,16 @@ from .evaluate import ConstantFit, formula_mse
 
 log = logging.getLogger("kandiscover")
 
-__all__ = ["refit_constants", "refit_with_loss", "snap_constants", "snap_timed", "simplify_timed", "polish", "mse",
-           "round_floats"]
+__all__ = [
+    "refit_constants",
+    "refit_with_loss",
+    "snap_constants",
+    "snap_timed",
+    "simplify_timed",
+    "polish",
+    "mse",
+    "round_floats",
+]
 
 
 def _floats(expr: sympy.Expr) -> list[sympy.Float]:
@@ -68,8 +77,9 @@ class _Problem(ConstantFit):
         return templ.xreplace({p: sympy.Float(v) for p, v in zip(params, theta)})
 
 
-def refit_with_loss(expr: sympy.Expr, data: Mapping[str, np.ndarray], y: np.ndarray, *,
-                    deadline: Optional[float] = None) -> tuple[sympy.Expr, float]:
+def refit_with_loss(
+    expr: sympy.Expr, data: Mapping[str, np.ndarray], y: np.ndarray, *, deadline: Optional[float] = None
+) -> tuple[sympy.Expr, float]:
     """:func:`refit_constants` that also returns the mean squared error of the result (and stops
     at ``deadline``, a ``time.monotonic()`` value, with the best constants found so far)."""
     prob = _Problem(expr, data, y)
@@ -99,9 +109,18 @@ def refit_constants(expr: sympy.Expr, data: Mapping[str, np.ndarray], y: np.ndar
 _BASES = [
     (float(b), b)
     for b in (
-        sympy.Integer(1), sympy.pi, 1 / sympy.pi, sympy.pi**2, 1 / sympy.pi**2, sympy.sqrt(sympy.pi),
-        1 / sympy.sqrt(sympy.pi), sympy.sqrt(2), sympy.sqrt(2 * sympy.pi), 1 / sympy.sqrt(2 * sympy.pi),
-        sympy.E, sympy.sqrt(3),
+        sympy.Integer(1),
+        sympy.pi,
+        1 / sympy.pi,
+        sympy.pi**2,
+        1 / sympy.pi**2,
+        sympy.sqrt(sympy.pi),
+        1 / sympy.sqrt(sympy.pi),
+        sympy.sqrt(2),
+        sympy.sqrt(2 * sympy.pi),
+        1 / sympy.sqrt(2 * sympy.pi),
+        sympy.E,
+        sympy.sqrt(3),
     )
 ]
 """Irrational factors a physics constant is often made of: (p/q)·base is tried for each."""
@@ -147,9 +166,18 @@ def _closeness(v: float) -> float:
     return min(abs(float(c) - v) / abs(v) for c in cands[1:]) if len(cands) > 1 else 1.0
 
 
-def snap_constants(expr: sympy.Expr, data: Mapping[str, np.ndarray], y: np.ndarray, *,
-                   rtol: float = 0.1, atol: Optional[float] = None, max_denominator: int = 12,
-                   deadline: Optional[float] = None, noise: float = 0.0, window: float = 0.01) -> sympy.Expr:
+def snap_constants(
+    expr: sympy.Expr,
+    data: Mapping[str, np.ndarray],
+    y: np.ndarray,
+    *,
+    rtol: float = 0.1,
+    atol: Optional[float] = None,
+    max_denominator: int = 12,
+    deadline: Optional[float] = None,
+    noise: float = 0.0,
+    window: float = 0.01,
+) -> sympy.Expr:
     """Replace floats by simple numbers where the loss allows.
 
     Floats are tried one at a time, nearest to a simple value first; a replacement, followed by a
@@ -236,8 +264,9 @@ def _snap(expr: sympy.Expr, data, y, options: dict) -> sympy.Expr:
     return snap_constants(expr, data, y, **options)
 
 
-def snap_timed(expr: sympy.Expr, data: Mapping[str, np.ndarray], y: np.ndarray, *, deadline: Optional[float],
-               **options) -> sympy.Expr:
+def snap_timed(
+    expr: sympy.Expr, data: Mapping[str, np.ndarray], y: np.ndarray, *, deadline: Optional[float], **options
+) -> sympy.Expr:
     """:func:`snap_constants` stopped for sure :data:`SNAP_GRACE` seconds after ``deadline``.
 
     Snapping stops by itself at its deadline between two constants, but sympy's automatic
@@ -249,17 +278,28 @@ def snap_timed(expr: sympy.Expr, data: Mapping[str, np.ndarray], y: np.ndarray, 
     if deadline is None:
         return snap_constants(expr, data, y, **options)
     options = dict(options, deadline=deadline)
-    ok, out = call_with_timeout(_snap, (expr, dict(data), np.asarray(y, dtype=float), options),
-                                max(0.1, deadline - time.monotonic()) + SNAP_GRACE)
+    ok, out = call_with_timeout(
+        _snap,
+        (expr, dict(data), np.asarray(y, dtype=float), options),
+        max(0.1, deadline - time.monotonic()) + SNAP_GRACE,
+    )
     if ok and isinstance(out, sympy.Expr):
         return out
     log.info("snapping the constants of a formula did not finish by its deadline; keeping them as fitted")
     return expr
 
 
-def polish(expr: sympy.Expr, data: Mapping[str, np.ndarray], y: np.ndarray, *, rtol: float = 0.1,
-           simplify_timeout: float = 5.0, digits: int = 6, deadline: Optional[float] = None,
-           noise: float = 0.0) -> sympy.Expr:
+def polish(
+    expr: sympy.Expr,
+    data: Mapping[str, np.ndarray],
+    y: np.ndarray,
+    *,
+    rtol: float = 0.1,
+    simplify_timeout: float = 5.0,
+    digits: int = 6,
+    deadline: Optional[float] = None,
+    noise: float = 0.0,
+) -> sympy.Expr:
     """Refit, snap, simplify, then snap and round again: the formula a person reads.
 
     ``deadline`` (a ``time.monotonic()`` value) cuts snapping short and bounds the simplification;

@@ -1,4 +1,4 @@
-"""Regenerate ``problems/feynman/feynman.csv`` from the AI Feynman tables.
+"""Regenerate ``kandiscover/problems/data/feynman.csv`` from the AI Feynman tables.
 
 Usage (from the repository root)::
 
@@ -31,6 +31,7 @@ Validation while generating: ids are unique, ranges are numbers with low < high,
 input, every listed variable occurs in the formula as a token, and the free symbols of the formula
 (parsed with ``kandiscover.symbolic.parse.parse_formula``) are exactly the listed variables.
 """
+
 from __future__ import annotations
 
 import csv
@@ -41,14 +42,26 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_DATA = ROOT.parent / "shared" / "data"
-DEFAULT_OUT = Path(__file__).resolve().parent / "feynman.csv"
+DEFAULT_OUT = ROOT / "kandiscover" / "problems" / "data" / "feynman.csv"
 TABLES = (("feynman", "feynman_equations.csv"), ("bonus", "feynman_bonus_equations.csv"))
 EXCLUDED_BY_SRBENCH = frozenset({"I.26.2", "I.30.5", "test_10"})
 NOT_IN_PMLB = frozenset({"II.11.17"})
 NOT_IN_SRBENCH = EXCLUDED_BY_SRBENCH | NOT_IN_PMLB
 RENAMES = (("arcsin", "asin"), ("arccos", "acos"), ("ln", "log"))
-COLUMNS = ("id", "source", "number", "name", "eqn_no", "output", "formula", "srbench",
-           "n_vars", "variables", "lows", "highs")
+COLUMNS = (
+    "id",
+    "source",
+    "number",
+    "name",
+    "eqn_no",
+    "output",
+    "formula",
+    "srbench",
+    "n_vars",
+    "variables",
+    "lows",
+    "highs",
+)
 MAX_VARS = 10
 TOKEN = re.compile(r"[A-Za-z_][A-Za-z_0-9]*")
 
@@ -148,8 +161,9 @@ def build(data_dir: Path) -> str:
 
 
 def main(argv=None) -> int:
-    return _package().problems.packfile.generator_main(__doc__, build, DEFAULT_DATA, DEFAULT_OUT,
-                                                       "folder with the AI Feynman tables", argv)
+    return _package().problems.packfile.generator_main(
+        __doc__, build, DEFAULT_DATA, DEFAULT_OUT, "folder with the AI Feynman tables", argv
+    )
 
 
 if __name__ == "__main__":

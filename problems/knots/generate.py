@@ -15,7 +15,7 @@ Usage (needs ``pip install snappy database-knotinfo numpy tqdm``; not the
 project venv)::
 
     python problems/knots/generate.py --n 12000 --seed 0 \
-        --out problems/knots/knots.csv.gz --workers 1
+        --out kandiscover/problems/data/knots.csv.gz --workers 1
     python problems/knots/generate.py --resume ...      # continue after a kill
     python problems/knots/generate.py --check-knotinfo  # sign-convention check
 
@@ -48,7 +48,7 @@ from pathlib import Path
 log = logging.getLogger("knots.generate")
 
 HERE = Path(__file__).resolve().parent
-DEFAULT_OUT = HERE / "knots.csv.gz"
+DEFAULT_OUT = HERE.parents[1] / "kandiscover" / "problems" / "data" / "knots.csv.gz"
 
 #: Output columns, in order.
 COLUMNS = [
@@ -264,9 +264,7 @@ class _Worker:
     def __init__(self, ctx):
         self.conn, child = ctx.Pipe()
         forked = ctx.get_start_method() == "fork"
-        self.proc = ctx.Process(
-            target=_worker_main, args=(child, self.conn if forked else None), daemon=True
-        )
+        self.proc = ctx.Process(target=_worker_main, args=(child, self.conn if forked else None), daemon=True)
         self.proc.start()
         child.close()
         self.task: int | None = None
@@ -545,8 +543,13 @@ def check_knotinfo(args) -> int:
     kl = [k for k in database_knotinfo.link_list()[1:] if k["pd_notation"]]
     maxc = args.check_max_crossings
     small = [k for k in kl if int(k["crossing_number"]) <= maxc]
-    log.info("KnotInfo %s: %d knots with pd notation, %d with <= %d crossings",
-             database_knotinfo.version(), len(kl), len(small), maxc)
+    log.info(
+        "KnotInfo %s: %d knots with pd notation, %d with <= %d crossings",
+        database_knotinfo.version(),
+        len(kl),
+        len(small),
+        maxc,
+    )
 
     # --- A: diagram level -------------------------------------------------
     agree = 0
@@ -589,8 +592,17 @@ def check_knotinfo(args) -> int:
             stats["unverified"] += 1
             log.info("   %s: could not verify %s is KnotInfo's knot; skipped", k["name"], cname)
             continue
-        dets = {int(round(float(i.cusp_maps()[0][0, 0] * i.cusp_maps()[0][1, 1]
-                                  - i.cusp_maps()[0][0, 1] * i.cusp_maps()[0][1, 0]))) for i in isos}
+        dets = {
+            int(
+                round(
+                    float(
+                        i.cusp_maps()[0][0, 0] * i.cusp_maps()[0][1, 1]
+                        - i.cusp_maps()[0][0, 1] * i.cusp_maps()[0][1, 0]
+                    )
+                )
+            )
+            for i in isos
+        }
         orient = 1 if 1 in dets else -1  # -1: the census manifold is the mirror image
         stats["amph"] += dets == {1, -1}
         stats["mirror"] += orient == -1
@@ -620,31 +632,58 @@ def check_knotinfo(args) -> int:
             if abs(lam_im) > 1e-9:
                 raise ValueError("KnotInfo longitude translation is not real")
             stats["trans_n"] += 1
-            if (math.isclose(abs(row["meridional_translation_real"]), abs(re_ki), rel_tol=1e-5, abs_tol=1e-7)
-                    and math.isclose(row["meridional_translation_imag"], im_ki, rel_tol=1e-5)
-                    and math.isclose(row["longitudinal_translation"], lam_ki, rel_tol=1e-5)):
+            if (
+                math.isclose(abs(row["meridional_translation_real"]), abs(re_ki), rel_tol=1e-5, abs_tol=1e-7)
+                and math.isclose(row["meridional_translation_imag"], im_ki, rel_tol=1e-5)
+                and math.isclose(row["longitudinal_translation"], lam_ki, rel_tol=1e-5)
+            ):
                 stats["trans"] += 1
         except ValueError:
             pass
         if not ok_sig:
             mism.append((k["name"], cname, row["signature"], orient, ki_sig))
-        report.append({"knotinfo_name": k["name"], "census_name": cname, "mirror": int(orient == -1),
-                       "knotinfo_signature": ki_sig, "signature": row["signature"],
-                       "knotinfo_volume": k["volume"], "volume": row["volume"],
-                       "knotinfo_chern_simons": k["chern_simons_invariant"], "chern_simons": row["chern_simons"]})
-    log.info("   census name = 'K' + KnotInfo dt_name verified by isometry for %d / %d (%d census manifolds are the mirror of KnotInfo's diagram, %d amphicheiral)",
-             len(sample) - stats["unverified"], len(sample), stats["mirror"], stats["amph"])
+        report.append(
+            {
+                "knotinfo_name": k["name"],
+                "census_name": cname,
+                "mirror": int(orient == -1),
+                "knotinfo_signature": ki_sig,
+                "signature": row["signature"],
+                "knotinfo_volume": k["volume"],
+                "volume": row["volume"],
+                "knotinfo_chern_simons": k["chern_simons_invariant"],
+                "chern_simons": row["chern_simons"],
+            }
+        )
+    log.info(
+        "   census name = 'K' + KnotInfo dt_name verified by isometry for %d / %d "
+        "(%d census manifolds are the mirror of KnotInfo's diagram, %d amphicheiral)",
+        len(sample) - stats["unverified"],
+        len(sample),
+        stats["mirror"],
+        stats["amph"],
+    )
     log.info("   pipeline signature agrees (after mirroring) for %d / %d", stats["sig"], stats["n"])
-    log.info("   volume agrees for %d / %d; Chern-Simons for %d / %d; maximal cusp volume for %d / %d",
-             stats["vol"], stats["n"], stats["cs"], stats["n"], stats["cusp"], stats["n"])
+    log.info(
+        "   volume agrees for %d / %d; Chern-Simons for %d / %d; maximal cusp volume for %d / %d",
+        stats["vol"],
+        stats["n"],
+        stats["cs"],
+        stats["n"],
+        stats["cusp"],
+        stats["n"],
+    )
     if args.check_report:
         with open(args.check_report, "w", newline="", encoding="utf-8") as fh:
             w = csv.DictWriter(fh, fieldnames=list(report[0]), lineterminator="\n")
             w.writeheader()
             w.writerows(report)
         log.info("   per-knot results written to %s", args.check_report)
-    log.info("   maximal-cusp translations (|Re mu|, Im mu, lambda; KnotInfo lists |Re mu|) agree for %d / %d",
-             stats["trans"], stats["trans_n"])
+    log.info(
+        "   maximal-cusp translations (|Re mu|, Im mu, lambda; KnotInfo lists |Re mu|) agree for %d / %d",
+        stats["trans"],
+        stats["trans_n"],
+    )
     for m in mism[:20]:
         log.info("   mismatch %s", m)
 
@@ -665,7 +704,9 @@ def check_knotinfo(args) -> int:
         # CS changes sign under orientation reversal (mod 1/2).
         d = (float(Mc.chern_simons()) - float(Ec.chern_simons())) % 0.5
         same += min(d, 0.5 - d) < 1e-6
-    log.info("C. census M.link() has the orientation of M (equal Chern-Simons) for %d / %d chiral census knots", same, tested)
+    log.info(
+        "C. census M.link() has the orientation of M (equal Chern-Simons) for %d / %d chiral census knots", same, tested
+    )
     ok = agree == len(small) and stats["sig"] == stats["n"] and same == tested
     log.info("RESULT: %s", "all agree" if ok else "MISMATCHES (see above)")
     return 0 if ok else 1
@@ -712,7 +753,9 @@ def _census_name_index(census, names: set[str]) -> dict[str, int]:
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--n", type=int, default=12000, help="number of hyperbolic knots (rows) to produce")
     p.add_argument("--seed", type=int, default=0, help="seed of the random order in which census knots are taken")
     p.add_argument("--out", default=str(DEFAULT_OUT), help="output .csv.gz")

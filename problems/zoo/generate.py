@@ -1,4 +1,4 @@
-"""Regenerate ``problems/zoo/zoo.csv`` from the classic symbolic-regression problem table.
+"""Regenerate ``kandiscover/problems/data/zoo.csv`` from the classic symbolic-regression problem table.
 
 Usage (from the repository root)::
 
@@ -27,6 +27,7 @@ Validation while generating: ids are unique, every listed input occurs in the fo
 parses with the whitelisting ``kandiscover.symbolic.parse.parse_formula`` with exactly those free
 symbols, low < high on every input, and the target is finite on 1000 uniform rows of the box (seed 0).
 """
+
 from __future__ import annotations
 
 import csv
@@ -37,9 +38,19 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "sr_zoo.csv"
-DEFAULT_OUT = Path(__file__).resolve().parent / "zoo.csv"
-COLUMNS = ("id", "family", "formula", "n_vars", "variables", "lows", "highs", "sampling", "original_rows",
-           "function_set")
+DEFAULT_OUT = ROOT / "kandiscover" / "problems" / "data" / "zoo.csv"
+COLUMNS = (
+    "id",
+    "family",
+    "formula",
+    "n_vars",
+    "variables",
+    "lows",
+    "highs",
+    "sampling",
+    "original_rows",
+    "function_set",
+)
 
 
 def _package():
@@ -82,10 +93,18 @@ def _row(record: dict) -> dict:
         raise ValueError(f"{name}: free symbols {sorted(free)} are not among {variables}")
     spec = json.loads(record["sampling"])
     lows, highs = _box(name, spec, variables)
-    row = {"id": name, "family": record["family"].strip(), "formula": formula, "n_vars": str(n),
-           "variables": " ".join(variables), "lows": " ".join(lows), "highs": " ".join(highs),
-           "sampling": json.dumps(spec, separators=(",", ":")), "original_rows": "0",
-           "function_set": record["function_set"].strip()}
+    row = {
+        "id": name,
+        "family": record["family"].strip(),
+        "formula": formula,
+        "n_vars": str(n),
+        "variables": " ".join(variables),
+        "lows": " ".join(lows),
+        "highs": " ".join(highs),
+        "sampling": json.dumps(spec, separators=(",", ":")),
+        "original_rows": "0",
+        "function_set": record["function_set"].strip(),
+    }
     problem = zoo.problem_from_row(row)
     row["original_rows"] = str(len(zoo.original_inputs(problem)[0]))
     problem.sample(n=1000, seed=0)  # raises when the target is not finite on the box
@@ -106,8 +125,7 @@ def build(path: Path) -> str:
 
 
 def main(argv=None) -> int:
-    return _package().packfile.generator_main(__doc__, build, DEFAULT_DATA, DEFAULT_OUT,
-                                              "the sr_zoo.csv table", argv)
+    return _package().packfile.generator_main(__doc__, build, DEFAULT_DATA, DEFAULT_OUT, "the sr_zoo.csv table", argv)
 
 
 if __name__ == "__main__":
