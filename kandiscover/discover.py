@@ -26,6 +26,7 @@ from .result import Discovery, pareto_front
 from .search.closed_form import linear
 from .search.context import Context
 from .search.plan import Step, build_plan, resolve
+from .support.deadline import run_until
 from .support.params import ParameterError, check_int, check_number
 from .support.progress import progress_bar
 from .support.threads import thread_limit
@@ -41,10 +42,12 @@ __all__ = ["discover", "Settings", "MAX_TRAIN_ROWS"]
 MAX_TRAIN_ROWS = 3000
 """Training rows used at most (a seeded subset of larger tables)."""
 
-STRATEGY_SHARE, POLISH_SHARE = 0.8, 0.9
+STRATEGY_SHARE, POLISH_SHARE, HARD_SHARE = 0.8, 0.9, 0.95
 """Strategies stop at 80 % of the budget, refits and polishing of their candidates at 90 %: the
 pieces of work between deadline checks (a KAN fit step, a refit, a simplification) take seconds
-on a loaded machine, and the budget is promised within 10 %."""
+on a loaded machine. At 95 % whatever still runs is interrupted
+(:func:`kandiscover.support.deadline.run_until`) and the best candidate so far is chosen, so that
+``discover`` returns within ``1.1 × time_budget + 2 s``."""
 
 
 @dataclass(frozen=True)
@@ -117,7 +120,8 @@ def discover(
     inputs : sequence of str, optional
         Columns to use (all others by default).
     time_budget : float
-        Seconds for the search (honoured within about 10 %).
+        Seconds for the search: ``discover`` returns within ``1.1 × time_budget + 2 s`` (after the
+        data checks), with the best candidate found by then, whatever the strategies do.
     seed : int
         Seed of row splits and KAN initialisations.
     noise_hint : float, optional
@@ -197,19 +201,25 @@ def _discover(table: Table, settings: Settings, start: float) -> Discovery:
     pool, history = [_baseline(ctx, X_va, y_va)], []
     steps = settings.steps(len(rows.names))
     bar = progress_bar(steps, desc="discover", disable=not settings.progress, leave=False)
-    for name, strategy in bar:
-        if ctx.remaining() < 0.1 * settings.time_budget:  # too little left to finish another one
-            break
-        bar.set_postfix_str(name)
-        t0 = time.monotonic()
-        raw = _run(name, strategy, ctx)
-        pool += _candidates(name, raw, rows, finish, noise_nmse)
-        best = min((p["loss"] for p in pool), default=math.inf)
-        history.append(dict(strategy=name, seconds=time.monotonic() - t0, candidates=len(raw), best_nmse=best / var_y))
-        log.info("strategy %s: %d candidates, best validation NMSE %.3g", name, len(raw), best / var_y)
-        if best / var_y <= stop_nmse:
-            break
+    current: dict = {}
+    done, _ = run_until(
+        start + HARD_SHARE * settings.time_budget,
+        _search,
+        bar,
+        ctx,
+        rows,
+        settings,
+        finish,
+        (noise_nmse, stop_nmse, var_y),
+        pool,
+        history,
+        current,
+    )
     bar.close()
+    if not done and current:  # the hard deadline cut a strategy short: its candidates so far are kept
+        log.info("strategy %s stopped at the hard deadline", current["strategy"])
+        best = min(p["loss"] for p in pool) / var_y
+        history.append(dict(current, seconds=time.monotonic() - current["seconds"], best_nmse=best, interrupted=True))
     front, chosen = _choose(pool, var_y)
     X_te, y_te = rows.part("te")
     return Discovery(
@@ -225,6 +235,37 @@ def _discover(table: Table, settings: Settings, start: float) -> Discovery:
         test_data=(X_te, y_te),
         **metrics(chosen["formula"], X_te, y_te, rows.names),
     )
+
+
+def _search(
+    bar,
+    ctx: Context,
+    rows: _Rows,
+    settings: Settings,
+    finish: float,
+    levels: tuple,
+    pool: list,
+    history: list,
+    current: dict,
+) -> None:
+    """Run the plan's strategies in order, adding their polished candidates to ``pool`` as they come
+    (so that a hard deadline keeps what was found) and one ``history`` entry per finished strategy;
+    ``current`` names the strategy running. Stops once a candidate reaches ``stop_nmse``."""
+    noise_nmse, stop_nmse, var_y = levels
+    for name, strategy in bar:
+        if ctx.remaining() < 0.1 * settings.time_budget:  # too little left to finish another one
+            break
+        bar.set_postfix_str(name)
+        current.update(strategy=name, seconds=time.monotonic(), candidates=0)
+        raw = _run(name, strategy, ctx)
+        current["candidates"] = len(raw)
+        _candidates(name, raw, rows, finish, noise_nmse, pool)
+        best = min((p["loss"] for p in pool), default=math.inf)
+        history.append(dict(current, seconds=time.monotonic() - current["seconds"], best_nmse=best / var_y))
+        current.clear()
+        log.info("strategy %s: %d candidates, best validation NMSE %.3g", name, len(raw), best / var_y)
+        if best / var_y <= stop_nmse:
+            break
 
 
 def _split(table: Table, seed: int) -> _Rows:
@@ -260,9 +301,10 @@ def _run(name: str, strategy, ctx: Context) -> list:
         return []
 
 
-def _candidates(name: str, raw: list, rows: _Rows, finish: float, noise_nmse: float) -> list[dict]:
-    """Pool entries from a strategy's raw candidates: the best two of the first six, refitted on the
-    training rows and scored on the validation rows, each also polished (until ``finish``)."""
+def _candidates(name: str, raw: list, rows: _Rows, finish: float, noise_nmse: float, out: list) -> None:
+    """Add pool entries from a strategy's raw candidates to ``out``: the best two of the first six,
+    refitted on the training rows and scored on the validation rows, each also polished (until
+    ``finish``); each entry is added as soon as it is scored."""
     X_va, y_va = rows.part("va")
     _, y_tr = rows.part("tr")
     cols = rows.train_columns
@@ -273,7 +315,6 @@ def _candidates(name: str, raw: list, rows: _Rows, finish: float, noise_nmse: fl
         refit = refit_with_loss(expr, cols, y_tr, deadline=finish)[0] if time.monotonic() < finish else expr
         quick.append((formula_mse(refit, X_va, y_va, rows.names), refit))
     quick.sort(key=lambda t: t[0])
-    out = []
     for loss0, expr in quick[:2]:
         if not math.isfinite(loss0):
             continue
@@ -288,7 +329,6 @@ def _candidates(name: str, raw: list, rows: _Rows, finish: float, noise_nmse: fl
                     strategy=name,
                 )
             )
-    return out
 
 
 def _choose(pool: list[dict], var_y: float) -> tuple[pd.DataFrame, pd.Series]:

@@ -56,9 +56,9 @@ def run_until(deadline: float, fn: Callable, *args, **kwargs) -> tuple[bool, Any
                 _raise_in(tid, BudgetExceeded)
 
     watchdog = threading.Thread(target=watch, name="kandiscover-deadline", daemon=True)
-    watchdog.start()
     try:
         try:
+            watchdog.start()  # inside: it may fire before start() returns
             return True, fn(*args, **kwargs)
         finally:
             with lock:
@@ -71,4 +71,5 @@ def run_until(deadline: float, fn: Callable, *args, **kwargs) -> tuple[bool, Any
         return False, None
     finally:
         finished.set()
-        watchdog.join()
+        if watchdog.ident is not None:
+            watchdog.join()
