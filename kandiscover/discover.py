@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Optional, Sequence
 
 import numpy as np
@@ -25,6 +25,7 @@ from .data import Table, prepare, split_rows
 from .result import Discovery, pareto_front
 from .search.closed_form import linear
 from .search.context import Context
+from .search.dimensional import dimensional_steps, reduced_context
 from .search.plan import Step, build_plan, resolve
 from .support.deadline import run_until
 from .support.params import ParameterError, check_int, check_number
@@ -34,6 +35,8 @@ from .symbolic.complexity import complexity
 from .symbolic.evaluate import formula_mse, metrics
 from .symbolic.library import Library, default_library
 from .symbolic.refit import polish, refit_with_loss, round_floats
+from .unit_columns import column_units, table_dimensions
+from .units import reduce_dimensions, unit_mismatch
 
 log = logging.getLogger("kandiscover")
 
@@ -64,6 +67,8 @@ class Settings:
     plan : list of str or list of (name, callable) or None
         Strategy names (checked, in plan order), or the ``(name, callable)`` pairs given to
         :func:`discover`; ``None`` for the default plan.
+    units : dict or None
+        ``name -> Dimension`` of the inputs and the target (:func:`kandiscover.units.parse_units`).
     """
 
     time_budget: float
@@ -72,6 +77,7 @@ class Settings:
     progress: bool
     lib: Library
     plan: Optional[Sequence] = None
+    units: Optional[dict] = None
 
     def steps(self, d: int) -> list[Step]:
         """The ``(name, strategy)`` steps for ``d`` inputs."""
@@ -108,6 +114,7 @@ def discover(
     lib: Optional[Library] = None,
     plan=None,
     threads: Optional[int] = 1,
+    units=None,
 ) -> Discovery:
     """Find a closed-form law ``target = f(inputs)`` in tabular data.
 
@@ -140,6 +147,11 @@ def discover(
     threads : int or None
         torch intra-op threads and BLAS threads (numpy, scipy) during the search, restored
         afterwards (:func:`kandiscover.support.threads.thread_limit`). ``None`` leaves both alone.
+    units : dict, optional
+        ``column -> unit`` for every input and the target (pint strings such as ``"m/s"``, ``""``
+        for dimensionless; or headers such as ``"v [m/s]"``). The search then runs on the
+        dimensionless groups of Buckingham's theorem, ``target = M · f(π₁, …)``
+        (:mod:`kandiscover.search.dimensional`), and the answer is dimensionally consistent.
 
     Returns
     -------
@@ -151,11 +163,17 @@ def discover(
         A bad ``time_budget``, ``seed``, ``noise_hint``, ``threads`` or ``plan`` (a ``ValueError``).
     DataError
         Unusable data (a ``ValueError`` naming the column).
+    UnitError
+        A unit pint cannot read, a column without a unit, or a target unit that no product of the
+        inputs' units makes (a ``ValueError`` naming the column).
     """
     start = time.monotonic()
     settings = _settings(time_budget, seed, noise_hint, progress, lib, plan)
     check_int("threads", threads, low=1, allow_none=True, what="None or a positive integer")
+    data, target, units = column_units(data, target, units)
     table = prepare(data, target, inputs, names=names, drop_invalid=drop_invalid)
+    columns = list(data.columns) if isinstance(data, pd.DataFrame) else [*table.inputs, table.target]
+    settings = replace(settings, units=table_dimensions(table, units, columns))
     with thread_limit(threads):
         return _discover(table, settings, start)
 
@@ -199,7 +217,7 @@ def _discover(table: Table, settings: Settings, start: float) -> Discovery:
     )
     finish = start + POLISH_SHARE * settings.time_budget
     pool, history = [_baseline(ctx, X_va, y_va)], []
-    steps = settings.steps(len(rows.names))
+    steps = _steps(settings, ctx, table)
     bar = progress_bar(steps, desc="discover", disable=not settings.progress, leave=False)
     current: dict = {}
     done, _ = run_until(
@@ -220,7 +238,7 @@ def _discover(table: Table, settings: Settings, start: float) -> Discovery:
         log.info("strategy %s stopped at the hard deadline", current["strategy"])
         best = min(p["loss"] for p in pool) / var_y
         history.append(dict(current, seconds=time.monotonic() - current["seconds"], best_nmse=best, interrupted=True))
-    front, chosen = _choose(pool, var_y)
+    front, chosen = _choose(pool, var_y, settings.units, table.target)
     X_te, y_te = rows.part("te")
     return Discovery(
         formula=chosen["formula"],
@@ -235,6 +253,21 @@ def _discover(table: Table, settings: Settings, start: float) -> Discovery:
         test_data=(X_te, y_te),
         **metrics(chosen["formula"], X_te, y_te, rows.names),
     )
+
+
+def _steps(settings: Settings, ctx: Context, table: Table) -> list[Step]:
+    """The plan's steps; with units, built for the dimensionless problem and lifted back
+    (:func:`kandiscover.search.dimensional.dimensional_steps`), its reduction noted in the table."""
+    if settings.units is None:
+        return settings.steps(len(ctx.names))
+    reduction = reduce_dimensions(ctx.names, table.target, settings.units, ctx.X, ctx.y)
+    try:
+        reduced_context(ctx, reduction)
+    except ValueError as exc:
+        table.notes.append(f"units: {exc}; searched without the dimensional reduction")
+        return settings.steps(len(ctx.names))
+    table.notes.append("units: " + ", ".join(reduction.describe()))
+    return dimensional_steps(reduction, settings.steps(len(reduction.groups)) if reduction.groups else [])
 
 
 def _search(
@@ -331,11 +364,19 @@ def _candidates(name: str, raw: list, rows: _Rows, finish: float, noise_nmse: fl
             )
 
 
-def _choose(pool: list[dict], var_y: float) -> tuple[pd.DataFrame, pd.Series]:
+def _choose(
+    pool: list[dict], var_y: float, dims: Optional[dict] = None, target: str = ""
+) -> tuple[pd.DataFrame, pd.Series]:
     """The Pareto front of the pool (with a ``chosen`` column) and the chosen entry: the simplest
-    whose validation loss is within 50 % of the best."""
+    whose validation loss is within 50 % of the best. With units (``dims``), dimensionally
+    inconsistent candidates (the linear baseline, say) are dropped while a consistent one exists:
+    a formula whose units disagree is not a law, however well it fits."""
     frame = pd.DataFrame(pool)
     frame = frame[np.isfinite(frame["loss"])]
+    if dims is not None:
+        consistent = frame["formula"].map(lambda e: unit_mismatch(e, dims, target) is None)
+        if consistent.any():
+            frame = frame[consistent]
     if frame.empty:
         raise RuntimeError("no candidate formula could be evaluated; try a larger time_budget")
     front = pareto_front(frame)

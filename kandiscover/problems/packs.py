@@ -137,6 +137,7 @@ def _load_feynman() -> Pack:
                 source=r["source"],
                 srbench=r["srbench"] == "True",
                 meta=meta,
+                units=dict(pair.split("=", 1) for pair in r["units"].split(";")),
             )
         )
     return Pack("feynman", problems)

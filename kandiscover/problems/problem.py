@@ -32,6 +32,8 @@ class Problem:
         srbench: whether the problem belongs to SRBench's ground-truth Feynman set (116 problems).
         func: numpy callable ``func(*columns) -> array`` for data-only problems, else ``None``.
         meta: anything else (table number, reference, KAN-paper RMSE ...). Treat as read-only.
+        units: ``name -> unit string`` (pint syntax, ``""`` dimensionless) for every variable and
+            the target, where known (the Feynman pack), else ``None``.
 
     Equality compares all fields; the hash uses ``(pack, name)`` only.
     """
@@ -46,6 +48,7 @@ class Problem:
     srbench: bool = False
     func: Optional[Callable[..., Any]] = None
     meta: dict = field(default_factory=dict)
+    units: Optional[dict] = None
 
     def __post_init__(self):
         variables = tuple(str(v) for v in self.variables)
@@ -53,6 +56,8 @@ class Problem:
         object.__setattr__(self, "variables", variables)
         object.__setattr__(self, "ranges", ranges)
         object.__setattr__(self, "meta", dict(self.meta))
+        if self.units is not None:
+            object.__setattr__(self, "units", {str(k): str(v) for k, v in dict(self.units).items()})
         where = f"problem {self.name!r}"
         if len(variables) != len(ranges):
             raise ValueError(f"{where}: {len(variables)} variables but {len(ranges)} ranges")

@@ -61,8 +61,11 @@ COLUMNS = (
     "variables",
     "lows",
     "highs",
+    "units",
 )
 MAX_VARS = 10
+UNITS_TABLE = "feynman_units.csv"
+BASES = ("m", "s", "kg", "K", "V")  # the table's columns m, s, kg, T (kelvin), V (volt)
 TOKEN = re.compile(r"[A-Za-z_][A-Za-z_0-9]*")
 
 
@@ -99,7 +102,34 @@ def _number(text: str, where: str) -> str:
     return text.strip()
 
 
-def _row(record: dict, source: str) -> dict:
+def _unit_text(record: dict) -> str:
+    """A pint unit string from a row of the units table: ``"m**2*s**-2*kg"``, ``""`` when dimensionless."""
+    parts = []
+    for base, col in zip(BASES, ("m", "s", "kg", "T", "V")):
+        e = float(record[col])
+        if e:
+            e = int(e) if e == int(e) else e
+            parts.append(base if e == 1 else f"{base}**{e}")
+    return "*".join(parts)
+
+
+def read_units(data_dir: Path) -> dict:
+    """``name -> pint unit string`` from ``feynman_units.csv``."""
+    path = Path(data_dir) / UNITS_TABLE
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} not found; pass --data DIR (the folder holding {UNITS_TABLE})")
+    with open(path, newline="", encoding="utf-8-sig") as fh:
+        return {r["Variable"].strip(): _unit_text(r) for r in csv.DictReader(fh) if r["Variable"].strip()}
+
+
+def _units_field(names: list, output: str, units: dict, eid: str) -> str:
+    missing = [n for n in [*names, output] if n not in units]
+    if missing:
+        raise ValueError(f"{eid}: no units for {missing} in {UNITS_TABLE}")
+    return ";".join(f"{n}={units[n]}" for n in [*names, output])
+
+
+def _row(record: dict, source: str, units: dict) -> dict:
     eid = record["Filename"].strip()
     names, lows, highs = [], [], []
     for i in range(1, MAX_VARS + 1):
@@ -140,18 +170,19 @@ def _row(record: dict, source: str) -> dict:
         "variables": " ".join(names),
         "lows": " ".join(lows),
         "highs": " ".join(highs),
+        "units": _units_field(names, output, units, eid),
     }
 
 
 def build(data_dir: Path) -> str:
     """Return the text of ``feynman.csv`` built from the tables in ``data_dir``."""
-    rows = []
+    rows, units = [], read_units(data_dir)
     for source, filename in TABLES:
         path = Path(data_dir) / filename
         if not path.is_file():
             raise FileNotFoundError(f"{path} not found; pass --data DIR (the folder holding {filename})")
         with open(path, newline="", encoding="utf-8-sig") as fh:
-            rows += [_row(rec, source) for rec in csv.DictReader(fh)]
+            rows += [_row(rec, source, units) for rec in csv.DictReader(fh)]
     ids = [r["id"] for r in rows]
     if len(set(ids)) != len(ids):
         raise ValueError("equation ids are not unique")

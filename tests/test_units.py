@@ -1,0 +1,113 @@
+"""Units: parsing with pint, Buckingham reduction, the dimension of a formula, and discover(units=)."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import sympy
+
+import kandiscover as kd
+from kandiscover.units import UnitError, dimension_of, parse_units, reduce_dimensions, unit_mismatch
+
+S = sympy.Symbol
+
+
+def _rows(n_rows, seed, **ranges):
+    rng = np.random.default_rng(seed)
+    return {k: rng.uniform(lo, hi, n_rows) for k, (lo, hi) in ranges.items()}
+
+
+def _reduce(units, inputs, target, law, **ranges):
+    cols = _rows(200, 0, **ranges)
+    X = np.column_stack([cols[n] for n in inputs])
+    dims = parse_units(units, [*inputs, target])
+    return reduce_dimensions(inputs, target, dims, X, law(**cols))
+
+
+def test_ideal_gas_reduces_to_a_constant_times_its_monomial():
+    red = _reduce(
+        {"n": "mol", "R": "J/(mol*K)", "T": "K", "V": "m**3", "P": "Pa"},
+        ["n", "R", "T", "V"],
+        "P",
+        lambda n, R, T, V: n * R * T / V,
+        n=(1, 2),
+        R=(8, 9),
+        T=(250, 400),
+        V=(1, 3),
+    )
+    assert red.groups == ()  # P·V/(n·R·T) is the one group, and it is constant
+    assert sympy.simplify(red.prefactor_expr() - S("n") * S("R") * S("T") / S("V")) == 0
+
+
+def test_relativistic_energy_is_m_c2_times_a_function_of_v_over_c():
+    red = _reduce(
+        {"m": "kg", "v": "m/s", "c": "m/s", "E": "J"},
+        ["m", "v", "c"],
+        "E",
+        lambda m, v, c: m * c**2 / np.sqrt(1 - v**2 / c**2),
+        m=(1, 5),
+        v=(1, 2),
+        c=(3, 10),
+    )
+    assert red.prefactor_expr() == S("m") * S("c") ** 2
+    (group,) = red.group_exprs()
+    assert group in (S("v") / S("c"), S("c") / S("v"))
+    assert red.describe()[1].startswith("pi1 = ")
+    law = red.lift(1 / sympy.sqrt(1 - S("pi1") ** 2)) if group == S("v") / S("c") else None
+    assert law is None or sympy.simplify(law - S("m") * S("c") ** 2 / sympy.sqrt(1 - S("v") ** 2 / S("c") ** 2)) == 0
+
+
+def test_no_dimensionless_group_and_a_dimensionless_input_kept_by_name():
+    red = _reduce(
+        {"m": "kg", "a": "m/s**2", "theta": "", "F": "N"},
+        ["m", "a", "theta"],
+        "F",
+        lambda m, a, theta: m * a * np.cos(theta),
+        m=(1, 2),
+        a=(1, 2),
+        theta=(0, 1),
+    )
+    assert red.names == ("theta",) and red.prefactor_expr() == S("a") * S("m")
+    red0 = _reduce({"m": "kg", "a": "m/s**2", "F": "N"}, ["m", "a"], "F", lambda m, a: m * a, m=(1, 2), a=(1, 2))
+    assert red0.groups == ()
+
+
+def test_a_target_unit_no_product_of_inputs_makes_is_a_clear_error():
+    with pytest.raises(UnitError, match=r"target 'E'.*no product of powers.*add the missing dimensional constant"):
+        _reduce({"m": "kg", "v": "m/s", "E": "K"}, ["m", "v"], "E", lambda m, v: m * v, m=(1, 2), v=(1, 2))
+
+
+def test_a_unit_pint_cannot_read_names_the_column():
+    with pytest.raises(UnitError, match=r"column 'v'.*'furlongs per blorp'"):
+        parse_units({"v": "furlongs per blorp", "y": "m"}, ["v", "y"])
+    with pytest.raises(UnitError, match=r"column 'y' has no unit"):
+        parse_units({"v": "m/s"}, ["v", "y"])
+
+
+def test_dimension_of_formulas_and_the_mismatch_sentence():
+    dims = parse_units({"m": "kg", "v": "m/s", "c": "m/s", "E": "J"}, ["m", "v", "c", "E"])
+    assert dimension_of(S("m") * S("v") ** 2 / 2, dims) == dims["E"]
+    assert unit_mismatch(S("m") * S("c") ** 2 * sympy.exp(S("v") / S("c")), dims, "E") is None
+    assert unit_mismatch(S("m") * S("c"), dims, "E") == "the formula has unit kg·m/s, the target E has kg·m^2/s^2"
+    assert "sum disagree" in unit_mismatch(S("m") * S("c") ** 2 + S("v"), dims, "E")
+    assert "argument" in unit_mismatch(S("m") * S("c") ** 2 * sympy.sin(S("v")), dims, "E")
+
+
+def test_discover_with_units_searches_the_reduced_problem():
+    cols = _rows(300, 1, q1=(1, 5), q2=(1, 5), epsilon=(1, 5), r=(1, 5))
+    df = pd.DataFrame(cols)
+    df["F"] = df.q1 * df.q2 / (4 * np.pi * df.epsilon * df.r**2)
+    units = {"q1": "C", "q2": "C", "epsilon": "F/m", "r": "m", "F": "N"}
+    found = kd.discover(df, target="F", time_budget=10, progress=False, units=units)
+    truth = S("q1") * S("q2") / (4 * sympy.pi * S("epsilon") * S("r") ** 2)
+    assert kd.is_equivalent(found.formula, truth)
+    assert any(n.startswith("units: M = ") for n in found.notes)
+
+
+def test_discover_reads_units_from_headers_and_names_a_bad_one():
+    cols = _rows(200, 2, m=(1, 3), v=(1, 3))
+    df = pd.DataFrame({"m [kg]": cols["m"], "v [m/s]": cols["v"], "p [kg*m/s]": cols["m"] * cols["v"]})
+    found = kd.discover(df, target="p", time_budget=5, progress=False)
+    assert found.inputs == ["m", "v"] and sympy.simplify(found.formula - S("m") * S("v")) == 0
+    df = df.rename(columns={"v [m/s]": "v [blorps]"})
+    with pytest.raises(UnitError, match="column 'v'"):
+        kd.discover(df, target="p", time_budget=5, progress=False)
