@@ -7,6 +7,12 @@ one complete JSON line per pair, appended with a single ``write`` and ``fsync``.
 moment (even ``kill -9``) loses only the items in flight; the next ``run_suite(..., resume=True)``
 drops a trailing partial line and skips every pair already written, so there are never duplicates.
 
+One run at a time per folder: ``run_suite`` holds ``out/.run_suite.lock`` (an ``fcntl.flock``, see
+:mod:`kandiscover.support.lockfile`) while it runs, and a second ``run_suite`` on the same folder is
+refused with :class:`~kandiscover.support.lockfile.LockHeld` naming the folder and the holder's pid.
+The operating system drops the lock when its holder dies, so a lock file left by a killed run never
+blocks the next one.
+
 Workers are ``python`` child processes that import kandiscover once and then take items over a pipe
 (pickled frames on stdin/stdout). An item that runs past ``timeout`` gets its worker killed (status
 ``"timeout"``); an exception or a dying worker gives status ``"error"``; the suite goes on. Workers
@@ -15,7 +21,10 @@ stay in the parent's process group and ignore SIGINT (the parent handles Ctrl-C 
 
 With ``scheduler=`` the items go to ``dask.distributed`` instead (``"local"``: a ``LocalCluster`` of
 ``jobs`` single-threaded worker processes; else a scheduler address). Each Dask worker keeps one such
-child process (a worker plugin), so timeouts are enforced the same way there.
+child process (a worker plugin), so timeouts are enforced the same way there. A Dask worker that dies
+mid-item (killed, out of memory) is not an error of the item: the scheduler runs the item again on
+another worker (up to ``distributed.scheduler.allowed-failures`` times, then the item is recorded
+with status ``"error"``, ``KilledWorker``). Each item is one future, so it is recorded once.
 
 Test hook: ``run_suite(..., _work_fn=f)`` replaces :func:`run_item` by ``f(problem, seed, settings)
 -> dict`` (a picklable module-level function); private, for tests of timeouts, errors and kills.
@@ -46,14 +55,18 @@ from typing import Optional, Sequence
 from .search.plan import resolve
 from .suite_summary import ResultsFile, summarize
 from .support.jsonsafe import json_safe
+from .support.lockfile import FolderLock, LockHeld
 from .support.params import ParameterError, check_int, check_number
 from .support.progress import progress_bar
 
 log = logging.getLogger("kandiscover")
 
-__all__ = ["run_suite", "run_item", "summarize"]
+__all__ = ["run_suite", "run_item", "summarize", "LockHeld", "LOCK_FILE"]
 
 _HEADER = struct.Struct(">Q")
+
+#: The lock file ``run_suite`` holds in its output folder while it runs.
+LOCK_FILE = ".run_suite.lock"
 
 
 # ------------------------------------------------------------------------------------- one work item
@@ -414,14 +427,37 @@ def _pending(results: ResultsFile, pack, chosen: list, seeds: list, settings: di
     return todo
 
 
+def _lock(out: Path) -> FolderLock:
+    """The held lock of ``out`` (see :data:`LOCK_FILE`), or :class:`LockHeld` saying who has it."""
+    try:
+        return FolderLock(out / LOCK_FILE).acquire()
+    except LockHeld as exc:
+        stop = f"stop it (kill {exc.pid})" if exc.pid is not None else "stop it"
+        raise LockHeld(
+            f"{out} is in use by another run_suite ({exc.describe()}; lock file {exc.path.name}); wait for it to "
+            f"finish, or {stop} and run again to resume where it stopped, or choose another out= folder",
+            exc.path,
+            exc.pid,
+            exc.host,
+            exc.since,
+        ) from None
+
+
 class _Recorder:
-    """Turns a worker's raw result into a complete record, appends it and moves the progress bar."""
+    """Turns a worker's raw result into a complete record, appends it and moves the progress bar.
+    An item is recorded once: a second result for it (which no runner should deliver) is logged
+    and dropped."""
 
     def __init__(self, pack, by_name: dict, settings: dict, results: ResultsFile, bar):
         self.pack, self.by_name, self.settings, self.results, self.bar = pack, by_name, settings, results, bar
         self.exact = 0
+        self.done: set = set()
 
     def __call__(self, item, raw: dict) -> None:
+        if item in self.done:
+            log.warning("%s seed %s: a second result was dropped (status %s)", item[0], item[1], raw.get("status"))
+            return
+        self.done.add(item)
         problem = self.by_name[item[0]]
         rec = dict(
             pack=self.pack.name,
@@ -509,16 +545,36 @@ def run_suite(
     Returns
     -------
     Path of ``out/summary.md``.
+
+    Raises
+    ------
+    ParameterError
+        A bad argument (a ``ValueError`` naming it).
+    ValueError
+        ``resume=True`` and ``out/results.jsonl`` holds results of another pack, ``n``, ``noise``
+        or ``plan``.
+    LockHeld
+        Another ``run_suite`` is running on ``out`` (a ``RuntimeError`` naming the folder and its
+        pid).
     """
     settings, seeds, timeout = _settings(jobs, scheduler, time_budget, n, noise, seeds, timeout, plan)
     pack, chosen = _select(pack, problems, limit)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    lock = _lock(out)
+    try:
+        return _run_locked(pack, chosen, out, resume, settings, seeds, scheduler, jobs, timeout, progress, _work_fn)
+    finally:
+        lock.release()
+
+
+def _run_locked(pack, chosen, out, resume, settings, seeds, scheduler, jobs, timeout, progress, work_fn) -> Path:
+    """The body of :func:`run_suite`, run while this process holds the lock of ``out``."""
     results = ResultsFile(out, resume)
     try:
         todo = _pending(results, pack, chosen, seeds, settings)
         by_name = {p.name: p for p in chosen}
-        fn = _work_fn or run_item
+        fn = work_fn or run_item
 
         def msg_for(item):  # pickled here: a Dask worker only forwards the bytes to its child
             return pickle.dumps((fn, by_name[item[0]], item[1], settings), pickle.HIGHEST_PROTOCOL)
