@@ -10,10 +10,12 @@ name                      candidates
 ========================  ====================================================================
 ``linear``                ``a + Σ b_i·x_i`` (the baseline; ``discover`` always scores it)
 ``monomial``              ``C·Π x_i^{p_i}`` by log-space least squares
+``univariate``            ``c·f(a·g(x) + b) + d`` for one input (library ``f``, inner ``g``)
 ``exp-monomial``          ``±exp(c₀ + C·Π x_i^{p_i})``
 ``multiplicative``        ``[d, 1]`` KAN on ``log|y|``: a product of one-variable factors
 ``additive``              ``[d, 1]`` KAN: a sum of one-variable terms
 ``rational``              sparse ``P(x)/Q(x)`` by linear least squares
+``enumerate``             ``a·g + b`` over small expressions ``g`` of one or two inputs
 ``split``                 symmetries and separability on a surrogate KAN, parts solved recursively
 ``kan-1``                 ``[d, 1, 1]`` KAN, sparse fit, pruned, edges composed
 ``kan-mult``              ``[d, [2, 1], 1]``: a multiplication node
@@ -31,10 +33,12 @@ from typing import Callable, Optional, Sequence
 from ..support.params import ParameterError
 from .closed_form import exp_offset_monomial, linear, monomial
 from .context import Context
+from .enumerate import enumerate_strategy
 from .kan_strategies import additive, kan_strategy, multiplicative
 from .rational import rational
 from .solve import split
 from .terms import terms
+from .univariate import univariate
 
 __all__ = ["Strategy", "REGISTRY", "NAMES", "DEFAULT", "GROUPS", "default_plan", "build_plan", "resolve"]
 
@@ -46,12 +50,13 @@ Step = tuple[str, Callable[[Context], list]]
 class Strategy:
     """A named candidate generator: ``make(d)`` gives the strategy for ``d`` inputs,
     ``strategy(ctx) -> list[sympy.Expr]``; it applies to ``min_inputs`` inputs or more and is part
-    of :func:`default_plan` when ``default``."""
+    of :func:`default_plan` when ``default``; it applies to at most ``max_inputs`` inputs."""
 
     name: str
     make: Callable[[int], Callable[[Context], list]]
     min_inputs: int = 1
     default: bool = True
+    max_inputs: int = 10**9
 
 
 def _fixed(fn: Callable[[Context], list]) -> Callable[[int], Callable[[Context], list]]:
@@ -66,11 +71,13 @@ def _kan(width: Callable[[int], list], seed_offset: int = 0) -> Callable[[int], 
 REGISTRY: tuple[Strategy, ...] = (
     Strategy("linear", _fixed(linear), default=False),
     Strategy("monomial", _fixed(monomial)),
+    Strategy("univariate", _fixed(univariate), max_inputs=1),
     Strategy("exp-monomial", _fixed(exp_offset_monomial)),
     Strategy("multiplicative", _fixed(multiplicative)),
     Strategy("additive", _fixed(additive)),
     Strategy("rational", _fixed(rational)),
     Strategy("terms", _fixed(terms)),
+    Strategy("enumerate", _fixed(enumerate_strategy), max_inputs=2),
     Strategy("split", _fixed(split), min_inputs=2),
     Strategy("kan-1", _kan(lambda d: [d, 1, 1])),
     Strategy("kan-mult", _kan(lambda d: [d, [min(d, 2), 1], 1] if d > 1 else [1, 2, 1])),
@@ -115,9 +122,9 @@ def resolve(names: Sequence[str], parameter: str = "plan", optional: bool = Fals
 
 def build_plan(d: int, names: Optional[Sequence[str]] = None) -> list[Step]:
     """``(name, strategy)`` steps for ``d`` inputs: the strategies named (or :data:`DEFAULT`), in
-    registry order, without those needing more inputs than ``d``."""
+    registry order, without those that do not apply to ``d`` inputs."""
     wanted = set(DEFAULT if names is None else resolve(names))
-    return [(s.name, s.make(d)) for s in REGISTRY if s.name in wanted and d >= s.min_inputs]
+    return [(s.name, s.make(d)) for s in REGISTRY if s.name in wanted and s.min_inputs <= d <= s.max_inputs]
 
 
 def default_plan(d: int) -> list[Step]:

@@ -19,6 +19,7 @@ from ..symbolic.complexity import complexity
 from .closed_form import exp_offset_monomial, linear, monomial, offset_monomial
 from .context import Context
 from .decompose import split_strategy
+from .enumerate import enumerate_strategy
 from .kan_strategies import additive, kan_strategy, multiplicative
 from .univariate import univariate
 
@@ -34,7 +35,7 @@ def _stages(ctx: Context, depth: int) -> list[Callable[[Context], list]]:
     """The generators tried for a (sub)problem, in order."""
     d = len(ctx.names)
     if d == 1:  # the one-variable search covers what a small KAN would find
-        return [monomial, univariate, offset_monomial]
+        return [monomial, univariate, offset_monomial, lambda c: enumerate_strategy(c, share=0.3)]
     stages = [monomial, linear, offset_monomial, exp_offset_monomial, multiplicative, additive]
     if depth < MAX_DEPTH:
         stages.append(lambda c: split_strategy(c, solve, depth))

@@ -9,10 +9,12 @@ A law ``y = F(x₁, …, x_d)`` between dimensional quantities can be written
   lattice reduction: a basis vector is replaced by its sum or difference with another while that
   lowers the sum of absolute exponents), signs chosen so that most exponents are positive;
 * the prefactor: among the particular solutions of ``D·p = t`` shifted by small integer
-  combinations of the groups, the one that leaves the least to explain — the smallest variance of
-  ``log|y / M|`` on the rows — with ties going to the smaller exponents. That choice is read off the
-  data, not off a list of laws: ``E = m c²/√(1 − v²/c²)`` leaves ``f = 1/√(1 − π²)`` with
-  ``M = m c²``, where ``M = m v²`` would leave ``1/(π² √(1 − π²))``.
+  combinations of the groups, the shortest (smallest sum of absolute exponents: a prefactor that
+  absorbs powers of the groups bends ``f`` — ``n₀·exp(−π)`` is not ``n₀/π²·(π² exp(−π))``); among
+  equally short ones, the one that leaves the least to explain, the smallest variance of
+  ``log|y / M|`` on the rows. That choice is read off the data, not off a list of laws:
+  ``E = m c²/√(1 − v²/c²)`` leaves ``f = 1/√(1 − π²)`` with ``M = m c²``, where the equally short
+  ``M = m v²`` would leave ``1/(π² √(1 − π²))``.
 """
 
 from __future__ import annotations
@@ -211,8 +213,8 @@ def reduce_dimensions(
 
 
 def _choose_prefactor(p0: list, groups: list, X: np.ndarray, y: np.ndarray) -> list:
-    """The prefactor ``p0 + Σ c_j n_j`` (small integers ``c_j``) leaving the least variance in
-    ``log|y / M|``; ties to the smaller sum of absolute exponents."""
+    """The prefactor ``p0 + Σ c_j n_j`` (small integers ``c_j``) with the smallest sum of absolute
+    exponents; among those, the one leaving the least variance in ``log|y / M|``."""
     if not groups:
         return p0
     span = range(-2, 3) if len(groups) <= 4 else range(-1, 2)
@@ -223,7 +225,7 @@ def _choose_prefactor(p0: list, groups: list, X: np.ndarray, y: np.ndarray) -> l
     for c in combos:
         p = [a + sum(cj * g[i] for cj, g in zip(c, groups)) for i, a in enumerate(p0)]
         spread = float(np.var(logy - logs @ np.array([float(e) for e in p]))) if len(logy) > 1 else 0.0
-        key = (round(spread, 9), sum(abs(e) for e in p), sum(1 for e in p if e))
+        key = (sum(abs(e) for e in p), round(spread, 9), sum(1 for e in p if e))
         if best is None or key < best[0]:
             best = (key, p)
     return best[1]
