@@ -94,6 +94,7 @@ def _cmd_discover(args, out) -> int:
         progress=not args.quiet,
         drop_invalid=args.drop_invalid,
         plan=_columns_list(args.plan, "--plan"),
+        units=_units(args),
     )
     payload = res.to_dict()
     if args.out is not None:
@@ -111,6 +112,34 @@ def _cmd_discover(args, out) -> int:
     else:
         _print_discovery(res, out)
     return 0
+
+
+def _units(args) -> dict | None:
+    """``column -> unit`` from ``--units "m=kg,v=m/s"`` or ``--units-file FILE`` (a CSV with the
+    columns ``column`` and ``unit``), or None."""
+    if args.units is not None and args.units_file is not None:
+        raise _UsageError("give --units or --units-file, not both")
+    if args.units is not None:
+        pairs = [p.strip() for p in args.units.split(",") if p.strip()]
+        bad = [p for p in pairs if "=" not in p]
+        if bad or not pairs:
+            raise _UsageError(
+                f"--units needs column=unit pairs separated by commas, e.g. 'm=kg,v=m/s'; got {args.units!r}"
+            )
+        return {k.strip(): v.strip() for k, v in (p.split("=", 1) for p in pairs)}
+    if args.units_file is not None:
+        import pandas as pd
+
+        try:
+            table = pd.read_csv(args.units_file, dtype=str, keep_default_na=False)
+        except (OSError, ValueError) as exc:
+            raise _UsageError(f"--units-file {args.units_file}: cannot read it ({exc})") from None
+        if not {"column", "unit"} <= set(table.columns):
+            raise _UsageError(
+                f"--units-file {args.units_file} needs the columns 'column' and 'unit'; got {list(table.columns)}"
+            )
+        return dict(zip(table["column"].str.strip(), table["unit"].str.strip()))
+    return None
 
 
 def _cmd_verify(args, out) -> int:
@@ -211,6 +240,8 @@ def _cmd_suite(args, out) -> int:
         kwargs["plan"] = _columns_list(args.plan, "--plan")
     if args.scheduler is not None:
         kwargs["scheduler"] = args.scheduler
+    if args.units:
+        kwargs["units"] = True
     for key in ("time_budget", "n", "noise", "limit", "timeout"):
         if getattr(args, key) is not None:
             kwargs[key] = getattr(args, key)
@@ -319,6 +350,13 @@ def _add_discover(sub, common) -> None:
         help="expected relative noise (std / RMS of the target); the search stops when reached",
     )
     p.add_argument("--out", metavar="DIR", help="write DIR/result.json and the report into this folder")
+    p.add_argument(
+        "--units",
+        metavar="COL=UNIT,...",
+        help="units of every column, e.g. 'm=kg,v=m/s,E=J' (pint syntax; '' dimensionless): search on "
+        "dimensionless groups",
+    )
+    p.add_argument("--units-file", metavar="FILE", help="CSV with columns 'column' and 'unit' (instead of --units)")
     _add_plan_flag(p)
     _add_output_flags(p, _cmd_discover)
 
@@ -411,6 +449,7 @@ def _add_suite(sub, common) -> None:
         metavar="S",
         help="seconds before a problem's worker is stopped (default: 2 * time budget + 30)",
     )
+    p.add_argument("--units", action="store_true", help="search with the problems' units (the Feynman pack)")
     _add_plan_flag(p)
     p.set_defaults(func=_cmd_suite)
 

@@ -75,13 +75,18 @@ LOCK_FILE = ".run_suite.lock"
 def run_item(problem, seed: int, settings: dict) -> dict:
     """Sample, discover and evaluate one ``(problem, seed)``; the work function of the workers.
 
-    ``settings`` holds ``n``, ``noise``, ``time_budget`` and ``plan`` (strategy names or None). Returns ``exact``
-    (None without a ground
-    truth), test ``r2``/``rmse``, ``strategy`` and the ``formula`` string. Exceptions propagate.
+    ``settings`` holds ``n``, ``noise``, ``time_budget``, ``plan`` (strategy names or None) and
+    ``units`` (search with the problem's units). Returns ``exact`` (None without a ground truth),
+    test ``r2``/``rmse``, ``strategy`` and the ``formula`` string. Exceptions propagate.
     """
     from .discover import discover
     from .symbolic.equivalence import is_equivalent
 
+    units = None
+    if settings.get("units"):
+        if problem.units is None:
+            raise ValueError(f"problem {problem.name!r} has no units; run the suite without units=True")
+        units = problem.units
     df = problem.sample(n=settings["n"], seed=seed, noise=settings["noise"])
     res = discover(
         df,
@@ -91,6 +96,7 @@ def run_item(problem, seed: int, settings: dict) -> dict:
         noise_hint=settings["noise"] or None,
         progress=False,
         plan=settings.get("plan"),
+        units=units,
     )
     exact = None
     if problem.formula is not None:  # SRBench: only models with test R² > 0.5 are checked
@@ -378,7 +384,7 @@ def _select(pack, problems, limit):
     return pack, [pack[p] for p in dict.fromkeys(names)]
 
 
-def _settings(jobs, scheduler, time_budget, n, noise, seeds, timeout, plan) -> tuple[dict, list, float]:
+def _settings(jobs, scheduler, time_budget, n, noise, seeds, timeout, plan, units=False) -> tuple[dict, list, float]:
     """Checked per-item settings, seeds and timeout (a bad value raises :class:`ParameterError`)."""
     check_int("jobs", jobs, low=1, what="an integer >= 1")
     time_budget = check_number("time_budget", time_budget, low=0, what="a positive number of seconds")
@@ -392,7 +398,7 @@ def _settings(jobs, scheduler, time_budget, n, noise, seeds, timeout, plan) -> t
     if scheduler is not None and not isinstance(scheduler, str):
         raise ParameterError(f"scheduler must be 'local' or an address like 'tcp://host:8786'; got {scheduler!r}")
     plan = None if plan is None else resolve(plan)
-    settings = dict(n=int(n), noise=float(noise), time_budget=float(time_budget), plan=plan)
+    settings = dict(n=int(n), noise=float(noise), time_budget=float(time_budget), plan=plan, units=bool(units))
     return settings, [int(s) for s in dict.fromkeys(seeds)], float(timeout)
 
 
@@ -400,15 +406,17 @@ def _pending(results: ResultsFile, pack, chosen: list, seeds: list, settings: di
     """``(problem, seed)`` pairs not yet in ``results``; refuses results of another setting."""
     plan = ",".join(settings["plan"]) if settings["plan"] else None
     for rec in results.records:
-        if (rec.get("pack"), rec.get("n"), rec.get("noise"), rec.get("plan")) != (
+        if (rec.get("pack"), rec.get("n"), rec.get("noise"), rec.get("plan"), bool(rec.get("units"))) != (
             pack.name,
             settings["n"],
             settings["noise"],
             plan,
+            settings["units"],
         ):
             raise ValueError(
                 f"{results.path} holds results of another setting (pack {rec.get('pack')!r}, "
-                f"n={rec.get('n')}, noise={rec.get('noise')}, plan={rec.get('plan')}); use resume=False or another out="
+                f"n={rec.get('n')}, noise={rec.get('noise')}, plan={rec.get('plan')}, units={bool(rec.get('units'))}); "
+                "use resume=False or another out="
             )
     other = sum(r.get("time_budget") != settings["time_budget"] for r in results.records)
     if other:
@@ -513,6 +521,7 @@ def run_suite(
     timeout: Optional[float] = None,
     progress: bool = True,
     plan: Optional[Sequence[str]] = None,
+    units: bool = False,
     _work_fn=None,
 ) -> Path:
     """Run :func:`~kandiscover.discover.discover` on every ``(problem, seed)`` of a pack.
@@ -541,6 +550,10 @@ def run_suite(
     plan : sequence of str, optional
         Strategies to run (names of :mod:`kandiscover.search.plan`, e.g. ``["kan"]`` for the
         general KANs alone); the default plan when omitted. Recorded in every result.
+    units : bool
+        Search with each problem's units (:attr:`kandiscover.problems.Problem.units`, the
+        Feynman pack): ``discover(..., units=problem.units)``. Recorded in every result; the
+        summary names the setting and the published rates of each.
 
     Returns
     -------
@@ -551,13 +564,13 @@ def run_suite(
     ParameterError
         A bad argument (a ``ValueError`` naming it).
     ValueError
-        ``resume=True`` and ``out/results.jsonl`` holds results of another pack, ``n``, ``noise``
-        or ``plan``.
+        ``resume=True`` and ``out/results.jsonl`` holds results of another pack, ``n``, ``noise``,
+        ``plan`` or ``units``.
     LockHeld
         Another ``run_suite`` is running on ``out`` (a ``RuntimeError`` naming the folder and its
         pid).
     """
-    settings, seeds, timeout = _settings(jobs, scheduler, time_budget, n, noise, seeds, timeout, plan)
+    settings, seeds, timeout = _settings(jobs, scheduler, time_budget, n, noise, seeds, timeout, plan, units)
     pack, chosen = _select(pack, problems, limit)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)

@@ -41,6 +41,10 @@ PUBLISHED = {
     "gplearn": {0.0: 16.3, 0.01: 16.9},
 }
 
+#: Published Feynman rates with units (%, noise 0): QDSR (Bruneton 2025, 117 equations, an hour or
+#: more each) and AI Feynman's own paper (100 of its 100 equations, up to hours each); see ANCHORS.md.
+PUBLISHED_UNITS = {"QDSR (with units)": 91.6, "AI Feynman paper (with units)": 100.0}
+
 
 def _records(data: bytes, path: Optional[Path] = None) -> list:
     """The records (JSON objects with a ``problem``) of complete ``results.jsonl`` lines; lines
@@ -301,6 +305,7 @@ def _header(df: pd.DataFrame, table: pd.DataFrame, pack) -> list[str]:
     size = f" of the {len(pack)} in the pack" if pack is not None else ""
     plan = df["plan"].dropna().unique() if "plan" in df else []
     planned = f" Strategies: {', '.join(map(str, plan))}." if len(plan) else ""
+    planned += " With units (dimensional analysis)." if _with_units(df) else " Without units."
     return [
         f"# kandiscover suite: {df['pack'].iloc[0]}",
         "",
@@ -327,6 +332,10 @@ def _totals(everything: dict, sub: dict, has_truth: bool) -> list[str]:
     return lines + [f"| {m} | " + " | ".join(f(s) for _, s in cols) + " |" for m, f in metrics] + [""]
 
 
+def _with_units(df: pd.DataFrame) -> bool:
+    return "units" in df and bool(df["units"].fillna(False).astype(bool).any())
+
+
 def _beside_published(out: Path, df: pd.DataFrame, pack, everything: dict, sub: dict) -> list[str]:
     """The run's exact-recovery rate beside SRBench's published ones, with its bar chart."""
     ref = sub if sub["runs"] else everything
@@ -335,7 +344,7 @@ def _beside_published(out: Path, df: pd.DataFrame, pack, everything: dict, sub: 
     key = _noise_key(float(noises[0])) if len(noises) == 1 else None
     budget = _budget_text(df)
     lines = [
-        "## Beside published exact-recovery rates (SRBench 2021, Feynman)",
+        "## Beside published exact-recovery rates (Feynman; without units: SRBench 2021)",
         "",
         "| method | noise 0 | noise 0.01 | budget per problem |",
         "|---|---|---|---|",
@@ -343,9 +352,13 @@ def _beside_published(out: Path, df: pd.DataFrame, pack, everything: dict, sub: 
     here = f"{rate:.1f} % ({ref['exact']}/{ref['with_truth']} runs)"
     row = [here if key == 0.0 else "", here if key == 0.01 else ""]
     lines.append(f"| **kandiscover** (this run) | {row[0]} | {row[1]} | {budget} s |")
+    if _with_units(df):
+        for m, r in PUBLISHED_UNITS.items():
+            lines.append(f"| {m} | {r:.1f} % | – | {'1 h or more' if 'QDSR' in m else 'hours'} |")
     for m, r in PUBLISHED.items():
         lines.append(
-            f"| {m} | {r[0.0]:.1f} % | {r[0.01]:.1f} % | {'500 s' if m == 'PySR' else '8 h / 1M evaluations'} |"
+            f"| {m} (without units) | {r[0.0]:.1f} % | {r[0.01]:.1f} % | "
+            f"{'500 s' if m == 'PySR' else '8 h / 1M evaluations'} |"
         )
     notes = []
     if key is None:

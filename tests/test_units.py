@@ -111,3 +111,26 @@ def test_discover_reads_units_from_headers_and_names_a_bad_one():
     df = df.rename(columns={"v [m/s]": "v [blorps]"})
     with pytest.raises(UnitError, match="column 'v'"):
         kd.discover(df, target="p", time_budget=5, progress=False)
+
+
+def test_cli_discover_with_units_and_a_bad_unit(tmp_path, capsys):
+    from kandiscover.cli import main
+
+    cols = _rows(200, 3, m=(1, 3), v=(1, 3))
+    path = tmp_path / "ke.csv"
+    pd.DataFrame({"m": cols["m"], "v": cols["v"], "E": cols["m"] * cols["v"] ** 2 / 2}).to_csv(path, index=False)
+    assert main(["discover", str(path), "--target", "E", "--units", "m=kg,v=m/s,E=J", "--time-budget", "5", "-q"]) == 0
+    assert "E = m*v**2/2" in capsys.readouterr().out
+    assert main(["discover", str(path), "--target", "E", "--units", "m=kg,v=m/s,E=K", "-q"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "target 'E' has unit 'K'" in err[0]
+
+
+def test_suite_with_units_records_the_setting(tmp_path):
+    from kandiscover.suite import run_suite
+
+    summary = run_suite("feynman", tmp_path, problems=["I.12.2"], time_budget=5, n=200, units=True, progress=False)
+    text = summary.read_text()
+    assert "With units (dimensional analysis)." in text and "QDSR (with units)" in text
+    with pytest.raises(ValueError, match="units=True"):
+        run_suite("feynman", tmp_path, problems=["I.12.2"], time_budget=5, n=200, units=False, progress=False)
