@@ -25,7 +25,7 @@ from .data import Table, prepare, split_rows
 from .result import Discovery, pareto_front
 from .search.closed_form import linear
 from .search.context import Context
-from .search.dimensional import dimensional_steps, reduced_context
+from .search.dimensional import units_plan
 from .search.plan import Step, build_plan, resolve
 from .support.deadline import run_until
 from .support.params import ParameterError, check_int, check_number
@@ -35,8 +35,8 @@ from .symbolic.complexity import complexity
 from .symbolic.evaluate import formula_mse, metrics
 from .symbolic.library import Library, default_library
 from .symbolic.refit import polish, refit_with_loss, round_floats
-from .unit_columns import column_units, table_dimensions
-from .units import reduce_dimensions, unit_mismatch
+from .unit_columns import column_units, split_constants, table_dimensions, with_constants, without_constants
+from .units import unit_mismatch
 
 log = logging.getLogger("kandiscover")
 
@@ -171,11 +171,13 @@ def discover(
     settings = _settings(time_budget, seed, noise_hint, progress, lib, plan)
     check_int("threads", threads, low=1, allow_none=True, what="None or a positive integer")
     data, target, units = column_units(data, target, units)
+    units, consts = split_constants(units, list(data.columns) if isinstance(data, pd.DataFrame) else [])
     table = prepare(data, target, inputs, names=names, drop_invalid=drop_invalid)
     columns = list(data.columns) if isinstance(data, pd.DataFrame) else [*table.inputs, table.target]
-    settings = replace(settings, units=table_dimensions(table, units, columns))
+    table = with_constants(table, consts) if units is not None else table
+    settings = replace(settings, units=table_dimensions(table, units, columns, consts))
     with thread_limit(threads):
-        return _discover(table, settings, start)
+        return without_constants(_discover(table, settings, start), consts)
 
 
 def _settings(time_budget, seed, noise_hint, progress, lib, plan) -> Settings:
@@ -256,18 +258,11 @@ def _discover(table: Table, settings: Settings, start: float) -> Discovery:
 
 
 def _steps(settings: Settings, ctx: Context, table: Table) -> list[Step]:
-    """The plan's steps; with units, built for the dimensionless problem and lifted back
-    (:func:`kandiscover.search.dimensional.dimensional_steps`), its reduction noted in the table."""
+    """The plan's steps; with units, the plan on the dimensionless problem first
+    (:func:`kandiscover.search.dimensional.units_plan`), its reduction noted in the table."""
     if settings.units is None:
         return settings.steps(len(ctx.names))
-    reduction = reduce_dimensions(ctx.names, table.target, settings.units, ctx.X, ctx.y)
-    try:
-        reduced_context(ctx, reduction)
-    except ValueError as exc:
-        table.notes.append(f"units: {exc}; searched without the dimensional reduction")
-        return settings.steps(len(ctx.names))
-    table.notes.append("units: " + ", ".join(reduction.describe()))
-    return dimensional_steps(reduction, settings.steps(len(reduction.groups)) if reduction.groups else [])
+    return units_plan(settings.steps, ctx, table.target, settings.units, table.notes)
 
 
 def _search(

@@ -134,3 +134,16 @@ def test_suite_with_units_records_the_setting(tmp_path):
     assert "With units (dimensional analysis)." in text and "QDSR (with units)" in text
     with pytest.raises(ValueError, match="units=True"):
         run_suite("feynman", tmp_path, problems=["I.12.2"], time_budget=5, n=200, units=False, progress=False)
+
+
+def test_a_dimensional_constant_makes_the_pendulum_possible():
+    L = np.random.default_rng(4).uniform(0.2, 2, 40)
+    df = pd.DataFrame({"L": L, "T": 2 * np.pi * np.sqrt(L / 9.81)})
+    with pytest.raises(UnitError, match="no product of powers"):
+        kd.discover(df, target="T", units={"L": "m", "T": "s"}, time_budget=5, progress=False)
+    found = kd.discover(df, target="T", units={"L": "m", "T": "s", "g": "9.81 m/s**2"}, time_budget=10, progress=False)
+    assert found.inputs == ["L"]
+    assert kd.is_equivalent(found.formula, 2 * sympy.pi * sympy.sqrt(S("L") / 9.81))
+    law = [n for n in found.notes if "law in the dimensional constants" in n]
+    assert law and "T = 2*pi*sqrt(L)/sqrt(g)" in law[0] and "g = 9.81 m / s ** 2" in law[0]
+    assert np.allclose(found.predict(df), df["T"])

@@ -6,25 +6,35 @@ original inputs, ``M · f(π(x))`` (:meth:`kandiscover.units.Reduction.lift`). T
 refits, the choice and the test metrics then work on the user's own variables and rows, as
 without units. Lifted candidates are dimensionally consistent by construction: the groups and
 ``f``'s constants are dimensionless and ``M`` carries the target's unit.
+
+The reduced plan gets :data:`REDUCED_SHARE` of the strategies' time; the plan on the original
+inputs follows with the rest. A reduction can hide structure as well as reveal it: when every
+input has the same dimension (``d = √((x₂ − x₁)² + (y₂ − y₁)²)``), ``d / y₁`` as a function of length
+ratios is harder than ``d`` itself, which a split on the original inputs finds. A reduction that
+changes nothing (every input dimensionless, a dimensionless target) is skipped.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Callable
+import time
+from typing import Callable, Optional
 
 import numpy as np
 import sympy
 
-from ..units import Reduction
+from ..units import Reduction, reduce_dimensions
 from .context import Context
 
 log = logging.getLogger("kandiscover")
 
-__all__ = ["dimensional_steps", "reduced_context"]
+__all__ = ["dimensional_steps", "reduced_context", "units_plan", "REDUCED_SHARE"]
+
+REDUCED_SHARE = 0.6
+"""Share of the strategies' remaining time the plan on the reduced problem may use."""
 
 
-def reduced_context(ctx: Context, reduction: Reduction) -> Context:
+def reduced_context(ctx: Context, reduction: Reduction, deadline: Optional[float] = None) -> Context:
     """The context of ``f``: the groups' values as inputs and ``y / M`` as the target.
 
     Raises
@@ -36,12 +46,16 @@ def reduced_context(ctx: Context, reduction: Reduction) -> Context:
     P, ratio = reduction.transform(ctx.X, ctx.y)
     if not (np.all(np.isfinite(P)) and np.all(np.isfinite(ratio))):
         raise ValueError("the dimensionless groups are not finite on every training row")
-    return ctx.sub(P, ratio, list(reduction.names))
+    return ctx.sub(P, ratio, list(reduction.names), deadline=deadline)
 
 
-def _lifted(name: str, strategy: Callable, reduction: Reduction) -> Callable[[Context], list]:
+def _lifted(name: str, strategy: Callable, reduction: Reduction, clock: dict) -> Callable[[Context], list]:
     def run(ctx: Context) -> list:
-        sub = reduced_context(ctx, reduction)
+        if "deadline" not in clock:  # set when the first reduced step starts
+            clock["deadline"] = time.monotonic() + REDUCED_SHARE * max(0.0, ctx.remaining())
+        if time.monotonic() >= clock["deadline"]:
+            return []
+        sub = reduced_context(ctx, reduction, clock["deadline"])
         return [reduction.lift(e) for e in strategy(sub)]
 
     run.__name__ = f"dimensional-{name}"
@@ -65,4 +79,40 @@ def dimensional_steps(reduction: Reduction, steps: list) -> list:
     run on the reduced problem and lifted; with no group, one step fits ``y = C · M``."""
     if not reduction.groups:
         return [("dimensional", _prefactor_only(reduction))]
-    return [(name, _lifted(name, strategy, reduction)) for name, strategy in steps]
+    clock: dict = {}
+    return [(name, _lifted(name, strategy, reduction, clock)) for name, strategy in steps]
+
+
+def units_plan(steps_for: Callable[[int], list], ctx: Context, target: str, dims: dict, notes: list) -> list:
+    """The plan of a search with units: the reduced plan (lifted), then the plan on the inputs.
+
+    Parameters
+    ----------
+    steps_for : callable
+        ``steps_for(d)`` gives the plan's ``(name, strategy)`` steps for ``d`` inputs.
+    ctx : Context
+        The search's context (its rows choose the prefactor).
+    target : str
+    dims : dict
+        ``name -> Dimension`` of the inputs and the target.
+    notes : list of str
+        The reduction is noted here.
+
+    Raises
+    ------
+    UnitError
+        When no product of the inputs has the target's dimension.
+    """
+    direct = steps_for(len(ctx.names))
+    reduction = reduce_dimensions(ctx.names, target, dims, ctx.X, ctx.y)
+    if reduction.trivial:
+        notes.append("units: every input and the target are dimensionless; no reduction")
+        return direct
+    try:
+        reduced_context(ctx, reduction)
+    except ValueError as exc:
+        notes.append(f"units: {exc}; searched without the dimensional reduction")
+        return direct
+    notes.append("units: " + ", ".join(reduction.describe()))
+    reduced = dimensional_steps(reduction, steps_for(len(reduction.groups)) if reduction.groups else [])
+    return reduced + [(f"direct-{name}", strategy) for name, strategy in direct]

@@ -12,7 +12,7 @@ import re
 from fractions import Fraction
 from typing import Mapping, Optional, Sequence
 
-__all__ = ["UnitError", "Dimension", "parse_unit", "parse_units", "units_from_headers", "format_dimension"]
+__all__ = ["UnitError", "Dimension", "parse_unit", "parse_units", "quantity", "units_from_headers", "format_dimension"]
 
 Dimension = dict
 """A dimension: ``{base dimension: exponent}`` with pint's names (``"[length]"``, ``"[mass]"``…) and
@@ -65,6 +65,29 @@ def parse_unit(column: str, unit) -> Dimension:
                 "as 'm/s', 'kg*m**2/s**2' or 'J', or '' for a dimensionless column"
             ) from None
     return {str(k): Fraction(v).limit_denominator(1000) for k, v in dict(dims).items() if v}
+
+
+def quantity(name: str, value) -> Optional[tuple[float, str]]:
+    """``(magnitude, unit text)`` when ``value`` is a quantity with a number (``"9.81 m/s**2"``, a
+    ``pint.Quantity``), else None (a bare unit such as ``"m/s"``).
+
+    Raises
+    ------
+    UnitError
+        When it starts with a number pint cannot read with its unit, naming ``name``.
+    """
+    if hasattr(value, "magnitude") and hasattr(value, "units"):
+        return float(value.magnitude), str(value.units)
+    text = str(value).strip()
+    if not text or not (text[0].isdigit() or text[0] in "+-."):
+        return None
+    try:
+        q = _registry().Quantity(text)
+    except Exception as exc:  # noqa: BLE001 - pint raises several kinds
+        raise UnitError(
+            f"constant {name!r}: pint cannot read {text!r} ({type(exc).__name__}); write e.g. '9.81 m/s**2'"
+        ) from None
+    return float(q.magnitude), format(q.units, "~")
 
 
 def parse_units(units: Mapping, columns: Sequence[str]) -> dict[str, Dimension]:
