@@ -147,3 +147,15 @@ def test_a_dimensional_constant_makes_the_pendulum_possible():
     law = [n for n in found.notes if "law in the dimensional constants" in n]
     assert law and "T = 2*pi*sqrt(L)/sqrt(g)" in law[0] and "g = 9.81 m / s ** 2" in law[0]
     assert np.allclose(found.predict(df), df["T"])
+
+
+def test_the_units_guide_runs_as_written():
+    import re
+    from pathlib import Path
+
+    guide = Path(__file__).resolve().parents[1] / "docs" / "guide" / "units.md"
+    blocks = re.findall(r"^```python\n(.*?)^```", guide.read_text(encoding="utf-8"), flags=re.S | re.M)
+    namespace: dict = {}
+    for code in blocks[1:]:  # the first block is the one-line summary
+        exec(compile(code, str(guide), "exec"), namespace)  # noqa: S102 - our own documentation
+    assert str(namespace["res"].formula) == "8.314*T*n/V"

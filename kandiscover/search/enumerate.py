@@ -220,7 +220,7 @@ def _affine(en: _Enumerator, ref, X: np.ndarray, y: np.ndarray, names: list[str]
     return sympy.Float(float(a)) * g + sympy.Float(float(b))
 
 
-def enumerate_strategy(ctx: Context, share: float = 0.5) -> list[sympy.Expr]:
+def enumerate_strategy(ctx: Context, share: float = 0.35) -> list[sympy.Expr]:
     """:func:`enumerate_expressions` on a context of at most two inputs, with ``share`` of the
     time left (``[]`` for more inputs)."""
     if ctx.X.shape[1] > 2:

@@ -15,8 +15,8 @@ name                      candidates
 ``multiplicative``        ``[d, 1]`` KAN on ``log|y|``: a product of one-variable factors
 ``additive``              ``[d, 1]`` KAN: a sum of one-variable terms
 ``rational``              sparse ``P(x)/Q(x)`` by linear least squares
-``enumerate``             ``a·g + b`` over small expressions ``g`` of one or two inputs
 ``split``                 symmetries and separability on a surrogate KAN, parts solved recursively
+``enumerate``             ``a·g + b`` over small expressions ``g`` of one or two inputs
 ``kan-1``                 ``[d, 1, 1]`` KAN, sparse fit, pruned, edges composed
 ``kan-mult``              ``[d, [2, 1], 1]``: a multiplication node
 ``kan-sum``               ``[d, d + 1, 1]``
@@ -77,8 +77,8 @@ REGISTRY: tuple[Strategy, ...] = (
     Strategy("additive", _fixed(additive)),
     Strategy("rational", _fixed(rational)),
     Strategy("terms", _fixed(terms)),
-    Strategy("enumerate", _fixed(enumerate_strategy), max_inputs=2),
     Strategy("split", _fixed(split), min_inputs=2),
+    Strategy("enumerate", _fixed(enumerate_strategy), max_inputs=2),
     Strategy("kan-1", _kan(lambda d: [d, 1, 1])),
     Strategy("kan-mult", _kan(lambda d: [d, [min(d, 2), 1], 1] if d > 1 else [1, 2, 1])),
     Strategy("kan-sum", _kan(lambda d: [d, d + 1, 1])),
