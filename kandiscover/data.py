@@ -16,9 +16,26 @@ import pandas as pd
 
 log = logging.getLogger("kandiscover")
 
-__all__ = ["DataError", "Table", "as_frame", "prepare", "read_csv", "split_rows", "with_target", "MIN_ROWS"]
+__all__ = [
+    "DataError",
+    "Table",
+    "as_frame",
+    "prepare",
+    "read_csv",
+    "split_rows",
+    "with_target",
+    "MIN_ROWS",
+    "min_rows_for",
+]
 
-MIN_ROWS = 10
+MIN_ROWS = 5
+"""Fewest rows a table may have: ``d`` inputs need ``max(MIN_ROWS, d + 3)`` (:func:`min_rows_for`)."""
+
+
+def min_rows_for(d: int) -> int:
+    """Rows needed to discover a law of ``d`` inputs: ``max(MIN_ROWS, d + 3)`` — a linear law in
+    all inputs has ``d + 1`` constants and leaves two rows to judge it by."""
+    return max(MIN_ROWS, int(d) + 3)
 
 
 class DataError(ValueError):
@@ -149,7 +166,7 @@ def prepare(
     *,
     names: Optional[Sequence[str]] = None,
     drop_invalid: bool = False,
-    min_rows: int = MIN_ROWS,
+    min_rows: Optional[int] = None,
 ) -> Table:
     """Validate ``data`` and return a :class:`Table`.
 
@@ -164,6 +181,8 @@ def prepare(
         Input names when ``data`` is ``(X, y)``.
     drop_invalid : bool
         Drop rows with NaN/inf instead of raising.
+    min_rows : int, optional
+        Fewest usable rows; by default :func:`min_rows_for` the number of inputs.
 
     Raises
     ------
@@ -206,7 +225,13 @@ def prepare(
         values = values[~bad]
         notes.append(f"dropped {int(bad.sum())} rows with NaN or inf")
         log.info(notes[-1])
-    if len(values) < min_rows:
+    if min_rows is None and len(values) < min_rows_for(len(inputs)):
+        d = len(inputs)
+        raise DataError(
+            f"only {len(values)} usable rows; {d} input{'' if d == 1 else 's'} need{'s' if d == 1 else ''} "
+            f"at least {min_rows_for(d)} rows (max({MIN_ROWS}, d + 3) for d inputs)"
+        )
+    if min_rows is not None and len(values) < min_rows:
         raise DataError(f"only {len(values)} usable rows; at least {min_rows} are needed")
     X, y = values[:, :-1], values[:, -1]
     if np.ptp(y) == 0:

@@ -1,12 +1,16 @@
 """`discover()`: data in, a readable law, its accuracy and a Pareto front of alternatives out.
 
-Rows are split into training (fitting), validation (choosing) and test (reporting) sets. The
-strategies of the plan (:mod:`kandiscover.search.plan`) run in order within the time budget; every
-candidate they return is polished (constants refitted on training rows, snapped to simple values,
-simplified), scored on validation rows, and kept in a pool. The search stops early once a
-candidate explains the validation rows to the noise level. The Pareto front of the pool gives the
-alternatives; the chosen formula is the simplest one whose validation loss is within 50 % of the
-best.
+Rows are split into training (fitting), validation (choosing) and test (reporting) sets — or, for
+tables of fewer than :data:`~kandiscover.symbolic.crossval.SMALL_TABLE_ROWS` rows, all rows fit
+and cross-validation chooses and reports (leave-one-out up to 20 rows, else 10-fold; see
+:mod:`kandiscover.symbolic.crossval`). The strategies of the plan (:mod:`kandiscover.search.plan`)
+run in order within the time budget; every candidate they return is polished (constants refitted
+on the fitting rows, snapped to simple values, simplified), scored on the choosing rows, and kept in
+a pool. The search stops early once a candidate explains the choosing rows to the noise level. The
+Pareto front of the pool gives the alternatives; the chosen formula is the simplest one whose
+choosing loss is within 50 % of the best. Its constants are refitted once more, with their
+standard errors and 95 % intervals (:mod:`kandiscover.symbolic.uncertainty`), and printed to the
+digits those support.
 """
 
 from __future__ import annotations
@@ -32,25 +36,29 @@ from .support.params import ParameterError, check_int, check_number
 from .support.progress import progress_bar
 from .support.threads import thread_limit
 from .symbolic.complexity import complexity
-from .symbolic.evaluate import formula_mse, metrics
+from .symbolic.crossval import SMALL_TABLE_ROWS, Folds, make_folds, out_of_fold, press_mse
+from .symbolic.evaluate import formula_mse, formula_predictions, metrics, scores
 from .symbolic.library import Library, default_library
 from .symbolic.refit import polish, refit_with_loss, round_floats
+from .symbolic.uncertainty import fitted_constants, relative_weights
 from .unit_columns import column_units, split_constants, table_dimensions, with_constants, without_constants
 from .units import unit_mismatch
 
 log = logging.getLogger("kandiscover")
 
-__all__ = ["discover", "Settings", "MAX_TRAIN_ROWS"]
+__all__ = ["discover", "Settings", "MAX_TRAIN_ROWS", "SMALL_TABLE_ROWS"]
 
 MAX_TRAIN_ROWS = 3000
 """Training rows used at most (a seeded subset of larger tables)."""
 
-STRATEGY_SHARE, POLISH_SHARE, HARD_SHARE = 0.8, 0.9, 0.95
+STRATEGY_SHARE, POLISH_SHARE, HARD_SHARE, LAST_SHARE = 0.8, 0.9, 0.95, 1.05
 """Strategies stop at 80 % of the budget, refits and polishing of their candidates at 90 %: the
 pieces of work between deadline checks (a KAN fit step, a refit, a simplification) take seconds
 on a loaded machine. At 95 % whatever still runs is interrupted
 (:func:`kandiscover.support.deadline.run_until`) and the best candidate so far is chosen, so that
-``discover`` returns within ``1.1 × time_budget + 2 s``."""
+``discover`` returns within ``1.1 × time_budget + 2 s``: the final refit of the chosen formula's
+constants (a bootstrap of their intervals, the refits on a small table's folds) stops at
+``1.05 × time_budget + 1 s``."""
 
 
 @dataclass(frozen=True)
@@ -87,17 +95,83 @@ class Settings:
 
 
 class _Rows:
-    """The table split into training, validation and test rows, each part sliced once."""
+    """The rows of one search: those the constants are fitted on, those candidates are chosen by and
+    those the chosen formula is reported on, each part sliced once.
 
-    def __init__(self, table: Table, tr: np.ndarray, va: np.ndarray, te: np.ndarray) -> None:
+    A table of at least :data:`SMALL_TABLE_ROWS` rows is split into training, validation and test
+    rows (at most :data:`MAX_TRAIN_ROWS` training rows). A smaller one is fitted on all rows and
+    cross-validated (``folds``): candidates are compared by their cross-validated error
+    (:func:`~kandiscover.symbolic.crossval.press_mse`) and the chosen one is reported by refits on
+    the folds (:func:`~kandiscover.symbolic.crossval.out_of_fold`).
+
+    Attributes
+    ----------
+    names : list of str
+    folds : Folds or None
+        The cross-validation folds of a small table.
+    validation : str
+        How the rows were used, e.g. ``"leave-one-out (8 rows)"``.
+    """
+
+    def __init__(self, table: Table, seed: int) -> None:
+        n = len(table.y)
         self.names = table.inputs
+        self.folds: Optional[Folds] = None
+        if n < SMALL_TABLE_ROWS:
+            self.folds = make_folds(n, seed)
+            every = np.arange(n)
+            tr = va = te = every
+            self.validation = self.folds.name
+        else:
+            tr, va, te = split_rows(n, seed)
+            if len(tr) > MAX_TRAIN_ROWS:
+                tr = np.sort(np.random.default_rng(seed).choice(tr, MAX_TRAIN_ROWS, replace=False))
+            self.validation = f"train/validation/test split ({len(tr)}/{len(va)}/{len(te)} rows)"
         self.parts = {k: (table.X[idx], table.y[idx]) for k, idx in (("tr", tr), ("va", va), ("te", te))}
         X_tr = self.parts["tr"][0]
         self.train_columns = {n: X_tr[:, k] for k, n in enumerate(self.names)}
 
+    @property
+    def small(self) -> bool:
+        """Whether the table is cross-validated."""
+        return self.folds is not None
+
     def part(self, which: str) -> tuple[np.ndarray, np.ndarray]:
-        """``(X, y)`` of ``"tr"``, ``"va"`` or ``"te"``."""
+        """``(X, y)`` of ``"tr"`` (fitting), ``"va"`` (choosing) or ``"te"`` (reporting); all rows for
+        each of a small table."""
         return self.parts[which]
+
+    def error_weights(self, expr: sympy.Expr) -> Optional[np.ndarray]:
+        """``1/y²`` weights (mean 1) of the fitting rows when ``expr``'s residuals there look like
+        relative errors (:func:`~kandiscover.symbolic.uncertainty.relative_weights`), else ``None``."""
+        X, y = self.part("tr")
+        return relative_weights(formula_predictions(expr, X, self.names) - y, y)
+
+    def loss(self, expr: sympy.Expr, weights: Optional[np.ndarray] = None) -> float:
+        """The choosing loss of a formula fitted on the fitting rows: validation MSE, or the
+        cross-validated MSE of a small table; weighted by ``weights`` of the choosing rows."""
+        X, y = self.part("va")
+        if self.small:
+            return press_mse(expr, X, y, self.names, self.folds, weights)
+        if weights is None:
+            return formula_mse(expr, X, y, self.names)
+        err = float(np.mean(weights * (formula_predictions(expr, X, self.names) - y) ** 2))
+        return err if math.isfinite(err) else math.inf
+
+    def choosing_weights(self, pool: list[dict]) -> Optional[np.ndarray]:
+        """Weights of the choosing rows when the best candidate of ``pool`` leaves relative errors
+        there (:func:`~kandiscover.symbolic.uncertainty.relative_weights`), else ``None``."""
+        best = min(pool, key=lambda e: e["loss"])
+        X, y = self.part("va")
+        return relative_weights(formula_predictions(best["formula"], X, self.names) - y, y)
+
+    def report(self, expr: sympy.Expr, deadline: float) -> dict:
+        """``r2``, ``rmse`` and ``max_abs_error`` on the test rows, or out of fold (constants refitted
+        on the other folds until ``deadline``) for a small table."""
+        X, y = self.part("te")
+        if self.small:
+            return scores(out_of_fold(expr, X, y, self.names, self.folds, deadline=deadline), y)
+        return metrics(expr, X, y, self.names)
 
 
 def discover(
@@ -202,7 +276,7 @@ def _checked_plan(plan) -> Optional[list]:
 
 
 def _discover(table: Table, settings: Settings, start: float) -> Discovery:
-    rows = _split(table, settings.seed)
+    rows = _Rows(table, settings.seed)
     X_va, y_va = rows.part("va")
     var_y = float(np.var(y_va)) or 1e-300
     noise_nmse, stop_nmse = _noise_levels(settings.noise_hint, y_va, var_y)
@@ -218,7 +292,7 @@ def _discover(table: Table, settings: Settings, start: float) -> Discovery:
         floor=max(1e-7, stop_nmse),
     )
     finish = start + POLISH_SHARE * settings.time_budget
-    pool, history = [_baseline(ctx, X_va, y_va)], []
+    pool, history = [_baseline(ctx, rows)], []
     steps = _steps(settings, ctx, table)
     bar = progress_bar(steps, desc="discover", disable=not settings.progress, leave=False)
     current: dict = {}
@@ -240,10 +314,21 @@ def _discover(table: Table, settings: Settings, start: float) -> Discovery:
         log.info("strategy %s stopped at the hard deadline", current["strategy"])
         best = min(p["loss"] for p in pool) / var_y
         history.append(dict(current, seconds=time.monotonic() - current["seconds"], best_nmse=best, interrupted=True))
-    front, chosen = _choose(pool, var_y, settings.units, table.target)
+    weights = None
+    if rows.small or noise_nmse > 0:
+        pool, weights = _reweigh(pool, rows)
+    front, chosen = _choose(pool, var_y, settings.units, table.target, len(y_va) if rows.small else None)
+    late = start + LAST_SHARE * settings.time_budget + 1.0
+    weights = rows.error_weights(chosen["formula"]) if rows.small or noise_nmse > 0 else None
+    if weights is not None:
+        table.notes.append(
+            f"constants fitted with relative errors (σ ∝ |{table.target}|), which fit the residuals better"
+        )
+    formula, with_symbols, constants = _constants(chosen, rows, settings.seed, late, weights)
+    front.loc[front["chosen"], "formula"] = formula
     X_te, y_te = rows.part("te")
     return Discovery(
-        formula=chosen["formula"],
+        formula=formula,
         pareto=front[["complexity", "loss", "score", "formula", "strategy", "chosen"]],
         inputs=rows.names,
         target=table.target,
@@ -253,7 +338,22 @@ def _discover(table: Table, settings: Settings, start: float) -> Discovery:
         history=history,
         model=ctx.models[-1][1] if ctx.models else None,
         test_data=(X_te, y_te),
-        **metrics(chosen["formula"], X_te, y_te, rows.names),
+        constants=constants,
+        formula_with_symbols=with_symbols,
+        validation=rows.validation,
+        **rows.report(formula, late),
+    )
+
+
+def _constants(chosen: pd.Series, rows: _Rows, seed: int, deadline: float, weights) -> tuple:
+    """The chosen formula's constants refitted on the fitting rows (weighted by ``weights``), with
+    their uncertainty (:func:`kandiscover.symbolic.uncertainty.fitted_constants`); the constants it
+    snapped are listed after them."""
+    X_tr, y_tr = rows.part("tr")
+    snaps = chosen.get("snaps", ()) or ()
+    cols = [X_tr[:, k] for k in range(X_tr.shape[1])]
+    return fitted_constants(
+        chosen["formula"], rows.names, cols, y_tr, snaps=snaps, weights=weights, seed=seed, deadline=deadline
     )
 
 
@@ -296,14 +396,6 @@ def _search(
             break
 
 
-def _split(table: Table, seed: int) -> _Rows:
-    """Seeded train / validation / test rows; at most :data:`MAX_TRAIN_ROWS` training rows."""
-    tr, va, te = split_rows(len(table.y), seed)
-    if len(tr) > MAX_TRAIN_ROWS:
-        tr = np.sort(np.random.default_rng(seed).choice(tr, MAX_TRAIN_ROWS, replace=False))
-    return _Rows(table, tr, va, te)
-
-
 def _noise_levels(noise_hint: Optional[float], y_va: np.ndarray, var_y: float) -> tuple[float, float]:
     """The data's known relative MSE, and the validation relative MSE at which the search stops."""
     # noise_hint is std / RMS(y); the stop rule compares MSE / Var(y)
@@ -312,12 +404,10 @@ def _noise_levels(noise_hint: Optional[float], y_va: np.ndarray, var_y: float) -
     return noise_nmse, max(1e-10, 1.5 * noise_nmse)
 
 
-def _baseline(ctx: Context, X_va: np.ndarray, y_va: np.ndarray) -> dict:
+def _baseline(ctx: Context, rows: _Rows) -> dict:
     """The linear least-squares fit: a candidate that always exists (the floor every law must beat)."""
     expr = round_floats(linear(ctx)[0], 6)
-    return dict(
-        formula=expr, loss=formula_mse(expr, X_va, y_va, ctx.names), complexity=complexity(expr), strategy="linear"
-    )
+    return dict(formula=expr, loss=rows.loss(expr), complexity=complexity(expr), strategy="linear", snaps=())
 
 
 def _run(name: str, strategy, ctx: Context) -> list:
@@ -331,9 +421,10 @@ def _run(name: str, strategy, ctx: Context) -> list:
 
 def _candidates(name: str, raw: list, rows: _Rows, finish: float, noise_nmse: float, out: list) -> None:
     """Add pool entries from a strategy's raw candidates to ``out``: the best two of the first six,
-    refitted on the training rows and scored on the validation rows, each also polished (until
-    ``finish``); each entry is added as soon as it is scored."""
-    X_va, y_va = rows.part("va")
+    refitted on the fitting rows and scored on the choosing rows (:meth:`_Rows.loss`), each also
+    polished (until ``finish``); each entry is added as soon as it is scored. A polished entry keeps
+    the record of the constants it snapped (``snaps``, see
+    :func:`kandiscover.symbolic.refit.snap_constants`); a small table's residual counts as noise."""
     _, y_tr = rows.part("tr")
     cols = rows.train_columns
     quick = []
@@ -341,31 +432,59 @@ def _candidates(name: str, raw: list, rows: _Rows, finish: float, noise_nmse: fl
         if expr.has(sympy.zoo, sympy.nan):
             continue
         refit = refit_with_loss(expr, cols, y_tr, deadline=finish)[0] if time.monotonic() < finish else expr
-        quick.append((formula_mse(refit, X_va, y_va, rows.names), refit))
+        quick.append((rows.loss(refit), refit))
     quick.sort(key=lambda t: t[0])
     for loss0, expr in quick[:2]:
         if not math.isfinite(loss0):
             continue
-        out.append(dict(formula=expr, loss=loss0, complexity=complexity(expr), strategy=name + " (raw)"))
+        out.append(dict(formula=expr, loss=loss0, complexity=complexity(expr), strategy=name + " (raw)", snaps=()))
         if time.monotonic() < finish - 0.5:
-            nice = polish(expr, cols, y_tr, deadline=finish, noise=noise_nmse)
+            snaps: list = []
+            weights = rows.error_weights(expr) if rows.small or noise_nmse > 0 else None
+            nice = polish(
+                expr,
+                cols,
+                y_tr,
+                deadline=finish,
+                noise=noise_nmse,
+                residual_is_noise=rows.small,
+                record=snaps,
+                weights=weights,
+            )
             out.append(
-                dict(
-                    formula=nice,
-                    loss=formula_mse(nice, X_va, y_va, rows.names),
-                    complexity=complexity(nice),
-                    strategy=name,
-                )
+                dict(formula=nice, loss=rows.loss(nice), complexity=complexity(nice), strategy=name, snaps=tuple(snaps))
             )
 
 
+def _reweigh(pool: list[dict], rows: _Rows) -> tuple[list[dict], Optional[np.ndarray]]:
+    """The pool with its losses weighted, and the weights, when the best candidate leaves relative
+    errors on the choosing rows: with errors proportional to the target, the largest values would
+    otherwise decide alone which formula is best."""
+    weights = rows.choosing_weights(pool)
+    if weights is None:
+        return pool, None
+    log.info("candidates compared by their relative errors")
+    return [dict(e, loss=rows.loss(e["formula"], weights)) for e in pool], weights
+
+
 def _choose(
-    pool: list[dict], var_y: float, dims: Optional[dict] = None, target: str = ""
+    pool: list[dict], var_y: float, dims: Optional[dict] = None, target: str = "", n_cv: Optional[int] = None
 ) -> tuple[pd.DataFrame, pd.Series]:
     """The Pareto front of the pool (with a ``chosen`` column) and the chosen entry: the simplest
-    whose validation loss is within 50 % of the best. With units (``dims``), dimensionally
-    inconsistent candidates (the linear baseline, say) are dropped while a consistent one exists:
-    a formula whose units disagree is not a law, however well it fits."""
+    whose validation loss is within 50 % of the best.
+
+    On a small table (``n_cv`` cross-validated rows) the entry of the pool with the least
+    ``n_cv·log(loss) + 2·(complexity + floats)`` instead, added to the front if it is not on it —
+    the loss as a log-likelihood, every node of the formula and every fitted constant counted like
+    a parameter of AIC (the weighing :func:`kandiscover.symbolic.refit.snap_constants` uses for
+    simple values): on a dozen noisy rows a longer formula often predicts the held-out rows a
+    little better by chance, a fixed 50 % margin does not grow with the length it buys, and a
+    constant snapped within its interval (``2`` for ``2.006 ± 0.006``) is preferred to the float
+    it replaces although the float fits the rows a little better.
+
+    With units (``dims``), dimensionally inconsistent candidates (the linear baseline, say) are
+    dropped while a consistent one exists: a formula whose units disagree is not a law, however
+    well it fits."""
     frame = pd.DataFrame(pool)
     frame = frame[np.isfinite(frame["loss"])]
     if dims is not None:
@@ -375,7 +494,21 @@ def _choose(
     if frame.empty:
         raise RuntimeError("no candidate formula could be evaluated; try a larger time_budget")
     front = pareto_front(frame)
-    limit = max(float(front["loss"].min()) * 1.5, 1e-12 * var_y)
-    chosen_idx = front[front["loss"] <= limit]["complexity"].idxmin()
+    if n_cv is not None:
+        floor = 1e-24 * var_y + 1e-300  # exact fits differ only by round-off
+        floats = frame["formula"].map(lambda e: len(e.atoms(sympy.Float))).to_numpy(dtype=float)
+        loss = np.maximum(frame["loss"].to_numpy(dtype=float), floor)
+        crit = n_cv * np.log(loss) + 2 * (frame["complexity"].to_numpy(dtype=float) + floats)
+        pick = frame.iloc[int(np.argmin(crit))]
+        hit = front.index[(front["formula"] == pick["formula"]) & (front["loss"] == pick["loss"])]
+        if len(hit):
+            chosen_idx = hit[0]
+        else:
+            front = pd.concat([front, pick.to_frame().T.assign(score=0.0)], ignore_index=True)
+            front = front.sort_values(["complexity", "loss"], kind="stable").reset_index(drop=True)
+            chosen_idx = front.index[(front["formula"] == pick["formula"]) & (front["loss"] == pick["loss"])][0]
+    else:
+        limit = max(float(front["loss"].min()) * 1.5, 1e-12 * var_y)
+        chosen_idx = front[front["loss"] <= limit]["complexity"].idxmin()
     front["chosen"] = front.index == chosen_idx
     return front, front.loc[chosen_idx]

@@ -19,7 +19,7 @@ import sympy
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .data import MIN_ROWS
+from .data import min_rows_for
 from .discover import discover
 from .result import Discovery
 from .search.plan import DEFAULT, GROUPS, NAMES, resolve
@@ -168,7 +168,8 @@ class KANRegressor(RegressorMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            At least 10 rows; a DataFrame's column names become the formula's symbols.
+            At least ``max(5, n_features + 3)`` rows; a DataFrame's column names become the
+            formula's symbols.
         y : array-like of shape (n_samples,)
 
         Returns
@@ -178,8 +179,11 @@ class KANRegressor(RegressorMixin, BaseEstimator):
         strategies = self._check_params()
         X, y = validate_data(self, X, y, y_numeric=True, dtype=np.float64)
         n, d = X.shape
-        if n < MIN_ROWS:
-            raise ValueError(f"KANRegressor needs at least {MIN_ROWS} samples to find a formula; got n_samples = {n}")
+        if n < min_rows_for(d):
+            raise ValueError(
+                f"KANRegressor needs at least {min_rows_for(d)} samples to find a formula of {d} features "
+                f"(max(5, n_features + 3)); got n_samples = {n}"
+            )
         names = _feature_names(self, d)
         target = "y"
         while target in names:

@@ -16,6 +16,7 @@ from .support.jsonsafe import finite_or_none
 from .symbolic.complexity import complexity
 from .symbolic.evaluate import CompiledFormula, compile_formula, metrics
 from .symbolic.export import to_latex, to_torch
+from .symbolic.uncertainty import COLUMNS, LEVEL, constant_lines, constants_frame, format_estimate
 
 __all__ = ["Discovery", "complexity", "metrics", "pareto_front"]
 
@@ -56,13 +57,27 @@ class Discovery:
         Complexity-vs-loss front: ``complexity``, ``loss`` (validation MSE), ``score``, ``formula``,
         ``strategy``, ``chosen``.
     r2, rmse, max_abs_error : float
-        On held-out test rows (never used for fitting or choosing).
+        Out of sample: on held-out test rows (never used for fitting or choosing), or, for a small
+        table, of every row predicted with the constants refitted without its fold (see
+        ``validation``).
     inputs : list of str
     target : str
     seconds : float
         Wall time of the search.
     notes : list of str
         Data changes and remarks.
+    constants : DataFrame
+        One row per constant of the formula: ``symbol`` (as in ``formula_with_symbols``), ``value``,
+        ``std_error``, ``low`` and ``high`` (the 95 % interval) and ``method`` (``"linearised"``
+        or ``"bootstrap (...)"``, see :mod:`kandiscover.symbolic.uncertainty`), then one row per
+        constant the search replaced by a simple value (``snapped``: that value, e.g. ``"3/2"``;
+        its value, error and interval are those of the fit just before, and the value lies in the
+        interval). Empty for a formula without constants.
+    formula_with_symbols : sympy.Expr or None
+        The formula with its fitted constants as symbols ``c0, c1, …`` (``T = c0*sqrt(L)``).
+    validation : str
+        How the rows were used to choose and to report: ``"train/validation/test split (600/200/200
+        rows)"``, ``"leave-one-out (8 rows)"`` or ``"10-fold cross-validation (30 rows)"``.
     """
 
     formula: sympy.Expr
@@ -78,6 +93,9 @@ class Discovery:
     history: list = field(default_factory=list, repr=False)
     model: Optional[object] = field(default=None, repr=False)
     test_data: Optional[tuple] = field(default=None, repr=False)
+    constants: pd.DataFrame = field(default_factory=lambda: constants_frame([]), repr=False)
+    formula_with_symbols: Optional[sympy.Expr] = None
+    validation: str = ""
     _compiled: Optional[CompiledFormula] = field(default=None, init=False, repr=False, compare=False)
 
     def predict(self, data) -> np.ndarray:
@@ -107,9 +125,10 @@ class Discovery:
         Returns
         -------
         dict
-            ``target``, ``inputs``, ``formula``, ``latex``, ``r2``, ``rmse``, ``max_abs_error``,
-            ``seconds``, ``strategy``, ``notes`` and ``pareto``: one dict per front entry with
-            ``complexity``, ``loss``, ``score``, ``formula``, ``strategy`` and ``chosen``.
+            ``target``, ``inputs``, ``formula``, ``formula_with_symbols``, ``latex``, ``r2``,
+            ``rmse``, ``max_abs_error``, ``validation``, ``seconds``, ``strategy``, ``notes``,
+            ``constants`` (one dict per row of :attr:`constants`) and ``pareto``: one dict per front
+            entry with ``complexity``, ``loss``, ``score``, ``formula``, ``strategy`` and ``chosen``.
         """
         pareto = [
             {
@@ -126,15 +145,36 @@ class Discovery:
             "target": self.target,
             "inputs": list(self.inputs),
             "formula": str(self.formula),
+            "formula_with_symbols": None if self.formula_with_symbols is None else str(self.formula_with_symbols),
             "latex": self.to_latex(),
             "r2": finite_or_none(self.r2),
             "rmse": finite_or_none(self.rmse),
             "max_abs_error": finite_or_none(self.max_abs_error),
+            "validation": self.validation,
             "seconds": finite_or_none(self.seconds),
             "strategy": self.strategy,
+            "constants": self.constants_records(),
             "pareto": pareto,
             "notes": list(self.notes),
         }
+
+    def constants_records(self) -> list[dict]:
+        """:attr:`constants` as JSON-ready dicts (non-finite numbers become ``None``)."""
+        frame = self.constants if self.constants is not None else constants_frame([])
+        return [
+            {c: (finite_or_none(r[c]) if c in ("value", "std_error", "low", "high") else str(r[c])) for c in COLUMNS}
+            for _, r in frame.iterrows()
+        ]
+
+    @property
+    def scored_on(self) -> str:
+        """What ``r2``, ``rmse`` and ``max_abs_error`` are measured on: ``"test"`` or
+        ``"cross-validated"``."""
+        return "test" if not self.validation or self.validation.startswith("train") else "cross-validated"
+
+    def constant_lines(self) -> list[str]:
+        """One line per constant, e.g. ``c0 = 2.006 ± 0.006  (95 % interval [1.993, 2.019], linearised)``."""
+        return constant_lines(self.constants, LEVEL)
 
     def to_latex(self) -> str:
         """LaTeX of ``target = formula``."""
@@ -151,10 +191,22 @@ class Discovery:
         return write_report(self, out)
 
     def summary(self) -> str:
-        return (
-            f"{self.target} = {self.formula}\n  test R² = {self.r2:.10g}, RMSE = {self.rmse:.4g}, "
-            f"max |error| = {self.max_abs_error:.4g} ({self.seconds:.1f} s, strategy {self.strategy})"
-        )
+        """The formula, its out-of-sample scores, how the rows were used and the constants."""
+        lines = [
+            f"{self.target} = {self.formula}",
+            f"  {self.scored_on} R² = {self.r2:.10g}, RMSE = {self.rmse:.4g}, "
+            f"max |error| = {self.max_abs_error:.4g} ({self.seconds:.1f} s, strategy {self.strategy})",
+        ]
+        if self.validation:
+            lines.append(f"  rows: {self.validation}")
+        consts = self.constant_lines()
+        if consts:
+            if self.formula_with_symbols is not None and self.formula_with_symbols.free_symbols - set(
+                sympy.Symbol(n) for n in self.inputs
+            ):
+                lines.append(f"  {self.target} = {self.formula_with_symbols}")
+            lines += [f"    {c}" for c in consts]
+        return "\n".join(lines)
 
     def __str__(self) -> str:
         return self.summary()
@@ -167,7 +219,26 @@ class Discovery:
         )
         return (
             f"<div><p><b>{html.escape(self.target)}</b> = $${to_latex(self.formula)}$$</p>"
-            f"<p>test R² = {self.r2:.10g} · RMSE = {self.rmse:.4g} · max |error| = {self.max_abs_error:.4g} · "
-            f"{self.seconds:.1f} s</p><table><tr><th>complexity</th><th>val. MSE</th><th>score</th>"
+            f"<p>{self.scored_on} R² = {self.r2:.10g} · RMSE = {self.rmse:.4g} · max |error| = "
+            f"{self.max_abs_error:.4g} · {self.seconds:.1f} s · {html.escape(self.validation)}</p>"
+            f"{self._constants_html()}<table><tr><th>complexity</th><th>choosing MSE</th><th>score</th>"
             f"<th>formula</th></tr>{rows}</table></div>"
         )
+
+    def _constants_html(self) -> str:
+        """The constants as an HTML table (empty without constants)."""
+        if self.constants is None or self.constants.empty:
+            return ""
+        names = ("constant", "value ± std. error", "95 % interval", "method", "snapped")
+        head = "".join(f"<th>{h}</th>" for h in names)
+        body = "".join(
+            f"<tr><td>{html.escape(str(r.symbol))}</td><td>{html.escape(format_estimate(r.value, r.std_error))}</td>"
+            f"<td>[{r.low:.6g}, {r.high:.6g}]</td><td>{html.escape(str(r.method))}</td>"
+            f"<td>{html.escape(str(r.snapped))}</td></tr>"
+            for r in self.constants.itertuples()
+        )
+        with_symbols = self.formula_with_symbols
+        shown = ""
+        if with_symbols is not None:
+            shown = f"<p>{html.escape(self.target)} = {html.escape(str(with_symbols))}</p>"
+        return f"{shown}<table><tr>{head}</tr>{body}</table>"

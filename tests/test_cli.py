@@ -125,7 +125,7 @@ def _bad_csvs(tmp_path, good):
     inf = df.copy()
     inf.loc[2, "a"] = np.inf
     write("inf_cells", inf)
-    write("few_rows", df.head(5))
+    write("few_rows", df.head(4))
     write("duplicate_columns", text="a,a,y\n" + "".join(f"{i},{i + 1},{i * i}\n" for i in range(20)))
     write("empty", text="")
     write("unparsable", text="a,b,y\n1,2,3\n4,5,6,7,8\n")
@@ -138,7 +138,7 @@ EXPECTED = {
     "text_column": "column 'label' is not numeric",
     "nan_cells": "2 rows hold NaN or inf",
     "inf_cells": "1 rows hold NaN or inf",
-    "few_rows": "only 5 usable rows",
+    "few_rows": "only 4 usable rows; 2 inputs need at least 5 rows",
     "duplicate_columns": "duplicate column names",
     "empty": "is empty",
     "unparsable": "could not be read as CSV",

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kandiscover.data import MIN_ROWS, DataError, prepare, read_csv, split_rows
+from kandiscover.data import DataError, prepare, read_csv, split_rows
 from kandiscover.support.params import ParameterError
 from kandiscover.discover import discover
 
@@ -105,14 +105,19 @@ def test_all_inputs_constant():
 
 
 @API
-def test_fewer_than_ten_rows(law, call):
-    with pytest.raises(DataError, match=f"only 5 usable rows; at least {MIN_ROWS} are needed"):
+def test_too_few_rows_for_the_inputs(law, call):
+    # two inputs need max(5, 2 + 3) = 5 rows
+    with pytest.raises(DataError, match=r"^only 4 usable rows; 2 inputs need at least 5 rows") as info:
+        call(law.head(4))
+    assert "\n" not in str(info.value)
+    law["c"] = np.arange(60.0)  # three inputs need 6
+    with pytest.raises(DataError, match=r"only 5 usable rows; 3 inputs need at least 6 rows"):
         call(law.head(5))
 
 
 def test_too_few_rows_after_dropping_invalid(law):
-    law.loc[5:, "a"] = np.nan
-    with pytest.raises(DataError, match="only 5 usable rows"):
+    law.loc[4:, "a"] = np.nan
+    with pytest.raises(DataError, match="only 4 usable rows"):
         prepare(law, "y", drop_invalid=True)
 
 

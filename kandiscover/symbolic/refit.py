@@ -10,15 +10,18 @@ small rational, a rational multiple of π, e or √2 — when the loss does not 
 from __future__ import annotations
 
 import logging
+import math
 import time
 from fractions import Fraction
 from typing import Mapping, Optional
 
 import numpy as np
 import sympy
+from scipy import stats
 
 from ..support.timeout import call_with_timeout
 from .evaluate import ConstantFit, formula_mse
+from .uncertainty import LEVEL, Estimate, linearised, significant_digits, t_quantile
 
 log = logging.getLogger("kandiscover")
 
@@ -64,17 +67,31 @@ class _Problem(ConstantFit):
         The expression with its floats replaced by ``params``.
     theta : ndarray, shape ``(len(params),)``
         The floats' values.
+
+    With ``weights`` (shape ``(n,)``, ``1/σ²`` per row) the fits are weighted least squares: the
+    template is multiplied by a column ``√w`` (:data:`SQRT_W`) and so is the target; :meth:`expr`
+    sets that column to 1 again.
     """
 
-    def __init__(self, expr: sympy.Expr, data: Mapping[str, np.ndarray], y: np.ndarray) -> None:
+    def __init__(self, expr: sympy.Expr, data: Mapping[str, np.ndarray], y: np.ndarray, weights=None) -> None:
         floats = _floats(expr)
         self.params = [sympy.Symbol(f"_c{k}") for k in range(len(floats))]
         self.templ = expr.xreplace(dict(zip(floats, self.params)))
         self.theta = np.array([float(f) for f in floats])
-        super().__init__(*_columns(expr, data), y)
+        names, cols = _columns(expr, data)
+        y = np.asarray(y, dtype=float)
+        if weights is not None:
+            sqrt_w = np.sqrt(np.asarray(weights, dtype=float))
+            self.templ = SQRT_W * self.templ
+            names, cols, y = [*names, SQRT_W.name], [*cols, sqrt_w], sqrt_w * y
+        super().__init__(names, cols, y)
 
     def expr(self, templ, params, theta) -> sympy.Expr:
-        return templ.xreplace({p: sympy.Float(v) for p, v in zip(params, theta)})
+        return templ.xreplace({p: sympy.Float(v) for p, v in zip(params, theta)}).xreplace({SQRT_W: sympy.Integer(1)})
+
+
+SQRT_W = sympy.Symbol("_sqrt_w")
+"""The column of square-root weights in a weighted :class:`_Problem`."""
 
 
 def refit_with_loss(
@@ -133,6 +150,27 @@ def _cost(c: sympy.Expr) -> int:
     return len(str(abs(r.p))) + (len(str(r.q)) if r.q != 1 else 0) + (0 if rest == 1 else sympy.count_ops(rest) + 1)
 
 
+def _plain(c: sympy.Expr) -> bool:
+    """A value simple enough to be read off noisy rows: a rational ``p/q`` with ``q ≤ 4``, or one of
+    the irrational factors of ``_BASES`` times ``p/q`` with ``|p|, q ≤ 4``. Finer ones (``7√π/4``,
+    ``63/(10π)``) lie inside almost any interval a dozen noisy rows give and would be found by
+    chance."""
+    rational, rest = c.as_coeff_Mul()
+    r = sympy.Rational(rational)
+    if rest == 1:
+        return r.q <= 4
+    return r.q <= 4 and abs(r.p) <= 4
+
+
+def _digits(c: sympy.Expr) -> float:
+    """How many digits writing the simple value ``c`` takes: those of its rational factor, and
+    ``log10(len(_BASES))`` for the choice of its irrational factor (``π``, ``1/√(2π)``, …)."""
+    rational, rest = c.as_coeff_Mul()
+    r = sympy.Rational(rational)
+    own = len(str(abs(r.p))) + (len(str(r.q)) if r.q != 1 else 0)
+    return own + (0.0 if rest == 1 else math.log10(len(_BASES)))
+
+
 def _candidates(v: float, max_denominator: int = 12, rel: float = 0.01) -> list[sympy.Expr]:
     """Simple numbers to try for ``v``: 0 and 1 always (a redundant constant can take any value),
     then the nearby ones, simplest first.
@@ -177,53 +215,148 @@ def snap_constants(
     deadline: Optional[float] = None,
     noise: float = 0.0,
     window: float = 0.01,
+    residual_is_noise: bool = False,
+    record: Optional[list] = None,
+    weights=None,
 ) -> sympy.Expr:
     """Replace floats by simple numbers where the loss allows.
 
-    Floats are tried one at a time, nearest to a simple value first; a replacement, followed by a
-    refit of the floats that remain, is kept when the mean squared error stays below
-    ``max(mse₀·(1 + rtol), atol)`` (``atol`` defaults to ``1e-10·var(y)``). Each float is tried once.
-    Past ``deadline`` (a ``time.monotonic()`` value) the remaining floats are left as they are.
-    A law that misses the data by more than ``1e-6·var(y)`` — or by more than three times the
-    known ``noise`` (a relative MSE, ``noise_std² / var(y)``) — is approximate: its floats are only
-    snapped to 0, integers and halves. The simple values tried for a float lie within ``window``
-    (relative) of it — half that for rationals times π, √2, … (see ``_candidates``) — simplest first.
-    With ``noise``, every acceptable one of the first twelve is weighed by fit and simplicity
-    (:func:`_score`) instead of taking the first.
+    Floats are tried one at a time, nearest to a simple value first, each once; a replacement is
+    followed by a refit of the floats that remain. Past ``deadline`` (a ``time.monotonic()`` value)
+    the remaining floats are left as they are. Which replacement is kept depends on the fit:
+
+    exact (the mean squared error at most ``atol``, by default ``1e-10·var(y)``)
+        the simplest value that keeps the error below ``max(mse₀·(1 + rtol), atol)``.
+    noisy (the residual is noise: ``residual_is_noise``, or within three times the known
+    ``noise``, a relative MSE ``noise_std² / var(y)``)
+        a value inside the constant's :data:`~kandiscover.symbolic.uncertainty.LEVEL` interval
+        (linearised, see :mod:`~kandiscover.symbolic.uncertainty`; ``s²`` the residual variance of
+        the full fit, ``t`` the Student quantile on its ``n − p`` degrees of freedom) whose fit is
+        not worse beyond the noise: this replacement raises the sum of squares by at most
+        ``t²·s²`` (the value lies inside the profile-likelihood interval too) and the ``k``
+        replacements so far together by at most ``k·F(k, n − p)·s²`` (their joint region). Floats
+        inside a function or a power are tried first, then the fewest standard errors from a
+        simple value, and the values tried are few (``p/q`` with ``q ≤ 4``, or a factor of
+        ``_BASES`` times ``p/q`` with ``|p|, q ≤ 4``; see ``_plain``) and each shorter by a digit
+        than the digits the interval supports; they reach to the interval's ends (at most 50 %)
+        when it is wider than ``window``.
+    approximate (any other misfit: more than ``1e-6·var(y)``, or three times the known noise)
+        only 0, integers and halves, within ``max(mse₀·(1 + rtol), atol)`` and inside the
+        constant's interval.
+
+    A replacement that does not raise the error at all is always kept. The simple values tried
+    lie within ``window`` (relative) of a float — half that for rationals times π, √2, … (see
+    ``_candidates``) — simplest first. With ``noise`` or ``residual_is_noise``, every acceptable
+    one of the first twelve is weighed by fit and simplicity (:func:`_score`) instead of taking
+    the first.
+
+    ``record``, a list, receives one dict per replacement: the float's ``value``, ``std_error``,
+    ``low``, ``high`` and ``method`` at the fit it was replaced at, and ``snapped``, the value.
+    ``weights`` (``1/σ²`` per row, shape ``(n,)``) make the fits, intervals and sums of squares of
+    the noisy case weighted; which case applies is decided on the unweighted error.
     """
     if not expr.atoms(sympy.Float):
         return expr
     prob = _Problem(expr, data, y)
-    atol = 1e-10 * float(np.var(prob.y)) if atol is None else atol
+    var_y = float(np.var(prob.y))
+    atol = 1e-10 * var_y if atol is None else atol
+    _, plain = prob.fit(prob.templ, prob.params, prob.theta, max_nfev=1)
+    exact = plain <= atol
+    rough = not residual_is_noise and plain > max(1e-6, 3 * noise) * var_y  # only 0, integers, halves
+    statistical = not exact and not rough and (residual_is_noise or noise > 0)
+    base = plain
+    if statistical and weights is not None:
+        prob = _Problem(expr, data, y, weights)
+        base = prob.fit(prob.templ, prob.params, prob.theta, max_nfev=1)[1]
     templ, params, theta = prob.templ, list(prob.params), prob.theta.copy()
-    _, base = prob.fit(templ, params, theta, max_nfev=1)
     limit = max(base * (1 + rtol), atol)
-    rough = base > max(1e-6, 3 * noise) * float(np.var(prob.y))  # an approximate law: only 0, integers, halves
+    weigh = noise > 0 or residual_is_noise
+    n = len(prob.y)
     untried = set(params)
+    dof0 = n - len(params)
+    s2 = base * n / dof0 if dof0 > 0 else math.inf  # the noise variance (weighted), from the full fit
+    statistical = statistical and dof0 > 0
+    current, snapped = base, 0
     while untried and (deadline is None or time.monotonic() < deadline):
-        k = min((params.index(p) for p in untried), key=lambda n: _closeness(theta[n]))
+        ests = _estimates(prob, templ, params, theta, s2, dof0) if not exact else None
+        k = min((params.index(p) for p in untried), key=lambda m: _order(m, templ, params, theta, ests, statistical))
         p = params[k]
         untried.discard(p)
         rest = params[:k] + params[k + 1 :]
-        cands = _candidates(float(theta[k]), 2 if rough else max_denominator, rel=window)
+        est = ests[k] if ests else None
+        reach = window
+        if statistical and math.isfinite(est.std_error):
+            reach = min(0.5, max(window, (est.high - est.value) / max(abs(est.value), 1e-300)))
+        cands = _candidates(float(theta[k]), 2 if rough else max_denominator, rel=reach)
         if rough:
             cands = [c for c in cands if c.is_Rational]
+        if statistical:  # few values, each a digit shorter than those the fit supports
+            digits = significant_digits(float(theta[k]), est.std_error, min_digits=1, max_digits=15)
+            cands = [c for c in cands if c == 0 or (_plain(c) and _digits(c) <= digits - 1)]
         passed = []
-        for cand in cands[: 12 if noise > 0 else 6]:
+        for cand in cands[: 12 if weigh else 6]:
             trial = templ.xreplace({p: cand})
             if trial.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo):
                 continue
             keep = [q for q in rest if trial.has(q)]
             th0 = np.array([theta[params.index(q)] for q in keep])
             th, err = prob.fit(trial, keep, th0, deadline=deadline)
-            if err <= limit:
-                passed.append((_score(err, cand, trial, len(prob.y)), trial, keep, th))
-                if noise <= 0:  # exact rows: the simplest value that keeps the fit exact
+            inside = est is None or est.contains(float(cand))
+            if statistical:
+                ok = err <= current or (inside and _within_noise(err, current, base, snapped + 1, n, s2, dof0))
+            else:
+                ok = err <= base or (err <= limit and inside)
+            if ok:
+                passed.append((_score(err, cand, trial, n), trial, keep, th, cand, err))
+                if not weigh:  # exact rows: the simplest value that keeps the fit exact
                     break
         if passed:
-            _, templ, params, theta = min(passed, key=lambda t: t[0])
+            _, trial, keep, th, cand, err = min(passed, key=lambda t: t[0])
+            if record is not None:
+                est = est or _estimates(prob, templ, params, theta, s2 if dof0 > 0 else 0.0, max(dof0, 1))[k]
+                record.append(dict(est.as_dict(), snapped=cand))
+            templ, params, theta = trial, keep, th
+            current, snapped = err, snapped + 1
             untried &= set(params)
     return prob.expr(templ, params, theta)
+
+
+def _within_noise(err: float, current: float, base: float, k: int, n: int, s2: float, dof: int) -> bool:
+    """Whether a replacement's mean squared error ``err`` is not worse beyond the noise ``s2`` (a
+    variance on ``dof`` degrees of freedom): this step raises the sum of squares by at most
+    ``t²·s²``, and the ``k`` replacements so far together by at most ``k·F(k, dof)·s²`` over the
+    full fit (``base``) — the joint 95 % region of the replaced constants."""
+    step = (err - current) * n <= t_quantile(dof) ** 2 * s2
+    joint = (err - base) * n <= k * float(stats.f.ppf(LEVEL, k, dof)) * s2
+    return bool(step and joint)
+
+
+def _order(m: int, templ, params, theta, ests, statistical: bool) -> tuple:
+    """Which float to try next: nearest to a simple value (relative) on exact or approximate fits;
+    on noisy ones those inside a function or power before the factors and terms (fixing an
+    exponent first lets the coefficients follow it), then the fewest standard errors away."""
+    if not statistical:
+        return (_closeness(theta[m]),)
+    est = ests[m]
+    se = est.std_error if math.isfinite(est.std_error) and est.std_error > 0 else math.inf
+    p = params[m]
+    linear = not sympy.diff(templ, p).has(p)
+    return (linear, _closeness(theta[m]) * abs(theta[m]) / se if math.isfinite(se) else 0.0)
+
+
+def _estimates(prob: _Problem, templ, params, theta, s2: float, dof: int) -> list[Estimate]:
+    """The linearised intervals of the parameters of ``templ`` at ``theta``, the noise variance
+    ``s2`` (weighted, in the target's units) on ``dof`` degrees of freedom."""
+    jac = prob.residual_fn(templ, params)[1](theta)
+    _, se = linearised(jac, s2 / prob.scale**2)
+    t = t_quantile(dof)
+    out = []
+    for k, v in enumerate(theta):
+        if not np.isfinite(se[k]):
+            out.append(Estimate(float(v), float(se[k]), -math.inf, math.inf, "not identifiable"))
+        else:
+            out.append(Estimate(float(v), float(se[k]), v - t * se[k], v + t * se[k], "linearised"))
+    return out
 
 
 def _score(err: float, cand: sympy.Expr, trial: sympy.Expr, n: int) -> float:
@@ -260,12 +393,19 @@ SNAP_GRACE = 1.0
 """Seconds past its deadline that a snapping run in the sympy worker may take before it is killed."""
 
 
-def _snap(expr: sympy.Expr, data, y, options: dict) -> sympy.Expr:
-    return snap_constants(expr, data, y, **options)
+def _snap(expr: sympy.Expr, data, y, options: dict) -> tuple:
+    record: list = []
+    return snap_constants(expr, data, y, record=record, **options), record
 
 
 def snap_timed(
-    expr: sympy.Expr, data: Mapping[str, np.ndarray], y: np.ndarray, *, deadline: Optional[float], **options
+    expr: sympy.Expr,
+    data: Mapping[str, np.ndarray],
+    y: np.ndarray,
+    *,
+    deadline: Optional[float],
+    record: Optional[list] = None,
+    **options,
 ) -> sympy.Expr:
     """:func:`snap_constants` stopped for sure :data:`SNAP_GRACE` seconds after ``deadline``.
 
@@ -273,18 +413,21 @@ def snap_timed(
     evaluation of one trial (the assumptions system asking whether a large factor beside a constant
     set to 0 is finite) can run for minutes. So with a deadline the whole run happens in the
     sympy worker of :mod:`kandiscover.support.timeout`, which is killed past it; ``expr`` is then
-    returned unsnapped. Without a deadline it runs here.
+    returned unsnapped. Without a deadline it runs here. ``record`` receives the replacements (see
+    :func:`snap_constants`).
     """
     if deadline is None:
-        return snap_constants(expr, data, y, **options)
+        return snap_constants(expr, data, y, record=record, **options)
     options = dict(options, deadline=deadline)
     ok, out = call_with_timeout(
         _snap,
         (expr, dict(data), np.asarray(y, dtype=float), options),
         max(0.1, deadline - time.monotonic()) + SNAP_GRACE,
     )
-    if ok and isinstance(out, sympy.Expr):
-        return out
+    if ok and isinstance(out, tuple) and isinstance(out[0], sympy.Expr):
+        if record is not None:
+            record.extend(out[1])
+        return out[0]
     log.info("snapping the constants of a formula did not finish by its deadline; keeping them as fitted")
     return expr
 
@@ -299,25 +442,33 @@ def polish(
     digits: int = 6,
     deadline: Optional[float] = None,
     noise: float = 0.0,
+    residual_is_noise: bool = False,
+    record: Optional[list] = None,
+    weights=None,
 ) -> sympy.Expr:
     """Refit, snap, simplify, then snap and round again: the formula a person reads.
 
     ``deadline`` (a ``time.monotonic()`` value) cuts snapping short and bounds the simplification;
-    ``noise`` is the data's known relative MSE (see :func:`snap_constants`); with noise, a
-    snap may raise the loss by at most ``10/n`` (relative) — about three standard errors of a
-    constant fitted on ``n`` rows — instead of ``rtol``, and the simple values tried lie within
-    10 % of a constant instead of 1 %: the loss, not the distance, decides, and the simplest value
-    it accepts wins (``0.4867`` fitted to noisy rows becomes ``1/2``, not ``29/(6π²)``).
+    ``noise`` is the data's known relative MSE and ``residual_is_noise`` says that whatever the
+    formula leaves is noise (see :func:`snap_constants`): then a snapped value must lie inside the
+    constant's 95 % interval and raise the sum of squares by at most ``t²·s²``, and the simple
+    values tried lie within 10 % of a constant (or its interval) instead of 1 %: the fit, not the
+    distance, decides, and the simplest value it accepts wins (``0.4867`` fitted to noisy rows
+    becomes ``1/2``, not ``29/(6π²)``). ``record`` receives every replacement of both snapping
+    passes, and ``weights`` (``1/σ²`` per row) weight the noisy case (see :func:`snap_constants`).
     """
     if deadline is not None:
         simplify_timeout = max(0.2, min(simplify_timeout, deadline - time.monotonic()))
     window = 0.01
-    if noise > 0:  # a snapped constant must stay within about 3σ of its fitted value
+    if noise > 0 or residual_is_noise:  # a snapped constant must stay within about 3σ of its fitted value
         rtol, window = min(rtol, 10.0 / len(y)), 0.1
+    opts = dict(
+        rtol=rtol, deadline=deadline, noise=noise, window=window, residual_is_noise=residual_is_noise, weights=weights
+    )
     expr = refit_with_loss(expr, data, y, deadline=deadline)[0] if expr.atoms(sympy.Float) else expr
-    expr = snap_timed(expr, data, y, rtol=rtol, deadline=deadline, noise=noise, window=window)
+    expr = snap_timed(expr, data, y, record=record, **opts)
     expr = simplify_timed(expr, simplify_timeout)
     if expr.atoms(sympy.Float):
         expr = refit_with_loss(expr, data, y, deadline=deadline)[0]
-        expr = snap_timed(expr, data, y, rtol=rtol, deadline=deadline, noise=noise, window=window)
+        expr = snap_timed(expr, data, y, record=record, **opts)
     return round_floats(expr, digits)
