@@ -154,6 +154,7 @@ def _cmd_verify(args, out) -> int:
         fit_constants=args.fit_constants,
         tol=args.tol,
         drop_invalid=args.drop_invalid,
+        sigma=args.sigma,
     )
     print(_dump(chk.to_dict()) if args.json else chk.summary(), file=out)
     return 0
@@ -384,7 +385,14 @@ def _add_verify(sub, common) -> None:
         "--tol",
         type=_nonneg_float,
         metavar="T",
-        help="accept when R² >= 1 - T (default: 1e-6; for noisy data about 2*(noise/std(y))^2)",
+        help="judge by R² >= 1 - T alone (default: exact if R² >= 1 - 1e-6, else by the noise: "
+        "chi-squared with --sigma, or the residuals against the noise estimated from them)",
+    )
+    p.add_argument(
+        "--sigma",
+        metavar="COLUMN",
+        help="column of standard deviations of the target: weighted fit, constants' errors from it, "
+        "verdict by chi-squared (p >= 0.01)",
     )
     _add_output_flags(p, _cmd_verify)
 

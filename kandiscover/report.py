@@ -81,11 +81,14 @@ def _figures(discovery, out: Path) -> tuple[dict, list]:
     test = discovery.test_data
     if test is not None and len(test[1]):
         X_test, y_test = test
-        save(
-            "residuals.png",
-            f"Residuals on the {len(y_test)} held-out test rows.",
-            lambda: plot_residuals(y_test, discovery.predict(X_test)),
+        held_out = _scored_on(discovery) == "test"
+        caption = (
+            f"Residuals on the {len(y_test)} held-out test rows."
+            if held_out
+            else f"Residuals on all {len(y_test)} rows, constants fitted on all of them (the scores are "
+            f"out of fold: {getattr(discovery, 'validation', '')})."
         )
+        save("residuals.png", caption, lambda: plot_residuals(y_test, discovery.predict(X_test)))
     model = discovery.model
     if model is not None:
         names = list(discovery.inputs) if model.width_in[0] == len(discovery.inputs) else None
@@ -97,18 +100,51 @@ def _figures(discovery, out: Path) -> tuple[dict, list]:
     return made, problems
 
 
+def _scored_on(discovery) -> str:
+    """``"test"`` or ``"cross-validated"`` (a discovery without ``scored_on`` is a test-split one)."""
+    return str(getattr(discovery, "scored_on", "test"))
+
+
 def _rows(discovery) -> list[tuple[str, str]]:
     n_test = len(discovery.test_data[1]) if discovery.test_data is not None else 0
-    return [
+    on = _scored_on(discovery)
+    rows = [
         ("target", discovery.target),
         ("inputs", ", ".join(map(str, discovery.inputs))),
-        ("test R²", f"{discovery.r2:.10g}"),
-        ("test RMSE", f"{discovery.rmse:.4g}"),
-        ("test max |error|", f"{discovery.max_abs_error:.4g}"),
-        ("test rows", str(n_test)),
-        ("strategy", discovery.strategy or "—"),
-        ("search time", f"{discovery.seconds:.1f} s"),
+        (f"{on} R²", f"{discovery.r2:.10g}"),
+        (f"{on} RMSE", f"{discovery.rmse:.4g}"),
+        (f"{on} max |error|", f"{discovery.max_abs_error:.4g}"),
+        ("test rows" if on == "test" else "rows", str(n_test)),
     ]
+    if getattr(discovery, "validation", ""):
+        rows.append(("rows used", discovery.validation))
+    return rows + [("strategy", discovery.strategy or "—"), ("search time", f"{discovery.seconds:.1f} s")]
+
+
+_CONSTANT_HEAD = ["constant", "value ± std. error", "95 % interval", "method", "snapped to"]
+
+
+def _constant_rows(discovery) -> list[list[str]]:
+    """One row per constant of the discovery's table (``Discovery.constants``), as text."""
+    from .symbolic.uncertainty import format_estimate
+
+    table = getattr(discovery, "constants", None)
+    if table is None or table.empty:
+        return []
+    return [
+        [
+            str(r.symbol),
+            format_estimate(r.value, r.std_error),
+            f"[{_fmt_bound(r.low)}, {_fmt_bound(r.high)}]",
+            str(r.method),
+            str(r.snapped) or "—",
+        ]
+        for r in table.itertuples()
+    ]
+
+
+def _fmt_bound(x: float) -> str:
+    return f"{x:.6g}" if math.isfinite(x) else ("-inf" if x < 0 else "inf")
 
 
 def _pareto_rows(pareto) -> tuple[list[str], list[list[str]], list[bool]]:
@@ -174,6 +210,16 @@ def write_report(discovery, out) -> Path:
     metrics = _rows(discovery)
     notes = [str(n) for n in discovery.notes or []] + fig_notes
     p_head, p_rows, p_chosen = _pareto_rows(discovery.pareto) if discovery.pareto is not None else ([], [], [])
+    c_rows = _constant_rows(discovery)
+    with_symbols = getattr(discovery, "formula_with_symbols", None)
+    c_intro = "Fitted constants with their standard errors and 95 % intervals"
+    if with_symbols is not None and c_rows:
+        c_intro += f"; the formula in their symbols: {discovery.target} = {with_symbols}"
+    c_intro += (
+        ". A constant snapped to a simple value lists the fit it had before; the value lies in its interval."
+        if any(r[-1] != "—" for r in c_rows)
+        else "."
+    )
     h_head, h_rows = _history_rows(discovery.history)
 
     # ---- Markdown
@@ -193,6 +239,8 @@ def write_report(discovery, out) -> Path:
         _md_table(["metric", "value"], [list(r) for r in metrics]),
         "",
     ]
+    if c_rows:
+        md += ["## Constants", "", _md(c_intro), "", _md_table(_CONSTANT_HEAD, c_rows), ""]
     if notes:
         md += ["## Notes", ""] + [f"- {_md(n)}" for n in notes] + [""]
     if p_rows:
@@ -213,6 +261,8 @@ def write_report(discovery, out) -> Path:
         "<h2>Metrics</h2>",
         _html_table(["metric", "value"], [list(r) for r in metrics]),
     ]
+    if c_rows:
+        body += ["<h2>Constants</h2>", f"<p>{_esc(c_intro)}</p>", _html_table(_CONSTANT_HEAD, c_rows)]
     if notes:
         body += ["<h2>Notes</h2>", "<ul>" + "".join(f"<li>{_esc(n)}</li>" for n in notes) + "</ul>"]
     if p_rows:

@@ -201,10 +201,10 @@ class Discovery:
             lines.append(f"  rows: {self.validation}")
         consts = self.constant_lines()
         if consts:
-            if self.formula_with_symbols is not None and self.formula_with_symbols.free_symbols - set(
-                sympy.Symbol(n) for n in self.inputs
-            ):
-                lines.append(f"  {self.target} = {self.formula_with_symbols}")
+            symbolic = self.formula_with_symbols
+            if symbolic is not None and symbolic.free_symbols - {sympy.Symbol(n) for n in self.inputs}:
+                lines.append(f"  {self.target} = {symbolic}")
+            lines.append("  constants (value ± standard error, 95 % interval, method):")
             lines += [f"    {c}" for c in consts]
         return "\n".join(lines)
 

@@ -7,7 +7,13 @@
 
 The formula is a string (parsed by the whitelisting :func:`~kandiscover.symbolic.parse.parse_formula`,
 never evaluated) or a sympy expression. Its names must be columns of the data; with
-``fit_constants=True`` every other name becomes a free constant fitted by least squares.
+``fit_constants=True`` every other name becomes a free constant fitted by least squares, reported
+with its standard error and 95 % interval (``constants_table``).
+
+The verdict: a formula that explains all but a millionth of the target's variance is right (exact
+data). Otherwise, with ``sigma`` (standard deviations of the target per row), the χ² of the
+residuals decides; without it, whether the residuals are noise or a misfit
+(:func:`~kandiscover.symbolic.noise.lack_of_fit_test`). ``tol=`` asks for the R² criterion alone.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from __future__ import annotations
 import ast
 import html
 import logging
+import time
 from dataclasses import dataclass, field
 from typing import Optional, Sequence
 
@@ -27,7 +34,9 @@ from .support.jsonsafe import finite_or_none
 from .support.params import check_number
 from .symbolic.evaluate import ConstantFit, compile_formula, scores
 from .symbolic.export import to_latex
+from .symbolic.noise import NoiseTest, chi2_test, lack_of_fit_test
 from .symbolic.parse import CONSTANTS, FUNCTIONS, parse_formula
+from .symbolic.uncertainty import constant_lines, constants_frame, estimate_constants, format_estimate, relative_weights
 
 log = logging.getLogger("kandiscover")
 
@@ -57,11 +66,21 @@ class Verification:
     max_abs_error : float
         Largest absolute residual.
     ok : bool
-        The verdict: ``r2 >= 1 - tol``.
+        The verdict (see ``criterion``).
     tol : float
-        Largest accepted relative MSE (``1 - R²``).
+        Largest relative MSE (``1 - R²``) accepted as exact.
     constants : dict of str to float
         Fitted values of the free constants (empty unless ``fit_constants=True``).
+    constants_table : DataFrame
+        The free constants with their uncertainty, the columns of ``Discovery.constants``
+        (``symbol``, ``value``, ``std_error``, ``low``, ``high``, ``method``, ``snapped``).
+    criterion : str
+        The rule that gave the verdict: ``"R² ≥ 1 - 1e-06"``, the χ² test with ``sigma``, or the
+        test of the residuals against the noise estimated from them.
+    p_value, chi2_per_dof : float or None
+        Of the χ² test (``sigma`` given); ``p_value`` also of the noise test.
+    noise_std : float or None
+        The noise level the residuals were judged against (RMS of ``sigma``, or the estimate).
     residuals : ndarray
         ``observed - predicted``, one per row used.
     predictions : ndarray
@@ -83,6 +102,11 @@ class Verification:
     ok: bool
     tol: float
     constants: dict = field(default_factory=dict)
+    constants_table: pd.DataFrame = field(default_factory=lambda: constants_frame([]), repr=False)
+    criterion: str = ""
+    p_value: Optional[float] = None
+    chi2_per_dof: Optional[float] = None
+    noise_std: Optional[float] = None
     residuals: np.ndarray = field(default=None, repr=False)
     predictions: np.ndarray = field(default=None, repr=False)
     observed: np.ndarray = field(default=None, repr=False)
@@ -97,7 +121,7 @@ class Verification:
     def verdict(self) -> str:
         """``"OK"`` or ``"NOT OK"`` with the criterion."""
         word = "OK" if self.ok else "NOT OK"
-        return f"{word} (criterion: R² ≥ 1 - {self.tol:g})"
+        return f"{word} (criterion: {self.criterion or f'R² ≥ 1 - {self.tol:g}'})"
 
     def summary(self) -> str:
         lines = [
@@ -107,7 +131,8 @@ class Verification:
             f"on {self.n_rows} rows",
         ]
         if self.constants:
-            lines.append("  fitted constants: " + ", ".join(f"{k} = {v:.10g}" for k, v in self.constants.items()))
+            lines.append("  fitted constants (value ± standard error, 95 % interval, method):")
+            lines += [f"    {c}" for c in constant_lines(self.constants_table)]
         lines += [f"  note: {n}" for n in self.notes]
         return "\n".join(lines)
 
@@ -127,7 +152,15 @@ class Verification:
             "rmse": finite_or_none(self.rmse),
             "max_abs_error": finite_or_none(self.max_abs_error),
             "n_rows": self.n_rows,
+            "criterion": self.criterion or f"R² ≥ 1 - {self.tol:g}",
+            "p_value": finite_or_none(self.p_value) if self.p_value is not None else None,
+            "chi2_per_dof": finite_or_none(self.chi2_per_dof) if self.chi2_per_dof is not None else None,
+            "noise_std": finite_or_none(self.noise_std) if self.noise_std is not None else None,
             "constants": {k: finite_or_none(v) for k, v in self.constants.items()},
+            "constants_table": [
+                {k: (finite_or_none(v) if isinstance(v, float) else v) for k, v in r.items()}
+                for r in self.constants_table.to_dict("records")
+            ],
             "notes": list(self.notes),
         }
 
@@ -162,8 +195,14 @@ class Verification:
 
     def _repr_html_(self) -> str:
         color = "green" if self.ok else "crimson"
-        consts = "".join(f"<tr><td>{html.escape(k)}</td><td>{v:.10g}</td></tr>" for k, v in self.constants.items())
-        consts = f"<table><tr><th>constant</th><th>fitted value</th></tr>{consts}</table>" if consts else ""
+        consts = "".join(
+            f"<tr><td>{html.escape(str(r.symbol))}</td><td>{r.value:.10g}</td>"
+            f"<td>{html.escape(format_estimate(r.value, r.std_error))}</td><td>[{r.low:.6g}, {r.high:.6g}]</td>"
+            f"<td>{html.escape(str(r.method))}</td></tr>"
+            for r in self.constants_table.itertuples()
+        )
+        head = "<th>constant</th><th>fitted value</th><th>± std. error</th><th>95 % interval</th><th>method</th>"
+        consts = f"<table><tr>{head}</tr>{consts}</table>" if consts else ""
         notes = "".join(f"<li>{html.escape(n)}</li>" for n in self.notes)
         return (
             f"<div><p><b>{html.escape(self.target)}</b> = $${to_latex(self.formula)}$$</p>"
@@ -282,32 +321,119 @@ def _rows(frame, target, used, drop_invalid, min_rows) -> tuple[list, np.ndarray
     return notes, rows, [values[:, k] for k in range(len(used))], values[:, -1]
 
 
-def _fit(expr, used, free, cols, y, seed=0) -> dict:
+def _fit(expr, used, free, cols, y, weights=None, start=None, seed=0) -> dict:
     """Least-squares values of the free constants: closed form when the formula is linear in them,
-    else Levenberg–Marquardt from all-ones and :data:`_RESTARTS` random starts."""
+    else Levenberg–Marquardt from all-ones (or ``start``) and :data:`_RESTARTS` random starts.
+    ``weights`` (``1/σ²`` per row) make it weighted least squares: formula and target are both
+    multiplied by a column ``√w``."""
     by_name = {s.name: s for s in expr.free_symbols}
-    theta, _ = ConstantFit(used, cols, y, errors="nan").fit(
-        expr,
+    names, columns, target, templ = list(used), list(cols), np.asarray(y, dtype=float), expr
+    if weights is not None:
+        sqrt_w = np.sqrt(np.asarray(weights, dtype=float))
+        names, columns, target = [*names, _SQRT_W.name], [*columns, sqrt_w], sqrt_w * target
+        templ = _SQRT_W * expr
+    theta, _ = ConstantFit(names, columns, target, errors="nan").fit(
+        templ,
         [by_name[n] for n in free],
-        np.ones(len(free)),
+        np.ones(len(free)) if start is None else np.asarray(start, dtype=float),
         max_nfev=400,
         tol=1e-15,
-        restarts=_RESTARTS,
+        restarts=_RESTARTS if start is None else 0,
         seed=seed,
         linear=True,
     )
     return dict(zip(free, map(float, theta)))
 
 
-def _with_constants(expr, used, free, cols, y) -> tuple[sympy.Expr, dict]:
-    """``expr`` with its free constants fitted and substituted, and their values."""
+_SQRT_W = sympy.Symbol("_sqrt_w")
+
+
+def _with_constants(expr, used, free, cols, y, weights=None) -> tuple[sympy.Expr, dict, Optional[np.ndarray]]:
+    """``expr`` with its free constants fitted and substituted, their values, and the weights used:
+    ``weights`` as given, or — without them, on rows the fit does not explain exactly — ``1/y²``
+    when the residuals look like relative errors
+    (:func:`~kandiscover.symbolic.uncertainty.relative_weights`; the fit is then redone weighted)."""
     if not free:
-        return expr, {}
-    constants = _fit(expr, used, free, cols, y)
+        return expr, {}, weights
+    constants = _fit(expr, used, free, cols, y, weights)
+    if weights is None:
+        resid = _substituted(expr, constants)
+        pred = compile_formula(resid, used)(cols, shape=len(y), errors="nan")
+        if np.all(np.isfinite(pred)) and np.mean((pred - y) ** 2) > DEFAULT_TOL * np.var(y):
+            weights = relative_weights(pred - y, y)
+            if weights is not None:
+                constants = _fit(expr, used, free, cols, y, weights, start=[constants[n] for n in free])
     log.info("fitted constants: %s", ", ".join(f"{k} = {v:.10g}" for k, v in constants.items()))
-    return expr.xreplace(
-        {s: sympy.Float(constants[s.name], 15) for s in expr.free_symbols if s.name in constants}
-    ), constants
+    return _substituted(expr, constants), constants, weights
+
+
+def _substituted(expr, constants: dict) -> sympy.Expr:
+    return expr.xreplace({s: sympy.Float(constants[s.name], 15) for s in expr.free_symbols if s.name in constants})
+
+
+def _constants_table(expr, used, free, constants, cols, y, weights, known_sigma: bool) -> pd.DataFrame:
+    """The fitted constants with their standard errors and 95 % intervals
+    (:func:`~kandiscover.symbolic.uncertainty.estimate_constants`)."""
+    if not free:
+        return constants_frame([])
+    by_name = {s.name: s for s in expr.free_symbols}
+    params = [by_name[n] for n in free]
+    estimates = estimate_constants(
+        expr,
+        params,
+        [constants[n] for n in free],
+        used,
+        cols,
+        y,
+        weights=weights,
+        known_sigma=known_sigma,
+        deadline=time.monotonic() + 5.0,
+    )
+    return constants_frame([dict(e.as_dict(), symbol=n, snapped="") for n, e in zip(free, estimates)])
+
+
+def _sigma(sigma, frame: pd.DataFrame, target: str, used: list, rows: np.ndarray) -> Optional[np.ndarray]:
+    """The standard deviations of the target on the rows used, shape ``(len(rows),)``: a column of
+    the data, an array with one value per row of the data, or one number for every row."""
+    if sigma is None:
+        return None
+    if isinstance(sigma, str):
+        if sigma not in frame.columns:
+            raise DataError(f"sigma column {sigma!r} not found; columns are {list(frame.columns)}")
+        if sigma == target or sigma in used:
+            raise DataError(f"sigma names the column {sigma!r}, which the formula uses; give the errors' column")
+        values = pd.to_numeric(frame[sigma], errors="coerce").to_numpy(dtype=float)[rows]
+        what = f"sigma column {sigma!r}"
+    else:
+        values = np.asarray(sigma, dtype=float)
+        if values.ndim == 0:
+            values = np.full(len(frame), float(values))
+        if values.shape != (len(frame),):
+            raise DataError(f"sigma has {values.size} values but the data has {len(frame)} rows; give one per row")
+        values = values[rows]
+        what = "sigma"
+    bad = ~(np.isfinite(values) & (values > 0))
+    if bad.any():
+        raise DataError(
+            f"{what} holds {int(bad.sum())} values that are not positive finite numbers (first rows "
+            f"{rows[bad][:5].tolist()}); standard deviations must be > 0"
+        )
+    return values
+
+
+def _judge(fit: dict, residuals, tol, tol_given: bool, sigma, weights, X_all, n_params: int) -> tuple:
+    """``(ok, criterion, test)``: the R² rule when ``tol`` was given or the formula is exact to
+    :data:`DEFAULT_TOL`; else the χ² test against ``sigma``, or the test of the residuals against
+    the noise estimated from them (standardised by ``weights`` when there are some)."""
+    exact_rule = f"R² ≥ 1 - {tol:g}"
+    if tol_given or fit["r2"] >= 1 - tol:
+        return bool(fit["r2"] >= 1 - tol), exact_rule, None
+    if sigma is not None:
+        test: NoiseTest = chi2_test(residuals, sigma, n_params)
+    else:
+        scaled = residuals if weights is None else residuals * np.sqrt(weights)
+        test = lack_of_fit_test(X_all, scaled, n_params)
+    return test.ok, test.criterion, test
 
 
 def _predictions(expr, used, cols, rows) -> np.ndarray:
@@ -324,16 +450,23 @@ def _predictions(expr, used, cols, rows) -> np.ndarray:
     return pred
 
 
-def _verdict(expr, target, used, tol, constants, pred, y, rows, notes) -> Verification:
-    """Metrics of ``pred`` against ``y`` and the verdict ``R² ≥ 1 - tol``."""
+def _verdict(expr, target, used, tol, tol_given, constants, table, pred, y, rows, notes, judge_with) -> Verification:
+    """Metrics of ``pred`` against ``y`` and the verdict (:func:`_judge`)."""
     fit = scores(pred, y)
+    sigma, weights, X_all = judge_with
+    ok, criterion, test = _judge(fit, y - pred, tol, tol_given, sigma, weights, X_all, len(constants))
     return Verification(
         formula=expr,
         target=target,
         inputs=used,
-        ok=bool(fit["r2"] >= 1 - tol),
+        ok=ok,
         tol=tol,
         constants=constants,
+        constants_table=table,
+        criterion=criterion,
+        p_value=None if test is None else test.p_value,
+        chi2_per_dof=test.statistic if test is not None and sigma is not None else None,
+        noise_std=None if test is None else test.noise_std,
         residuals=y - pred,
         predictions=pred,
         observed=y,
@@ -341,6 +474,18 @@ def _verdict(expr, target, used, tol, constants, pred, y, rows, notes) -> Verifi
         notes=notes,
         **fit,
     )
+
+
+def _numeric_inputs(frame: pd.DataFrame, allowed: list, rows: np.ndarray) -> np.ndarray:
+    """The allowed columns that are numeric and finite on the rows used, shape ``(len(rows), k)``:
+    what the noise test interpolates the residuals in."""
+    keep = []
+    for c in allowed:
+        if pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c]):
+            v = frame[c].to_numpy(dtype=float)[rows]
+            if np.all(np.isfinite(v)):
+                keep.append(v)
+    return np.column_stack(keep) if keep else np.zeros((len(rows), 0))
 
 
 # ------------------------------------------------------------------------------------ verify
@@ -355,6 +500,7 @@ def verify(
     fit_constants: bool = False,
     tol: Optional[float] = None,
     drop_invalid: bool = False,
+    sigma=None,
 ) -> Verification:
     """Check how well ``formula`` explains ``target`` in ``data``.
 
@@ -375,13 +521,20 @@ def verify(
         on all rows (closed form when the formula is linear in the constants, otherwise
         Levenberg–Marquardt from several starts). Numbers written in the formula stay fixed.
     tol : float, optional
-        The verdict ``ok`` is ``R² ≥ 1 - tol``, i.e. ``MSE / Var(y) ≤ tol``. Default
-        :data:`DEFAULT_TOL` = ``1e-6``: the formula explains all but a millionth of the
-        target's variance (RMSE ≤ 0.1 % of its standard deviation). That accepts exact data and
-        constants written to about 3–4 significant digits. For noisy data pass a tolerance
-        above the noise: about ``2 * (noise std / std of y)**2``.
+        Judge by ``R² ≥ 1 - tol`` alone, i.e. ``MSE / Var(y) ≤ tol``. By default a formula with
+        ``R² ≥ 1 - DEFAULT_TOL`` (``1e-6``: all but a millionth of the target's variance; exact
+        data, constants written to 3–4 significant digits) is OK, and any other is judged against
+        the noise: by ``sigma`` when given, else by :func:`~kandiscover.symbolic.noise.lack_of_fit_test`
+        (its residuals must be noise, not a smooth misfit: their variance against the noise that
+        interpolation between neighbouring rows in all the input columns cannot predict, an F test
+        at p ≥ 0.01). ``criterion`` says which rule decided.
     drop_invalid : bool
         Drop rows with NaN/inf in the columns used instead of raising.
+    sigma : str, array-like or float, optional
+        Standard deviations of the target: a column name, one value per row of ``data``, or one
+        for every row. The constants are fitted by weighted least squares (weights ``1/σ²``), their
+        errors follow from ``σ`` itself, and ``ok`` is the χ² test: ``Σ(r/σ)²`` on ``n − p``
+        degrees of freedom with p-value ≥ 0.01 (``chi2_per_dof``, ``p_value``).
 
     Returns
     -------
@@ -399,13 +552,24 @@ def verify(
         gives the count, the first rows and the ranges of the columns.
     ParameterError
         (a ``ValueError``) when ``tol`` is not a number in ``[0, 1)``.
+    DataError
+        When ``sigma`` is not a column, names a column the formula uses, has the wrong length or
+        values that are not positive.
     ValueError
         When a formula string does not parse (the message names the token and its position).
     """
+    tol_given = tol is not None
     tol = _checked_tol(tol)
     frame, target, allowed = _frame(data, target, inputs)
     expr, used, free = _as_formula(formula, list(frame.columns), allowed, target, fit_constants)
     notes, rows, cols, y = _rows(frame, target, used, drop_invalid, min_rows=max(3, len(free) + 2))
-    expr, constants = _with_constants(expr, used, free, cols, y)
+    sig = _sigma(sigma, frame, target, used, rows)
+    template = expr
+    expr, constants, weights = _with_constants(expr, used, free, cols, y, None if sig is None else 1.0 / sig**2)
+    if sig is None and weights is not None:
+        notes.append(f"constants fitted with relative errors (σ ∝ |{target}|), which fit the residuals better")
+    table = _constants_table(template, used, free, constants, cols, y, weights, known_sigma=sig is not None)
     pred = _predictions(expr, used, cols, rows)
-    return _verdict(expr, target, used, tol, constants, pred, y, rows, notes)
+    others = [c for c in allowed if not (isinstance(sigma, str) and c == sigma)]
+    judge_with = (sig, weights, _numeric_inputs(frame, others, rows))
+    return _verdict(expr, target, used, tol, tol_given, constants, table, pred, y, rows, notes, judge_with)

@@ -4,6 +4,7 @@ Kepler's eight planets, a pendulum timed at twelve lengths, constants snapped to
 their interval; the cross-validation of small tables and the standard errors behind the intervals.
 """
 
+import json
 import math
 
 import numpy as np
@@ -276,3 +277,30 @@ def test_relative_errors_are_recognised():
 )
 def test_digits_follow_the_error(value, error, text):
     assert format_estimate(value, error) == text
+
+
+def test_constants_in_every_output(tmp_path, capsys):
+    from kandiscover.cli import main
+
+    path = tmp_path / "pendulum.csv"
+    pendulum(1).to_csv(path, index=False)
+    code = main(["discover", str(path), "-t", "T", "--time-budget", "2", "-q", "--out", str(tmp_path / "out")])
+    out = capsys.readouterr().out
+    assert code == 0 and "rows: leave-one-out (12 rows)" in out
+    assert "constants (value ± standard error, 95 % interval, method):" in out
+    result = json.loads((tmp_path / "out" / "result.json").read_text())
+    assert result["validation"] == "leave-one-out (12 rows)" and result["constants"]
+    for row in result["constants"]:  # every constant carries its uncertainty, in every output
+        assert row["std_error"] > 0 and row["low"] < row["value"] < row["high"]
+        assert f"{row['symbol']} = " in out
+    md = (tmp_path / "out" / "report.md").read_text()
+    page = (tmp_path / "out" / "report.html").read_text()
+    assert "## Constants" in md and "<h2>Constants</h2>" in page and "cross-validated R²" in md
+    assert md.count(" ± ") >= len(result["constants"]) and page.count(" ± ") >= len(result["constants"])
+
+
+def test_notebook_display_shows_the_constants():
+    res = kd.discover(pendulum(2), "T", time_budget=2, progress=False)
+    page = res._repr_html_()
+    assert "95 % interval" in page and "leave-one-out (12 rows)" in page
+    assert all(str(s) in page for s in res.constants["symbol"])

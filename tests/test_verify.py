@@ -48,10 +48,17 @@ def test_wrong_formula_is_not_ok(gravity):
 def test_tolerance_decides_the_verdict(gravity):
     rng = np.random.default_rng(0)
     noisy = gravity.assign(F=gravity["F"] * (1 + 0.01 * rng.normal(size=len(gravity))))
-    strict = verify("6.674e-11*m1*m2/r**2", noisy, target="F")
+    strict = verify("6.674e-11*m1*m2/r**2", noisy, target="F", tol=DEFAULT_TOL)
     loose = verify("6.674e-11*m1*m2/r**2", noisy, target="F", tol=1e-3)
     assert not strict.ok and loose.ok
     assert strict.r2 == loose.r2
+    assert strict.criterion == "R² ≥ 1 - 1e-06" and strict.p_value is None
+    # without tol the noisy rows are judged by their noise: the right law is OK, a wrong one not
+    auto = verify("6.674e-11*m1*m2/r**2", noisy, target="F")
+    assert auto.ok and auto.r2 == strict.r2 and "noise variance estimated from the residuals" in auto.criterion
+    assert 0.01 <= auto.p_value <= 1
+    wrong = verify("6.674e-11*m1*m2/r**1.9", noisy, target="F")
+    assert wrong.r2 > 0.99 and not wrong.ok and wrong.p_value < 0.01
     with pytest.raises(ParameterError, match="tol must be a number in"):
         verify("m1", noisy, target="F", tol=2)
 
@@ -62,7 +69,10 @@ def test_fit_constants_recovers_the_gravitational_constant(gravity):
     assert set(chk.constants) == {"G"}
     assert chk.constants["G"] == pytest.approx(G, rel=1e-8)
     assert chk.formula.free_symbols == {sympy.Symbol(n) for n in ("m1", "m2", "r")}
-    assert "fitted constants: G = 6.674e-11" in str(chk)
+    assert "fitted constants (value ± standard error, 95 % interval, method):" in str(chk)
+    assert "G = 6.674e-11 ± " in str(chk)
+    row = chk.constants_table.iloc[0]
+    assert row["symbol"] == "G" and row["low"] <= G <= row["high"] and row["std_error"] < 1e-20
 
 
 def test_fit_constants_nonlinear(gravity):

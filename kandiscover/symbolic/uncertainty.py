@@ -70,6 +70,8 @@ BOOTSTRAP = 200
 LINEAR_RANGE = (0.5, 2.0)
 #: ``JᵀJ`` eigenvalues below this fraction of the largest count as unidentifiable directions.
 SINGULAR = 1e-12
+#: The smallest relative standard error: an exact fit's constants are known to round-off, not better.
+ROUND_OFF = 1e-10
 
 
 @dataclass(frozen=True)
@@ -268,6 +270,7 @@ def estimate_constants(
     s2 = 1.0 if known_sigma else sse0 / dof
     t = t_quantile(math.inf if known_sigma else dof, level)
     cov, se = linearised(jac, s2)
+    se = np.maximum(se, ROUND_OFF * np.abs(theta))  # an exact fit's constants are known to round-off
     method = ["linearised" if math.isfinite(s) else "not identifiable" for s in se]
     low, high = theta - t * se, theta + t * se
     noisy = sse0 > 1e-20 * float(np.sum((rows.sqrt_w * rows.y) ** 2))  # below: round-off of an exact fit
