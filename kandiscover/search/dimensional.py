@@ -7,17 +7,17 @@ refits, the choice and the test metrics then work on the user's own variables an
 without units. Lifted candidates are dimensionally consistent by construction: the groups and
 ``f``'s constants are dimensionless and ``M`` carries the target's unit.
 
-The reduced plan gets :data:`REDUCED_SHARE` of the strategies' time; the plan on the original
-inputs follows with the rest. A reduction can hide structure as well as reveal it: when every
-input has the same dimension (``d = √((x₂ − x₁)² + (y₂ − y₁)²)``), ``d / y₁`` as a function of length
-ratios is harder than ``d`` itself, which a split on the original inputs finds. A reduction that
-changes nothing (every input dimensionless, a dimensionless target) is skipped.
+Each strategy of the plan runs on the reduced problem and then on the original inputs
+(``direct-…``), in plan order, so that cheap strategies come first in both. A reduction can hide
+structure as well as reveal it: when every input has the same dimension
+(``A = x₁y₁ + x₂y₂ + x₃y₃``), ``A / (x₁y₁)`` as a function of length ratios is harder than ``A``
+itself, which a rational fit of the original inputs finds at once. A reduction that changes
+nothing (every input dimensionless, a dimensionless target) is skipped.
 """
 
 from __future__ import annotations
 
 import logging
-import time
 from typing import Callable, Optional
 
 import numpy as np
@@ -25,13 +25,11 @@ import sympy
 
 from ..units import Reduction, reduce_dimensions
 from .context import Context
+from .plan import NAMES
 
 log = logging.getLogger("kandiscover")
 
-__all__ = ["dimensional_steps", "reduced_context", "units_plan", "REDUCED_SHARE"]
-
-REDUCED_SHARE = 0.6
-"""Share of the strategies' remaining time the plan on the reduced problem may use."""
+__all__ = ["dimensional_steps", "reduced_context", "units_plan"]
 
 
 def reduced_context(ctx: Context, reduction: Reduction, deadline: Optional[float] = None) -> Context:
@@ -49,13 +47,9 @@ def reduced_context(ctx: Context, reduction: Reduction, deadline: Optional[float
     return ctx.sub(P, ratio, list(reduction.names), deadline=deadline)
 
 
-def _lifted(name: str, strategy: Callable, reduction: Reduction, clock: dict) -> Callable[[Context], list]:
+def _lifted(name: str, strategy: Callable, reduction: Reduction) -> Callable[[Context], list]:
     def run(ctx: Context) -> list:
-        if "deadline" not in clock:  # set when the first reduced step starts
-            clock["deadline"] = time.monotonic() + REDUCED_SHARE * max(0.0, ctx.remaining())
-        if time.monotonic() >= clock["deadline"]:
-            return []
-        sub = reduced_context(ctx, reduction, clock["deadline"])
+        sub = reduced_context(ctx, reduction)
         return [reduction.lift(e) for e in strategy(sub)]
 
     run.__name__ = f"dimensional-{name}"
@@ -79,8 +73,7 @@ def dimensional_steps(reduction: Reduction, steps: list) -> list:
     run on the reduced problem and lifted; with no group, one step fits ``y = C · M``."""
     if not reduction.groups:
         return [("dimensional", _prefactor_only(reduction))]
-    clock: dict = {}
-    return [(name, _lifted(name, strategy, reduction, clock)) for name, strategy in steps]
+    return [(name, _lifted(name, strategy, reduction)) for name, strategy in steps]
 
 
 def units_plan(steps_for: Callable[[int], list], ctx: Context, target: str, dims: dict, notes: list) -> list:
@@ -115,4 +108,17 @@ def units_plan(steps_for: Callable[[int], list], ctx: Context, target: str, dims
         return direct
     notes.append("units: " + ", ".join(reduction.describe()))
     reduced = dimensional_steps(reduction, steps_for(len(reduction.groups)) if reduction.groups else [])
-    return reduced + [(f"direct-{name}", strategy) for name, strategy in direct]
+    return _interleaved(reduced, [(f"direct-{name}", strategy) for name, strategy in direct])
+
+
+def _interleaved(reduced: list, direct: list) -> list:
+    """Reduced and direct steps merged in plan order, each reduced step before its direct twin
+    (the prefactor-only step first)."""
+    order = {name: k for k, name in enumerate(NAMES)}
+
+    def key(item):
+        k, (name, _) = item
+        base = name[len("direct-") :] if name.startswith("direct-") else name
+        return (order.get(base, -1), name.startswith("direct-"), k)
+
+    return [step for _, step in sorted(enumerate(reduced + direct), key=key)]
