@@ -324,6 +324,11 @@ def _discover(table: Table, settings: Settings, start: float) -> Discovery:
         table.notes.append(
             f"constants fitted with relative errors (σ ∝ |{table.target}|), which fit the residuals better"
         )
+    # the same formula may come from several candidates: the one that fitted the most constants on
+    # the way (a float exponent snapped to 3/2, not one a strategy rounded) tells the most about them
+    same = [e.get("snaps", ()) for e in pool if e["formula"] == chosen["formula"]]
+    chosen = chosen.copy()
+    chosen["snaps"] = max(same, key=len, default=())
     formula, with_symbols, constants = _constants(chosen, rows, settings.seed, late, weights)
     front.loc[front["chosen"], "formula"] = formula
     X_te, y_te = rows.part("te")

@@ -265,10 +265,11 @@ def snap_constants(
     rough = not residual_is_noise and plain > max(1e-6, 3 * noise) * var_y  # only 0, integers, halves
     statistical = not exact and not rough and (residual_is_noise or noise > 0)
     base = plain
-    if statistical and weights is not None:
-        prob = _Problem(expr, data, y, weights)
-        base = prob.fit(prob.templ, prob.params, prob.theta, max_nfev=1)[1]
     templ, params, theta = prob.templ, list(prob.params), prob.theta.copy()
+    if statistical and weights is not None:  # the weighted optimum, where the intervals are
+        prob = _Problem(expr, data, y, weights)
+        templ, params = prob.templ, list(prob.params)
+        theta, base = prob.fit(templ, params, prob.theta, deadline=deadline)
     limit = max(base * (1 + rtol), atol)
     weigh = noise > 0 or residual_is_noise
     n = len(prob.y)

@@ -332,7 +332,7 @@ def format_estimate(value: float, std_error: float) -> str:
     mag = math.floor(math.log10(abs(value))) if value else pos
     if mag - pos > 9:  # known to more than ten digits: ten are enough to read
         return f"{value:.10g} ± {std_error:.1e}"
-    if -4 <= pos <= 0 and mag < 6:
+    if -9 <= pos <= 0 and -4 <= mag < 6:
         dec = -pos
         return f"{value:.{dec}f} ± {std_error:.{dec}f}"
     if 0 < pos and mag < 6 and abs(value) >= 1:
@@ -404,7 +404,8 @@ def constant_lines(frame: Optional[pd.DataFrame], level: float = LEVEL) -> list[
 def _bound(x: float, std_error: float) -> str:
     if not math.isfinite(x):
         return "-inf" if x < 0 else "inf"
-    return f"{round_to_error(x, std_error, max_digits=8):.8g}"
+    digits = significant_digits(x, std_error, max_digits=8) + 1  # a digit more than the value's
+    return f"{x:#.{digits}g}".rstrip(".")
 
 
 def fresh_symbols(count: int, taken: Sequence[str], prefix: str = "c") -> list[str]:
