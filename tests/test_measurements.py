@@ -304,3 +304,24 @@ def test_notebook_display_shows_the_constants():
     page = res._repr_html_()
     assert "95 % interval" in page and "leave-one-out (12 rows)" in page
     assert all(str(s) in page for s in res.constants["symbol"])
+
+
+def test_measurements_page_runs_as_written(capsys):
+    """docs/measurements.md: its python blocks run in order and print what the page shows (the
+    search time aside)."""
+    import re
+    from pathlib import Path
+
+    page = (Path(__file__).resolve().parents[1] / "docs" / "measurements.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"^```python\n(.*?)^```", page, flags=re.S | re.M)
+    assert len(blocks) >= 4
+    namespace: dict = {"__name__": "__measurements__"}
+    for number, code in enumerate(blocks, 1):
+        exec(compile(code, f"measurements.md, python block {number}", "exec"), namespace)
+
+    def timeless(line: str) -> str:
+        return re.sub(r"\(\d+\.\d s, ", "(… s, ", line.rstrip())
+
+    printed = {timeless(line) for line in capsys.readouterr().out.splitlines()}
+    shown = [timeless(line[2:]) for code in blocks for line in code.splitlines() if line.startswith("# ")]
+    assert shown and [line for line in shown if line not in printed] == []
