@@ -155,6 +155,7 @@ def _cmd_verify(args, out) -> int:
         tol=args.tol,
         drop_invalid=args.drop_invalid,
         sigma=args.sigma,
+        units=_units(args),
     )
     print(_dump(chk.to_dict()) if args.json else chk.summary(), file=out)
     return 0
@@ -351,15 +352,19 @@ def _add_discover(sub, common) -> None:
         help="expected relative noise (std / RMS of the target); the search stops when reached",
     )
     p.add_argument("--out", metavar="DIR", help="write DIR/result.json and the report into this folder")
+    _add_units_flags(p)
+    _add_plan_flag(p)
+    _add_output_flags(p, _cmd_discover)
+
+
+def _add_units_flags(p) -> None:
     p.add_argument(
         "--units",
         metavar="COL=UNIT,...",
-        help="units of every column, e.g. 'm=kg,v=m/s,E=J' (pint syntax; '' dimensionless): search on "
-        "dimensionless groups",
+        help="units of the columns, e.g. 'm=kg,v=m/s,E=J' (pint syntax; '' dimensionless); a name that is "
+        "no column with a value ('g=9.81 m/s**2') is a dimensional constant",
     )
     p.add_argument("--units-file", metavar="FILE", help="CSV with columns 'column' and 'unit' (instead of --units)")
-    _add_plan_flag(p)
-    _add_output_flags(p, _cmd_discover)
 
 
 def _add_verify(sub, common) -> None:
@@ -394,6 +399,7 @@ def _add_verify(sub, common) -> None:
         help="column of standard deviations of the target: weighted fit, constants' errors from it, "
         "verdict by chi-squared (p >= 0.01)",
     )
+    _add_units_flags(p)
     _add_output_flags(p, _cmd_verify)
 
 

@@ -22,7 +22,7 @@ import ast
 import html
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Optional, Sequence
 
 import numpy as np
@@ -36,6 +36,7 @@ from .symbolic.evaluate import ConstantFit, compile_formula, scores
 from .symbolic.export import to_latex
 from .symbolic.noise import NoiseTest, chi2_test, lack_of_fit_test
 from .symbolic.parse import CONSTANTS, FUNCTIONS, parse_formula
+from .units import UnitError, parse_units, unit_mismatch
 from .symbolic.uncertainty import constant_lines, constants_frame, estimate_constants, format_estimate, relative_weights
 
 log = logging.getLogger("kandiscover")
@@ -91,6 +92,10 @@ class Verification:
         0-based positions in the given data of the rows used.
     notes : list of str
         Data changes (e.g. dropped rows) and remarks.
+    unit_mismatch : str or None
+        With ``units``: why the formula is dimensionally wrong (``"the formula has unit kg·m/s,
+        the target E has kg·m^2/s^2"``), which makes ``ok`` false; None when it is consistent or
+        no units were given.
     """
 
     formula: sympy.Expr
@@ -112,6 +117,7 @@ class Verification:
     observed: np.ndarray = field(default=None, repr=False)
     rows: np.ndarray = field(default=None, repr=False)
     notes: list = field(default_factory=list)
+    unit_mismatch: Optional[str] = None
 
     @property
     def n_rows(self) -> int:
@@ -162,6 +168,7 @@ class Verification:
                 for r in self.constants_table.to_dict("records")
             ],
             "notes": list(self.notes),
+            "unit_mismatch": self.unit_mismatch,
         }
 
     def plot(self, ax=None):
@@ -501,6 +508,7 @@ def verify(
     tol: Optional[float] = None,
     drop_invalid: bool = False,
     sigma=None,
+    units=None,
 ) -> Verification:
     """Check how well ``formula`` explains ``target`` in ``data``.
 
@@ -535,6 +543,11 @@ def verify(
         for every row. The constants are fitted by weighted least squares (weights ``1/σ²``), their
         errors follow from ``σ`` itself, and ``ok`` is the χ² test: ``Σ(r/σ)²`` on ``n − p``
         degrees of freedom with p-value ≥ 0.01 (``chi2_per_dof``, ``p_value``).
+
+    units : dict, optional
+        ``column -> unit`` (pint strings, ``""`` dimensionless) of the target and the columns the
+        formula uses: a formula whose dimensions disagree is NOT OK whatever its fit, and
+        ``unit_mismatch`` says why. Free constants (``fit_constants``) count as dimensionless.
 
     Returns
     -------
@@ -572,4 +585,19 @@ def verify(
     pred = _predictions(expr, used, cols, rows)
     others = [c for c in allowed if not (isinstance(sigma, str) and c == sigma)]
     judge_with = (sig, weights, _numeric_inputs(frame, others, rows))
-    return _verdict(expr, target, used, tol, tol_given, constants, table, pred, y, rows, notes, judge_with)
+    result = _verdict(expr, target, used, tol, tol_given, constants, table, pred, y, rows, notes, judge_with)
+    return _judge_units(result, units, used)
+
+
+def _judge_units(result: Verification, units, used: list) -> Verification:
+    """``result`` judged by the units too: a dimensionally inconsistent formula is not OK."""
+    if units is None:
+        return result
+    if not isinstance(units, dict):
+        raise UnitError(f"units must be a mapping column -> unit, e.g. {{'v': 'm/s'}}; got {type(units).__name__}")
+    names = [*used, result.target]
+    dims = parse_units({k: v for k, v in units.items() if k in names}, names)
+    problem = unit_mismatch(result.formula, dims, result.target)
+    if problem is None:
+        return replace(result, notes=[*result.notes, "units: the formula is dimensionally consistent"])
+    return replace(result, ok=False, unit_mismatch=problem, criterion=f"units: {problem}")

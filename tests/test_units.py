@@ -159,3 +159,26 @@ def test_the_units_guide_runs_as_written():
     for code in blocks[1:]:  # the first block is the one-line summary
         exec(compile(code, str(guide), "exec"), namespace)  # noqa: S102 - our own documentation
     assert str(namespace["res"].formula) == "8.314*T*n/V"
+
+
+def test_verify_names_the_unit_mismatch_of_a_wrong_formula(tmp_path, capsys):
+    import json
+
+    from kandiscover.cli import main
+
+    cols = _rows(200, 5, m=(1, 3), c=(1, 3))
+    df = pd.DataFrame({"m": cols["m"], "c": cols["c"], "E": cols["m"] * cols["c"] ** 2})
+    units = {"m": "kg", "c": "m/s", "E": "J"}
+    wrong = kd.verify("m*c", df, target="E", units=units)
+    assert not wrong.ok and wrong.unit_mismatch == "the formula has unit kg·m/s, the target E has kg·m^2/s^2"
+    right = kd.verify("m*c**2", df, target="E", units=units)
+    assert right.ok and right.unit_mismatch is None
+    # the formula fits but adds a length to an energy: not a law
+    df["E2"] = df["E"] + df["c"]
+    bad_sum = kd.verify("m*c**2 + c", df[["m", "c", "E2"]], target="E2", units={"m": "kg", "c": "m/s", "E2": "J"})
+    assert bad_sum.r2 > 0.999999 and not bad_sum.ok and "sum disagree" in bad_sum.unit_mismatch
+    path = tmp_path / "e.csv"
+    df[["m", "c", "E"]].to_csv(path, index=False)
+    code = main(["verify", str(path), "--target", "E", "--formula", "m*c", "--units", "m=kg,c=m/s,E=J", "--json"])
+    payload = json.loads(capsys.readouterr().out)
+    assert code == 0 and payload["ok"] is False and "kg·m/s" in payload["unit_mismatch"]
