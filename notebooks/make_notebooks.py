@@ -438,6 +438,7 @@ KNOTS = [
     pred = model.predict(dataset["test_input"]).numpy()[:, 0]
     kan_accuracy = float((round_even(pred) == test["signature"].to_numpy()).mean())
     print(f"KAN test accuracy (exact signature): {kan_accuracy:.3f}")
+    assert kan_accuracy >= 0.78  # DeepMind's MLP on the full set of invariants: 78 %
     """),
     md("""
     ## Which invariants matter
@@ -482,6 +483,7 @@ KNOTS = [
     mu = test["meridional_translation_real"] + 1j * test["meridional_translation_imag"]
     slope = np.real(test["longitudinal_translation"] / mu)
     slope_accuracy = float((round_even(slope / 2) == test["signature"]).mean())
+    assert formula_accuracy >= 0.78, formula_accuracy  # the formula of two invariants holds the MLP's figure too
 
     pd.DataFrame({
         "model": ["KAN [8, 1, 1] (all invariants)", f"formula: {formula}", "slope / 2 (KAN paper)"],
@@ -563,6 +565,69 @@ SPECIAL = [
     """),
 ]
 
+# ------------------------------------------------------------------------------------------ 08
+UNITS = [
+    md("""
+    # Units: dimensional analysis from the columns' units
+
+    Give `discover` the unit of every column and it searches the dimensionless problem
+    `y = M · f(π₁, …)` of Buckingham's theorem first. Here: the relativistic energy, the
+    pendulum (with `g` as a dimensional constant) and a Feynman law with and without units.
+    """),
+    code("""
+    import numpy as np
+    import pandas as pd
+    import sympy
+    import kandiscover as kd
+    from kandiscover.units import parse_units, reduce_dimensions
+
+    rng = np.random.default_rng(0)
+    m, v, c = rng.uniform(1, 5, 500), rng.uniform(1, 2, 500), rng.uniform(3, 10, 500)
+    energy = pd.DataFrame({"m": m, "v": v, "c": c, "E": m * c**2 / np.sqrt(1 - v**2 / c**2)})
+    units = {"m": "kg", "v": "m/s", "c": "m/s", "E": "J"}
+    red = reduce_dimensions(["m", "v", "c"], "E", parse_units(units, list(energy.columns)),
+                            energy[["m", "v", "c"]].to_numpy(), energy["E"].to_numpy())
+    red.describe()
+    """),
+    code("""
+    assert red.describe() == ["M = c**2*m", "pi1 = v/c"]
+    res = kd.discover(energy, target="E", units=units, time_budget=20, progress=False)
+    assert res.r2 > 0.99999
+    print("exact:", kd.is_equivalent(res.formula, sympy.sympify("m*c**2/sqrt(1 - v**2/c**2)")))
+    res.formula, res.strategy
+    """),
+    md("""
+    ## The pendulum
+
+    No power of a length is a time: `g` enters as a dimensional constant, a name that is no
+    column, with its value.
+    """),
+    code("""
+    L = rng.uniform(0.2, 2.0, 40)
+    pendulum = pd.DataFrame({"L": L, "T": 2 * np.pi * np.sqrt(L / 9.81)})
+    res = kd.discover(pendulum, target="T", units={"L": "m", "T": "s", "g": "9.81 m/s**2"},
+                      time_budget=10, progress=False)
+    print(res.formula)
+    print(res.notes[-1])
+    """),
+    md("""
+    ## A Feynman law, with and without units
+
+    Planck's `E = h·ω / (2π (exp(h·ω / (2π k_B T)) − 1))` (III.4.33): with units the search sees one
+    variable, `h·ω/(k_B·T)`.
+    """),
+    code("""
+    p = kd.problems.load("feynman")["III.4.33"]
+    df = p.sample(n=1000, seed=0)
+    rows = []
+    for with_units in (False, True):
+        r = kd.discover(df, target=p.target, time_budget=20, progress=False, units=p.units if with_units else None)
+        rows.append({"units": with_units, "formula": str(r.formula), "exact": kd.is_equivalent(r.formula, p.formula),
+                     "seconds": round(r.seconds, 1)})
+    pd.DataFrame(rows)
+    """),
+]
+
 NOTEBOOKS = {
     "01_quickstart.ipynb": QUICKSTART,
     "02_discover_from_csv.ipynb": DISCOVER_CSV,
@@ -571,6 +636,7 @@ NOTEBOOKS = {
     "05_feynman_suite.ipynb": SUITE,
     "06_knots.ipynb": KNOTS,
     "07_special_functions.ipynb": SPECIAL,
+    "08_units.ipynb": UNITS,
 }
 
 
