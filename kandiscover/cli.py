@@ -95,6 +95,7 @@ def _cmd_discover(args, out) -> int:
         drop_invalid=args.drop_invalid,
         plan=_columns_list(args.plan, "--plan"),
         units=_units(args),
+        sigma=args.sigma,
     )
     payload = res.to_dict()
     if args.out is not None:
@@ -352,6 +353,12 @@ def _add_discover(sub, common) -> None:
         help="expected relative noise (std / RMS of the target); the search stops when reached",
     )
     p.add_argument("--out", metavar="DIR", help="write DIR/result.json and the report into this folder")
+    p.add_argument(
+        "--sigma",
+        metavar="COLUMN",
+        help="column of standard deviations of the target (not an input): weighted fits, the constants' "
+        "errors from it, chi-squared per degree of freedom in the result",
+    )
     _add_units_flags(p)
     _add_plan_flag(p)
     _add_output_flags(p, _cmd_discover)

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 import sympy
 
-from .data import Table, prepare, split_rows
+from .data import DataError, Table, as_frame, prepare, split_rows
 from .result import Discovery, pareto_front
 from .search.closed_form import linear
 from .search.context import Context
@@ -77,6 +77,12 @@ class Settings:
         :func:`discover`; ``None`` for the default plan.
     units : dict or None
         ``name -> Dimension`` of the inputs and the target (:func:`kandiscover.units.parse_units`).
+    sigma : ndarray of shape ``(n,)`` or None
+        Standard deviations of the target, one per row of the table (from ``sigma=`` or, up to a
+        common factor, from ``weights=``).
+    known_sigma : bool
+        Whether ``sigma`` are absolute standard deviations (``sigma=``) or only relative ones
+        (``weights=``).
     """
 
     time_budget: float
@@ -86,6 +92,8 @@ class Settings:
     lib: Library
     plan: Optional[Sequence] = None
     units: Optional[dict] = None
+    sigma: Optional[np.ndarray] = None
+    known_sigma: bool = True
 
     def steps(self, d: int) -> list[Step]:
         """The ``(name, strategy)`` steps for ``d`` inputs."""
@@ -113,7 +121,7 @@ class _Rows:
         How the rows were used, e.g. ``"leave-one-out (8 rows)"``.
     """
 
-    def __init__(self, table: Table, seed: int) -> None:
+    def __init__(self, table: Table, seed: int, sigma: Optional[np.ndarray] = None) -> None:
         n = len(table.y)
         self.names = table.inputs
         self.folds: Optional[Folds] = None
@@ -128,6 +136,7 @@ class _Rows:
                 tr = np.sort(np.random.default_rng(seed).choice(tr, MAX_TRAIN_ROWS, replace=False))
             self.validation = f"train/validation/test split ({len(tr)}/{len(va)}/{len(te)} rows)"
         self.parts = {k: (table.X[idx], table.y[idx]) for k, idx in (("tr", tr), ("va", va), ("te", te))}
+        self.sigma = None if sigma is None else {k: sigma[idx] for k, idx in (("tr", tr), ("va", va), ("te", te))}
         X_tr = self.parts["tr"][0]
         self.train_columns = {n: X_tr[:, k] for k, n in enumerate(self.names)}
 
@@ -141,16 +150,29 @@ class _Rows:
         each of a small table."""
         return self.parts[which]
 
+    def weights(self, which: str) -> Optional[np.ndarray]:
+        """``1/σ²`` (mean 1) of a part when the errors are given, else ``None``."""
+        if self.sigma is None:
+            return None
+        w = 1.0 / self.sigma[which] ** 2
+        return w / float(np.mean(w))
+
     def error_weights(self, expr: sympy.Expr) -> Optional[np.ndarray]:
-        """``1/y²`` weights (mean 1) of the fitting rows when ``expr``'s residuals there look like
-        relative errors (:func:`~kandiscover.symbolic.uncertainty.relative_weights`), else ``None``."""
+        """The weights of the fitting rows: ``1/σ²`` when the errors are given; else ``1/y²`` (mean
+        1) when ``expr``'s residuals there look like relative errors
+        (:func:`~kandiscover.symbolic.uncertainty.relative_weights`), else ``None``."""
+        if self.sigma is not None:
+            return self.weights("tr")
         X, y = self.part("tr")
         return relative_weights(formula_predictions(expr, X, self.names) - y, y)
 
     def loss(self, expr: sympy.Expr, weights: Optional[np.ndarray] = None) -> float:
         """The choosing loss of a formula fitted on the fitting rows: validation MSE, or the
-        cross-validated MSE of a small table; weighted by ``weights`` of the choosing rows."""
+        cross-validated MSE of a small table; weighted by ``weights`` of the choosing rows (by
+        ``1/σ²`` when the errors are given)."""
         X, y = self.part("va")
+        if weights is None:
+            weights = self.weights("va")
         if self.small:
             return press_mse(expr, X, y, self.names, self.folds, weights)
         if weights is None:
@@ -160,10 +182,20 @@ class _Rows:
 
     def choosing_weights(self, pool: list[dict]) -> Optional[np.ndarray]:
         """Weights of the choosing rows when the best candidate of ``pool`` leaves relative errors
-        there (:func:`~kandiscover.symbolic.uncertainty.relative_weights`), else ``None``."""
+        there (:func:`~kandiscover.symbolic.uncertainty.relative_weights`), else ``None``; the
+        losses are weighted already when the errors are given."""
+        if self.sigma is not None:
+            return None
         best = min(pool, key=lambda e: e["loss"])
         X, y = self.part("va")
         return relative_weights(formula_predictions(best["formula"], X, self.names) - y, y)
+
+    def chi2_per_dof(self, expr: sympy.Expr) -> Optional[float]:
+        """``Σ((y − f)/σ)² / (n − p)`` on the fitting rows, ``p`` the formula's fitted constants."""
+        X, y = self.part("tr")
+        dof = len(y) - len(expr.atoms(sympy.Float))
+        r = (formula_predictions(expr, X, self.names) - y) / self.sigma["tr"]
+        return float(np.sum(r**2) / dof) if dof > 0 and np.all(np.isfinite(r)) else None
 
     def report(self, expr: sympy.Expr, deadline: float) -> dict:
         """``r2``, ``rmse`` and ``max_abs_error`` on the test rows, or out of fold (constants refitted
@@ -189,6 +221,8 @@ def discover(
     plan=None,
     threads: Optional[int] = 1,
     units=None,
+    sigma=None,
+    weights=None,
 ) -> Discovery:
     """Find a closed-form law ``target = f(inputs)`` in tabular data.
 
@@ -227,6 +261,16 @@ def discover(
         dimensionless groups of Buckingham's theorem, ``target = M · f(π₁, …)``
         (:mod:`kandiscover.search.dimensional`), and the answer is dimensionally consistent.
 
+    sigma : str, array-like or float, optional
+        Standard deviations of the target: a column (not an input then), one value per row of
+        ``data``, or one for every row. Every refit is weighted least squares (weights ``1/σ²``),
+        candidates are compared by their weighted error, the constants' errors follow from ``σ``,
+        the noise level stops the search, and ``Discovery.chi2_per_dof`` says whether the chosen
+        formula's residuals are as large as ``σ`` says (about 1).
+    weights : str, array-like, optional
+        Relative weights of the rows (``∝ 1/σ²``), instead of ``sigma``: weighted fits and
+        choices, the constants' errors from the residuals.
+
     Returns
     -------
     Discovery
@@ -234,7 +278,8 @@ def discover(
     Raises
     ------
     ParameterError
-        A bad ``time_budget``, ``seed``, ``noise_hint``, ``threads`` or ``plan`` (a ``ValueError``).
+        A bad ``time_budget``, ``seed``, ``noise_hint``, ``threads`` or ``plan``, or both ``sigma``
+        and ``weights`` (a ``ValueError``).
     DataError
         Unusable data (a ``ValueError`` naming the column).
     UnitError
@@ -246,12 +291,57 @@ def discover(
     check_int("threads", threads, low=1, allow_none=True, what="None or a positive integer")
     data, target, units = column_units(data, target, units)
     units, consts = split_constants(units, list(data.columns) if isinstance(data, pd.DataFrame) else [])
+    data, bars, known = _error_bars(sigma, weights, data, target, inputs, names)
     table = prepare(data, target, inputs, names=names, drop_invalid=drop_invalid)
+    if bars is not None:
+        settings = replace(settings, sigma=_kept(bars, data, table, inputs, names), known_sigma=known)
     columns = list(data.columns) if isinstance(data, pd.DataFrame) else [*table.inputs, table.target]
     table = with_constants(table, consts) if units is not None else table
     settings = replace(settings, units=table_dimensions(table, units, columns, consts))
     with thread_limit(threads):
         return without_constants(_discover(table, settings, start), consts)
+
+
+def _error_bars(sigma, weights, data, target, inputs, names) -> tuple:
+    """``(data, sigma, known)``: the data without a ``sigma`` or ``weights`` column, the standard
+    deviations per row of ``data`` (``1/√w`` for weights), and whether they are absolute."""
+    if sigma is not None and weights is not None:
+        raise ParameterError("give sigma (standard deviations) or weights (1/sigma**2), not both")
+    given, what = (sigma, "sigma") if sigma is not None else (weights, "weights")
+    if given is None:
+        return data, None, True
+    if isinstance(given, str):
+        if not isinstance(data, pd.DataFrame) or given not in data.columns:
+            columns = list(data.columns) if isinstance(data, pd.DataFrame) else []
+            raise DataError(f"{what} column {given!r} not found; columns are {columns}")
+        if given == target or (inputs is not None and given in inputs):
+            raise DataError(f"{what} names the column {given!r}, which is the target or an input")
+        values = pd.to_numeric(data[given], errors="coerce").to_numpy(dtype=float)
+        data = data.drop(columns=[given])
+    else:
+        n = len(data) if isinstance(data, pd.DataFrame) else len(as_frame(data, target, names))
+        values = np.asarray(given, dtype=float)
+        values = np.full(n, float(values)) if values.ndim == 0 else values
+        if values.shape != (n,):
+            raise DataError(f"{what} has {values.size} values but the data has {n} rows; give one per row")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return data, (values if what == "sigma" else 1.0 / np.sqrt(values)), what == "sigma"
+
+
+def _kept(bars: np.ndarray, data, table: Table, inputs, names) -> np.ndarray:
+    """The error bars of the rows ``prepare`` kept (it drops those with NaN or inf when asked to):
+    checked to be positive and finite, a :class:`DataError` naming the first bad rows otherwise."""
+    frame = as_frame(data, table.target, names)
+    used = list(inputs) if inputs is not None else [c for c in frame.columns if str(c) != table.target]
+    cells = frame[used + [table.target]].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
+    rows = np.flatnonzero(np.isfinite(cells).all(axis=1))
+    bad = ~(np.isfinite(bars[rows]) & (bars[rows] > 0))
+    if bad.any():
+        raise DataError(
+            f"sigma or weights hold {int(bad.sum())} values that are not positive finite numbers "
+            f"(first rows {rows[bad][:5].tolist()}); give standard deviations > 0"
+        )
+    return bars[rows]
 
 
 def _settings(time_budget, seed, noise_hint, progress, lib, plan) -> Settings:
@@ -276,10 +366,13 @@ def _checked_plan(plan) -> Optional[list]:
 
 
 def _discover(table: Table, settings: Settings, start: float) -> Discovery:
-    rows = _Rows(table, settings.seed)
+    rows = _Rows(table, settings.seed, settings.sigma)
     X_va, y_va = rows.part("va")
     var_y = float(np.var(y_va)) or 1e-300
     noise_nmse, stop_nmse = _noise_levels(settings.noise_hint, y_va, var_y)
+    if settings.sigma is not None and settings.known_sigma and not settings.noise_hint:
+        noise_nmse = float(np.mean(rows.sigma["va"] ** 2)) / var_y  # the given errors are the noise level
+        stop_nmse = max(1e-10, 1.5 * noise_nmse)
     X_tr, y_tr = rows.part("tr")
     # below the noise, sub-problems cannot tell candidates apart: simplicity decides there
     ctx = Context(
@@ -314,22 +407,26 @@ def _discover(table: Table, settings: Settings, start: float) -> Discovery:
         log.info("strategy %s stopped at the hard deadline", current["strategy"])
         best = min(p["loss"] for p in pool) / var_y
         history.append(dict(current, seconds=time.monotonic() - current["seconds"], best_nmse=best, interrupted=True))
-    weights = None
     if rows.small or noise_nmse > 0:
-        pool, weights = _reweigh(pool, rows)
+        pool, _ = _reweigh(pool, rows)
     front, chosen = _choose(pool, var_y, settings.units, table.target, len(y_va) if rows.small else None)
     late = start + LAST_SHARE * settings.time_budget + 1.0
     weights = rows.error_weights(chosen["formula"]) if rows.small or noise_nmse > 0 else None
-    if weights is not None:
+    if rows.sigma is not None:
+        weights = 1.0 / rows.sigma["tr"] ** 2  # the constants' errors follow from the given ones
+    elif weights is not None:
         table.notes.append(
             f"constants fitted with relative errors (σ ∝ |{table.target}|), which fit the residuals better"
         )
-    # the same formula may come from several candidates: the one that fitted the most constants on
-    # the way (a float exponent snapped to 3/2, not one a strategy rounded) tells the most about them
+    # the same formula may come from several candidates: the record that fitted the most of its
+    # constants on the way (a float exponent snapped to 3/2, not one a strategy rounded) tells the
+    # most about them; of two such, the one with the fewest other constants (terms dropped to 0,
+    # redundant ones) measured them best
     same = [e.get("snaps", ()) for e in pool if e["formula"] == chosen["formula"]]
     chosen = chosen.copy()
-    chosen["snaps"] = max(same, key=len, default=())
-    formula, with_symbols, constants = _constants(chosen, rows, settings.seed, late, weights)
+    chosen["snaps"] = max(same, key=_informative, default=())
+    known = rows.sigma is not None and settings.known_sigma
+    formula, with_symbols, constants = _constants(chosen, rows, settings.seed, late, weights, known)
     front.loc[front["chosen"], "formula"] = formula
     X_te, y_te = rows.part("te")
     return Discovery(
@@ -346,19 +443,36 @@ def _discover(table: Table, settings: Settings, start: float) -> Discovery:
         constants=constants,
         formula_with_symbols=with_symbols,
         validation=rows.validation,
+        chi2_per_dof=rows.chi2_per_dof(formula) if known else None,
         **rows.report(formula, late),
     )
 
 
-def _constants(chosen: pd.Series, rows: _Rows, seed: int, deadline: float, weights) -> tuple:
-    """The chosen formula's constants refitted on the fitting rows (weighted by ``weights``), with
-    their uncertainty (:func:`kandiscover.symbolic.uncertainty.fitted_constants`); the constants it
-    snapped are listed after them."""
+def _informative(snaps: tuple) -> tuple:
+    """How much a snap record says about a formula's constants: ``(identified nonzero values,
+    -constants in all)``."""
+    found = sum(1 for r in snaps if math.isfinite(r["std_error"]) and r["snapped"] != 0)
+    return found, -len(snaps)
+
+
+def _constants(chosen: pd.Series, rows: _Rows, seed: int, deadline: float, weights, known: bool = False) -> tuple:
+    """The chosen formula's constants refitted on the fitting rows (weighted by ``weights``; their
+    errors from ``1/weights`` when ``known``), with their uncertainty
+    (:func:`kandiscover.symbolic.uncertainty.fitted_constants`); the constants it snapped are listed
+    after them."""
     X_tr, y_tr = rows.part("tr")
     snaps = chosen.get("snaps", ()) or ()
     cols = [X_tr[:, k] for k in range(X_tr.shape[1])]
     return fitted_constants(
-        chosen["formula"], rows.names, cols, y_tr, snaps=snaps, weights=weights, seed=seed, deadline=deadline
+        chosen["formula"],
+        rows.names,
+        cols,
+        y_tr,
+        snaps=snaps,
+        weights=weights,
+        known_sigma=known,
+        seed=seed,
+        deadline=deadline,
     )
 
 
@@ -436,7 +550,10 @@ def _candidates(name: str, raw: list, rows: _Rows, finish: float, noise_nmse: fl
     for expr in raw[:6]:
         if expr.has(sympy.zoo, sympy.nan):
             continue
-        refit = refit_with_loss(expr, cols, y_tr, deadline=finish)[0] if time.monotonic() < finish else expr
+        fit_w = rows.weights("tr")
+        refit = (
+            refit_with_loss(expr, cols, y_tr, deadline=finish, weights=fit_w)[0] if time.monotonic() < finish else expr
+        )
         quick.append((rows.loss(refit), refit))
     quick.sort(key=lambda t: t[0])
     for loss0, expr in quick[:2]:
@@ -452,7 +569,7 @@ def _candidates(name: str, raw: list, rows: _Rows, finish: float, noise_nmse: fl
                 y_tr,
                 deadline=finish,
                 noise=noise_nmse,
-                residual_is_noise=rows.small,
+                residual_is_noise=rows.small or rows.sigma is not None,
                 record=snaps,
                 weights=weights,
             )

@@ -78,6 +78,9 @@ class Discovery:
     validation : str
         How the rows were used to choose and to report: ``"train/validation/test split (600/200/200
         rows)"``, ``"leave-one-out (8 rows)"`` or ``"10-fold cross-validation (30 rows)"``.
+    chi2_per_dof : float or None
+        With ``sigma=``: ``Σ((y − f)/σ)² / (n − p)`` on the rows the constants were fitted on (about
+        1 when the residuals are as large as the errors say).
     """
 
     formula: sympy.Expr
@@ -96,6 +99,7 @@ class Discovery:
     constants: pd.DataFrame = field(default_factory=lambda: constants_frame([]), repr=False)
     formula_with_symbols: Optional[sympy.Expr] = None
     validation: str = ""
+    chi2_per_dof: Optional[float] = None
     _compiled: Optional[CompiledFormula] = field(default=None, init=False, repr=False, compare=False)
 
     def predict(self, data) -> np.ndarray:
@@ -151,6 +155,7 @@ class Discovery:
             "rmse": finite_or_none(self.rmse),
             "max_abs_error": finite_or_none(self.max_abs_error),
             "validation": self.validation,
+            "chi2_per_dof": None if self.chi2_per_dof is None else finite_or_none(self.chi2_per_dof),
             "seconds": finite_or_none(self.seconds),
             "strategy": self.strategy,
             "constants": self.constants_records(),
@@ -199,6 +204,8 @@ class Discovery:
         ]
         if self.validation:
             lines.append(f"  rows: {self.validation}")
+        if self.chi2_per_dof is not None:
+            lines.append(f"  χ²/dof = {self.chi2_per_dof:.3g} against the given errors")
         consts = self.constant_lines()
         if consts:
             symbolic = self.formula_with_symbols

@@ -95,11 +95,17 @@ SQRT_W = sympy.Symbol("_sqrt_w")
 
 
 def refit_with_loss(
-    expr: sympy.Expr, data: Mapping[str, np.ndarray], y: np.ndarray, *, deadline: Optional[float] = None
+    expr: sympy.Expr,
+    data: Mapping[str, np.ndarray],
+    y: np.ndarray,
+    *,
+    deadline: Optional[float] = None,
+    weights: Optional[np.ndarray] = None,
 ) -> tuple[sympy.Expr, float]:
     """:func:`refit_constants` that also returns the mean squared error of the result (and stops
-    at ``deadline``, a ``time.monotonic()`` value, with the best constants found so far)."""
-    prob = _Problem(expr, data, y)
+    at ``deadline``, a ``time.monotonic()`` value, with the best constants found so far); with
+    ``weights`` (``1/σ²`` per row, shape ``(n,)``) weighted least squares, and the weighted MSE."""
+    prob = _Problem(expr, data, y, weights)
     theta, err = prob.fit(prob.templ, prob.params, prob.theta, deadline=deadline)
     return prob.expr(prob.templ, prob.params, theta), err
 
@@ -466,10 +472,10 @@ def polish(
     opts = dict(
         rtol=rtol, deadline=deadline, noise=noise, window=window, residual_is_noise=residual_is_noise, weights=weights
     )
-    expr = refit_with_loss(expr, data, y, deadline=deadline)[0] if expr.atoms(sympy.Float) else expr
+    expr = refit_with_loss(expr, data, y, deadline=deadline, weights=weights)[0] if expr.atoms(sympy.Float) else expr
     expr = snap_timed(expr, data, y, record=record, **opts)
     expr = simplify_timed(expr, simplify_timeout)
     if expr.atoms(sympy.Float):
-        expr = refit_with_loss(expr, data, y, deadline=deadline)[0]
+        expr = refit_with_loss(expr, data, y, deadline=deadline, weights=weights)[0]
         expr = snap_timed(expr, data, y, record=record, **opts)
     return round_floats(expr, digits)
