@@ -126,7 +126,7 @@ _CONSTANT_HEAD = ["constant", "value ± std. error", "95 % interval", "method", 
 
 def _constant_rows(discovery) -> list[list[str]]:
     """One row per constant of the discovery's table (``Discovery.constants``), as text."""
-    from .symbolic.uncertainty import format_estimate
+    from .symbolic.uncertainty import format_bound, format_estimate
 
     table = getattr(discovery, "constants", None)
     if table is None or table.empty:
@@ -135,16 +135,12 @@ def _constant_rows(discovery) -> list[list[str]]:
         [
             str(r.symbol),
             format_estimate(r.value, r.std_error),
-            f"[{_fmt_bound(r.low)}, {_fmt_bound(r.high)}]",
+            f"[{format_bound(r.low, r.std_error)}, {format_bound(r.high, r.std_error)}]",
             str(r.method),
             str(r.snapped) or "—",
         ]
         for r in table.itertuples()
     ]
-
-
-def _fmt_bound(x: float) -> str:
-    return f"{x:.6g}" if math.isfinite(x) else ("-inf" if x < 0 else "inf")
 
 
 def _pareto_rows(pareto) -> tuple[list[str], list[list[str]], list[bool]]:
@@ -213,7 +209,8 @@ def write_report(discovery, out) -> Path:
     c_rows = _constant_rows(discovery)
     with_symbols = getattr(discovery, "formula_with_symbols", None)
     c_intro = "Fitted constants with their standard errors and 95 % intervals"
-    if with_symbols is not None and c_rows:
+    inputs = {str(n) for n in discovery.inputs}
+    if with_symbols is not None and c_rows and {str(s) for s in with_symbols.free_symbols} - inputs:
         c_intro += f"; the formula in their symbols: {discovery.target} = {with_symbols}"
     c_intro += (
         ". A constant snapped to a simple value lists the fit it had before; the value lies in its interval."

@@ -16,7 +16,7 @@ from .support.jsonsafe import finite_or_none
 from .symbolic.complexity import complexity
 from .symbolic.evaluate import CompiledFormula, compile_formula, metrics
 from .symbolic.export import to_latex, to_torch
-from .symbolic.uncertainty import COLUMNS, LEVEL, constant_lines, constants_frame, format_estimate
+from .symbolic.uncertainty import COLUMNS, LEVEL, constant_lines, constants_frame, format_bound, format_estimate
 
 __all__ = ["Discovery", "complexity", "metrics", "pareto_front"]
 
@@ -240,7 +240,8 @@ class Discovery:
         head = "".join(f"<th>{h}</th>" for h in names)
         body = "".join(
             f"<tr><td>{html.escape(str(r.symbol))}</td><td>{html.escape(format_estimate(r.value, r.std_error))}</td>"
-            f"<td>[{r.low:.6g}, {r.high:.6g}]</td><td>{html.escape(str(r.method))}</td>"
+            f"<td>[{format_bound(r.low, r.std_error)}, {format_bound(r.high, r.std_error)}]</td>"
+            f"<td>{html.escape(str(r.method))}</td>"
             f"<td>{html.escape(str(r.snapped))}</td></tr>"
             for r in self.constants.itertuples()
         )

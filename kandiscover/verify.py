@@ -37,7 +37,14 @@ from .symbolic.export import to_latex
 from .symbolic.noise import NoiseTest, chi2_test, lack_of_fit_test
 from .symbolic.parse import CONSTANTS, FUNCTIONS, parse_formula
 from .units import UnitError, parse_units, unit_mismatch
-from .symbolic.uncertainty import constant_lines, constants_frame, estimate_constants, format_estimate, relative_weights
+from .symbolic.uncertainty import (
+    constant_lines,
+    constants_frame,
+    estimate_constants,
+    format_bound,
+    format_estimate,
+    relative_weights,
+)
 
 log = logging.getLogger("kandiscover")
 
@@ -204,7 +211,8 @@ class Verification:
         color = "green" if self.ok else "crimson"
         consts = "".join(
             f"<tr><td>{html.escape(str(r.symbol))}</td><td>{r.value:.10g}</td>"
-            f"<td>{html.escape(format_estimate(r.value, r.std_error))}</td><td>[{r.low:.6g}, {r.high:.6g}]</td>"
+            f"<td>{html.escape(format_estimate(r.value, r.std_error))}</td>"
+            f"<td>[{format_bound(r.low, r.std_error)}, {format_bound(r.high, r.std_error)}]</td>"
             f"<td>{html.escape(str(r.method))}</td></tr>"
             for r in self.constants_table.itertuples()
         )

@@ -52,6 +52,7 @@ __all__ = [
     "Estimate",
     "error_position",
     "estimate_constants",
+    "format_bound",
     "format_estimate",
     "lift_floats",
     "linearised",
@@ -394,14 +395,15 @@ def constant_lines(frame: Optional[pd.DataFrame], level: float = LEVEL) -> list[
     out = []
     pct = f"{100 * level:g} %"
     for r in frame.itertuples():
-        interval = f"[{_bound(r.low, r.std_error)}, {_bound(r.high, r.std_error)}]"
+        interval = f"[{format_bound(r.low, r.std_error)}, {format_bound(r.high, r.std_error)}]"
         snap = f" → {r.snapped}" if r.snapped else ""
         value = format_estimate(r.value, r.std_error)
         out.append(f"{r.symbol} = {value}{snap}  ({pct} interval {interval}, {r.method})")
     return out
 
 
-def _bound(x: float, std_error: float) -> str:
+def format_bound(x: float, std_error: float) -> str:
+    """An interval's end ``x`` for a value with ``std_error``: a digit finer than the value prints."""
     if not math.isfinite(x):
         return "-inf" if x < 0 else "inf"
     digits = significant_digits(x, std_error, max_digits=8) + 1  # a digit more than the value's
