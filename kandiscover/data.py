@@ -211,6 +211,9 @@ def prepare(
         if not pd.api.types.is_numeric_dtype(df[c]) or pd.api.types.is_bool_dtype(df[c]):
             sample = df[c].dropna().astype(str).head(3).tolist()
             raise DataError(f"column {c!r} is not numeric (e.g. {sample}); convert or drop it")
+        if pd.api.types.is_complex_dtype(df[c]):  # casting to float would drop the imaginary part
+            sample = df[c].dropna().astype(str).head(3).tolist()
+            raise DataError(f"column {c!r} holds complex numbers (e.g. {sample}); keep a real part or drop it")
     values = df[inputs + [target]].to_numpy(dtype=float)
     notes = []
     bad = ~np.isfinite(values).all(axis=1)
@@ -234,9 +237,10 @@ def prepare(
     if min_rows is not None and len(values) < min_rows:
         raise DataError(f"only {len(values)} usable rows; at least {min_rows} are needed")
     X, y = values[:, :-1], values[:, -1]
-    if np.ptp(y) == 0:
+    # min == max rather than np.ptp: the range of finite values may overflow (1e308 - -1e308)
+    if y.min() == y.max():
         raise DataError(f"target {target!r} is constant ({y[0]:g}); there is nothing to explain")
-    const = [c for k, c in enumerate(inputs) if np.ptp(X[:, k]) == 0]
+    const = [c for k, c in enumerate(inputs) if X[:, k].min() == X[:, k].max()]
     if const:
         keep = [k for k, c in enumerate(inputs) if c not in const]
         if not keep:

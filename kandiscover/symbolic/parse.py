@@ -8,7 +8,9 @@ whitelisted grammar is accepted and the text is never handed to ``eval``, ``exec
 Accepted grammar
 ----------------
 * integer and float literals (``3``, ``2.5``, ``1e-3``); ``1/3`` stays the exact rational 1/3;
-* names: variables, and the constants ``pi`` and ``e`` (Euler's number);
+* names: variables, and the constants ``pi`` and ``e`` (Euler's number). A variable is matched
+  as typed: Python folds identifiers to NFKC (``µ`` micro sign -> ``μ`` mu, ``ℌ`` -> ``H``), so
+  the spelling is read back from the text, and the folded name is only a fallback;
 * binary ``+ - * / **`` (``^`` is accepted as a synonym of ``**``), unary ``+`` and ``-``;
 * parentheses and calls of the functions in :data:`FUNCTIONS` (positional arguments only).
 
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import ast
 import math
+import warnings
 from collections.abc import Callable, Iterable, Mapping
 from types import MappingProxyType
 
@@ -163,6 +166,12 @@ class _Converter:
     def where(self, node: ast.AST) -> str:
         return f"at position {self.index(node.lineno, node.col_offset) + 1}"
 
+    def spelling(self, node: ast.Name) -> str:
+        """The name as typed; ``node.id`` is its NFKC folding (``µ`` micro sign -> ``μ`` mu)."""
+        start = self.index(node.lineno, node.col_offset)
+        typed = self.text[start : self.index(node.end_lineno, node.end_col_offset)]
+        return typed if typed.isidentifier() else node.id
+
     # -- conversion --------------------------------------------------------------------------
     def convert(self, node: ast.AST, depth: int = 0) -> sympy.Expr:
         if depth > MAX_DEPTH:
@@ -198,11 +207,13 @@ class _Converter:
         raise self.fail(node, kind)
 
     def _name(self, node: ast.Name) -> sympy.Expr:
-        name = node.id
-        if name.startswith("_"):
-            raise self._underscore(node, name)
-        if self.symbols is not None and name in self.symbols:
-            return self.symbols[name]
+        name, typed = node.id, self.spelling(node)
+        if name.startswith("_") or typed.startswith("_"):
+            raise self._underscore(node, typed)
+        if self.symbols is not None:
+            for key in (typed, name):
+                if key in self.symbols:
+                    return self.symbols[key]
         if name in CONSTANTS:
             return CONSTANTS[name]
         if name in self.functions:
@@ -212,9 +223,9 @@ class _Converter:
             )
         if self.symbols is not None:
             raise ValueError(
-                f"unknown variable {name!r} {self.where(node)}; allowed variables: {_listing(self.symbols)}"
+                f"unknown variable {typed!r} {self.where(node)}; allowed variables: {_listing(self.symbols)}"
             )
-        return sympy.Symbol(name)
+        return sympy.Symbol(typed)
 
     def _binop(self, node: ast.BinOp, depth: int) -> sympy.Expr:
         op = type(node.op)
@@ -261,14 +272,14 @@ class _Converter:
     def _call(self, node: ast.Call, depth: int) -> sympy.Expr:
         if not isinstance(node.func, ast.Name):
             raise self.fail(node.func, _FORBIDDEN.get(type(node.func), "call of a non-function"))
-        name = node.func.id
-        if name.startswith("_"):
-            raise self._underscore(node.func, name)
-        if self.symbols is not None and name in self.symbols:
-            raise ValueError(f"{name!r} {self.where(node)} is a variable and cannot be called")
+        name, typed = node.func.id, self.spelling(node.func)
+        if name.startswith("_") or typed.startswith("_"):
+            raise self._underscore(node.func, typed)
+        if self.symbols is not None and (typed in self.symbols or name in self.symbols):
+            raise ValueError(f"{typed!r} {self.where(node)} is a variable and cannot be called")
         if name not in self.functions:
             raise ValueError(
-                f"unknown function {name!r} {self.where(node)}; allowed functions: {_listing(self.functions)}"
+                f"unknown function {typed!r} {self.where(node)}; allowed functions: {_listing(self.functions)}"
             )
         if node.keywords:
             raise self.fail(node, "keyword argument in call")
@@ -390,7 +401,10 @@ def parse_formula(text: str, variables=None, *, functions=None) -> sympy.Expr:
     source, positions = source[lead:], positions[lead:]
     converter = _Converter(text, source, positions, symbols, funcs)
     try:
-        expr = converter.convert(ast.parse(source, mode="eval").body)
+        with warnings.catch_warnings():  # '1and x' warns "invalid decimal literal" on stderr;
+            warnings.simplefilter("ignore", SyntaxWarning)  # it is rejected with one message below
+            tree = ast.parse(source, mode="eval")
+        expr = converter.convert(tree.body)
     except SyntaxError as exc:
         pos = converter.index(exc.lineno or 1, (exc.offset or 1) - 1, byte_col=False) + 1
         raise ValueError(
