@@ -17,6 +17,8 @@ from typing import Optional
 
 import numpy as np
 
+from .symbolic.uncertainty import CONSTANT_HEAD, constant_cells
+
 log = logging.getLogger("kandiscover")
 
 __all__ = ["write_report"]
@@ -121,26 +123,9 @@ def _rows(discovery) -> list[tuple[str, str]]:
     return rows + [("strategy", discovery.strategy or "—"), ("search time", f"{discovery.seconds:.1f} s")]
 
 
-_CONSTANT_HEAD = ["constant", "value ± std. error", "95 % interval", "method", "snapped to"]
-
-
 def _constant_rows(discovery) -> list[list[str]]:
     """One row per constant of the discovery's table (``Discovery.constants``), as text."""
-    from .symbolic.uncertainty import format_bound, format_estimate
-
-    table = getattr(discovery, "constants", None)
-    if table is None or table.empty:
-        return []
-    return [
-        [
-            str(r.symbol),
-            format_estimate(r.value, r.std_error),
-            f"[{format_bound(r.low, r.std_error)}, {format_bound(r.high, r.std_error)}]",
-            str(r.method),
-            str(r.snapped) or "—",
-        ]
-        for r in table.itertuples()
-    ]
+    return constant_cells(getattr(discovery, "constants", None))
 
 
 def _pareto_rows(pareto) -> tuple[list[str], list[list[str]], list[bool]]:
@@ -237,7 +222,7 @@ def write_report(discovery, out) -> Path:
         "",
     ]
     if c_rows:
-        md += ["## Constants", "", _md(c_intro), "", _md_table(_CONSTANT_HEAD, c_rows), ""]
+        md += ["## Constants", "", _md(c_intro), "", _md_table(CONSTANT_HEAD, c_rows), ""]
     if notes:
         md += ["## Notes", ""] + [f"- {_md(n)}" for n in notes] + [""]
     if p_rows:
@@ -259,7 +244,7 @@ def write_report(discovery, out) -> Path:
         _html_table(["metric", "value"], [list(r) for r in metrics]),
     ]
     if c_rows:
-        body += ["<h2>Constants</h2>", f"<p>{_esc(c_intro)}</p>", _html_table(_CONSTANT_HEAD, c_rows)]
+        body += ["<h2>Constants</h2>", f"<p>{_esc(c_intro)}</p>", _html_table(CONSTANT_HEAD, c_rows)]
     if notes:
         body += ["<h2>Notes</h2>", "<ul>" + "".join(f"<li>{_esc(n)}</li>" for n in notes) + "</ul>"]
     if p_rows:

@@ -16,7 +16,7 @@ from .support.jsonsafe import finite_or_none
 from .symbolic.complexity import complexity
 from .symbolic.evaluate import CompiledFormula, compile_formula, metrics
 from .symbolic.export import to_latex, to_torch
-from .symbolic.uncertainty import COLUMNS, LEVEL, constant_lines, constants_frame, format_bound, format_estimate
+from .symbolic.uncertainty import COLUMNS, LEVEL, constant_lines, constants_frame, constants_html
 
 __all__ = ["Discovery", "complexity", "metrics", "pareto_front"]
 
@@ -236,17 +236,8 @@ class Discovery:
         """The constants as an HTML table (empty without constants)."""
         if self.constants is None or self.constants.empty:
             return ""
-        names = ("constant", "value ± std. error", "95 % interval", "method", "snapped")
-        head = "".join(f"<th>{h}</th>" for h in names)
-        body = "".join(
-            f"<tr><td>{html.escape(str(r.symbol))}</td><td>{html.escape(format_estimate(r.value, r.std_error))}</td>"
-            f"<td>[{format_bound(r.low, r.std_error)}, {format_bound(r.high, r.std_error)}]</td>"
-            f"<td>{html.escape(str(r.method))}</td>"
-            f"<td>{html.escape(str(r.snapped))}</td></tr>"
-            for r in self.constants.itertuples()
-        )
         with_symbols = self.formula_with_symbols
         shown = ""
         if with_symbols is not None:
             shown = f"<p>{html.escape(self.target)} = {html.escape(str(with_symbols))}</p>"
-        return f"{shown}<table><tr>{head}</tr>{body}</table>"
+        return shown + constants_html(self.constants)

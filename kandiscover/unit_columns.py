@@ -61,7 +61,7 @@ def without_constants(result, consts: dict):
     if not consts:
         return result
     values = {sympy.Symbol(k): sympy.Float(v) for k, (v, _) in consts.items()}
-    put = lambda e: sympy.sympify(e).xreplace(values)  # noqa: E731
+    put = lambda e: sympy.sympify(e).xreplace(values)
     law = ", ".join(f"{k} = {v:g} {u}" for k, (v, u) in consts.items())
     notes = [*result.notes, f"units: the law in the dimensional constants: {result.target} = {result.formula} ({law})"]
     pareto = result.pareto.copy()

@@ -36,15 +36,14 @@ from .symbolic.evaluate import ConstantFit, compile_formula, scores
 from .symbolic.export import to_latex
 from .symbolic.noise import NoiseTest, chi2_test, lack_of_fit_test
 from .symbolic.parse import CONSTANTS, FUNCTIONS, parse_formula
-from .units import UnitError, parse_units, unit_mismatch
 from .symbolic.uncertainty import (
     constant_lines,
     constants_frame,
+    constants_html,
     estimate_constants,
-    format_bound,
-    format_estimate,
     relative_weights,
 )
+from .units import UnitError, parse_units, unit_mismatch
 
 log = logging.getLogger("kandiscover")
 
@@ -209,15 +208,7 @@ class Verification:
 
     def _repr_html_(self) -> str:
         color = "green" if self.ok else "crimson"
-        consts = "".join(
-            f"<tr><td>{html.escape(str(r.symbol))}</td><td>{r.value:.10g}</td>"
-            f"<td>{html.escape(format_estimate(r.value, r.std_error))}</td>"
-            f"<td>[{format_bound(r.low, r.std_error)}, {format_bound(r.high, r.std_error)}]</td>"
-            f"<td>{html.escape(str(r.method))}</td></tr>"
-            for r in self.constants_table.itertuples()
-        )
-        head = "<th>constant</th><th>fitted value</th><th>± std. error</th><th>95 % interval</th><th>method</th>"
-        consts = f"<table><tr>{head}</tr>{consts}</table>" if consts else ""
+        consts = constants_html(self.constants_table)
         notes = "".join(f"<li>{html.escape(n)}</li>" for n in self.notes)
         return (
             f"<div><p><b>{html.escape(self.target)}</b> = $${to_latex(self.formula)}$$</p>"

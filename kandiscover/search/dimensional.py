@@ -18,7 +18,7 @@ nothing (every input dimensionless, a dimensionless target) is skipped.
 from __future__ import annotations
 
 import logging
-from typing import Callable, Optional
+from typing import Callable
 
 import numpy as np
 import sympy
@@ -32,7 +32,7 @@ log = logging.getLogger("kandiscover")
 __all__ = ["dimensional_steps", "reduced_context", "units_plan"]
 
 
-def reduced_context(ctx: Context, reduction: Reduction, deadline: Optional[float] = None) -> Context:
+def reduced_context(ctx: Context, reduction: Reduction) -> Context:
     """The context of ``f``: the groups' values as inputs and ``y / M`` as the target.
 
     Raises
@@ -44,12 +44,14 @@ def reduced_context(ctx: Context, reduction: Reduction, deadline: Optional[float
     P, ratio = reduction.transform(ctx.X, ctx.y)
     if not (np.all(np.isfinite(P)) and np.all(np.isfinite(ratio))):
         raise ValueError("the dimensionless groups are not finite on every training row")
-    return ctx.sub(P, ratio, list(reduction.names), deadline=deadline)
+    return ctx.sub(P, ratio, list(reduction.names))
 
 
-def _lifted(name: str, strategy: Callable, reduction: Reduction) -> Callable[[Context], list]:
+def _lifted(name: str, strategy: Callable, reduction: Reduction, sub: Context) -> Callable[[Context], list]:
+    """``strategy`` run on the reduced context ``sub`` (one for the whole plan, so that its refits
+    are shared), its candidates lifted; the search's own context it is called with is not used."""
+
     def run(ctx: Context) -> list:
-        sub = reduced_context(ctx, reduction)
         return [reduction.lift(e) for e in strategy(sub)]
 
     run.__name__ = f"dimensional-{name}"
@@ -60,24 +62,24 @@ def _prefactor_only(reduction: Reduction) -> Callable[[Context], list]:
     """No group: ``y = C · M``, ``C`` by least squares."""
 
     def run(ctx: Context) -> list:
-        M = sympy.lambdify([sympy.Symbol(n) for n in ctx.names], reduction.prefactor_expr(), "numpy")(*ctx.X.T)
-        M = np.broadcast_to(np.asarray(M, dtype=float), ctx.y.shape)
+        M = reduction.prefactor_values(ctx.X)
         C = float(np.dot(M, ctx.y) / np.dot(M, M))
         return [sympy.Float(C) * reduction.prefactor_expr()]
 
     return run
 
 
-def dimensional_steps(reduction: Reduction, steps: list) -> list:
+def dimensional_steps(reduction: Reduction, steps: list, sub: Context) -> list:
     """The plan's ``(name, strategy)`` steps, built for the reduced problem's ``k`` inputs, each
-    run on the reduced problem and lifted; with no group, one step fits ``y = C · M``."""
+    run on the reduced context ``sub`` and lifted; with no group, one step fits ``y = C · M``."""
     if not reduction.groups:
         return [("dimensional", _prefactor_only(reduction))]
-    return [(name, _lifted(name, strategy, reduction)) for name, strategy in steps]
+    return [(name, _lifted(name, strategy, reduction, sub)) for name, strategy in steps]
 
 
 def units_plan(steps_for: Callable[[int], list], ctx: Context, target: str, dims: dict, notes: list) -> list:
-    """The plan of a search with units: the reduced plan (lifted), then the plan on the inputs.
+    """The plan of a search with units: the reduced plan (lifted) interleaved with the plan on the
+    original inputs.
 
     Parameters
     ----------
@@ -102,12 +104,12 @@ def units_plan(steps_for: Callable[[int], list], ctx: Context, target: str, dims
         notes.append("units: every input and the target are dimensionless; no reduction")
         return direct
     try:
-        reduced_context(ctx, reduction)
+        sub = reduced_context(ctx, reduction)
     except ValueError as exc:
         notes.append(f"units: {exc}; searched without the dimensional reduction")
         return direct
     notes.append("units: " + ", ".join(reduction.describe()))
-    reduced = dimensional_steps(reduction, steps_for(len(reduction.groups)) if reduction.groups else [])
+    reduced = dimensional_steps(reduction, steps_for(len(reduction.groups)) if reduction.groups else [], sub)
     return _interleaved(reduced, [(f"direct-{name}", strategy) for name, strategy in direct])
 
 

@@ -78,11 +78,10 @@ def _keys(values: np.ndarray) -> list[bytes]:
 
 def _usable(values: np.ndarray) -> np.ndarray:
     """Rows of ``values`` that are finite, not huge, and not constant (constants are leaves)."""
-    with np.errstate(all="ignore"):
-        finite = np.all(np.isfinite(values), axis=1) & (np.max(np.abs(values), axis=1) < 1e12)
-        spread = np.ptp(np.where(np.isfinite(values), values, 0), axis=1)
-        scale = np.max(np.abs(np.where(np.isfinite(values), values, 0)), axis=1) + 1e-300
-    return finite & (spread > 1e-9 * scale)
+    finite = np.isfinite(values)
+    clean = np.where(finite, values, 0.0)
+    scale = np.max(np.abs(clean), axis=1)
+    return np.all(finite, axis=1) & (scale < 1e12) & (np.ptp(clean, axis=1) > 1e-9 * (scale + 1e-300))
 
 
 class _Enumerator:
@@ -208,15 +207,15 @@ def enumerate_expressions(
             front.append((err, size, ref))
             best = err
     front.sort(key=lambda t: (max(t[0], 1e-12), t[1]))
-    return [_affine(en, ref, X[rows], y[rows], names) for _, _, ref in front[:top]]
+    return [_affine(en, ref) for _, _, ref in front[:top]]
 
 
-def _affine(en: _Enumerator, ref, X: np.ndarray, y: np.ndarray, names: list[str]) -> sympy.Expr:
-    """``a·g + b`` with ``a``, ``b`` from least squares on the sample."""
+def _affine(en: _Enumerator, ref) -> sympy.Expr:
+    """``a·g + b`` with ``a``, ``b`` from least squares on the enumerator's sample."""
     g = en.expr(ref)
     v = en.levels[ref[0]].values[ref[1]]
     A = np.column_stack([v, np.ones_like(v)])
-    (a, b), *_ = np.linalg.lstsq(A, y, rcond=None)
+    (a, b), *_ = np.linalg.lstsq(A, en.y, rcond=None)
     return sympy.Float(float(a)) * g + sympy.Float(float(b))
 
 

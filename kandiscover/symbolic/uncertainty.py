@@ -27,6 +27,7 @@ digits of the standard error when they start with 1 or 2, else one), :func:`roun
 from __future__ import annotations
 
 import logging
+import html
 import math
 import time
 from dataclasses import dataclass
@@ -387,19 +388,45 @@ def constants_frame(records: Sequence[dict]) -> pd.DataFrame:
     return frame.astype({"value": float, "std_error": float, "low": float, "high": float})
 
 
+CONSTANT_HEAD = ("constant", "value ± std. error", "95 % interval", "method", "snapped to")
+"""Column titles of :func:`constant_cells` (every table of constants shown: report, HTML, CLI)."""
+
+
+def constant_cells(frame: Optional[pd.DataFrame]) -> list[list[str]]:
+    """One row of text cells per constant of ``frame`` (:data:`CONSTANT_HEAD`; ``"—"`` when not
+    snapped)."""
+    if frame is None or frame.empty:
+        return []
+    return [
+        [
+            str(r.symbol),
+            format_estimate(r.value, r.std_error),
+            f"[{format_bound(r.low, r.std_error)}, {format_bound(r.high, r.std_error)}]",
+            str(r.method),
+            str(r.snapped) or "—",
+        ]
+        for r in frame.itertuples()
+    ]
+
+
+def constants_html(frame: Optional[pd.DataFrame]) -> str:
+    """``frame``'s constants as an HTML table (``""`` without constants)."""
+    rows = constant_cells(frame)
+    if not rows:
+        return ""
+    head = "".join(f"<th>{h}</th>" for h in CONSTANT_HEAD)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in rows)
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
 def constant_lines(frame: Optional[pd.DataFrame], level: float = LEVEL) -> list[str]:
     """One line per constant: ``c0 = 2.006 ± 0.006  (95 % interval [1.993, 2.019], linearised)``,
     with ``→ 3/2`` for a snapped one."""
-    if frame is None or frame.empty:
-        return []
-    out = []
     pct = f"{100 * level:g} %"
-    for r in frame.itertuples():
-        interval = f"[{format_bound(r.low, r.std_error)}, {format_bound(r.high, r.std_error)}]"
-        snap = f" → {r.snapped}" if r.snapped else ""
-        value = format_estimate(r.value, r.std_error)
-        out.append(f"{r.symbol} = {value}{snap}  ({pct} interval {interval}, {r.method})")
-    return out
+    return [
+        f"{symbol} = {value}{'' if snapped == '—' else f' → {snapped}'}  ({pct} interval {interval}, {method})"
+        for symbol, value, interval, method, snapped in constant_cells(frame)
+    ]
 
 
 def format_bound(x: float, std_error: float) -> str:

@@ -94,10 +94,11 @@ class Reduction:
     @property
     def trivial(self) -> bool:
         """True when the reduction changes nothing (every group one input, no prefactor)."""
+        unit_vector = [0] * (len(self.inputs) - 1) + [1]
         return (
             not any(self.prefactor)
             and len(self.groups) == len(self.inputs)
-            and all(sorted(map(abs, g)) == [0] * (len(g) - 1) + [1] and sum(g) == 1 for g in self.groups)
+            and all(sorted(g) == unit_vector for g in self.groups)
         )
 
     def _monomial(self, exponents) -> sympy.Expr:
@@ -138,7 +139,12 @@ class Reduction:
             P = np.column_stack([_power(X, g) for g in self.groups]) if self.groups else np.empty((len(X), 0))
             if y is None:
                 return P
-            return P, y / _power(X, self.prefactor)
+            return P, y / self.prefactor_values(X)
+
+    def prefactor_values(self, X: np.ndarray) -> np.ndarray:
+        """``M`` on the rows of ``X`` (shape ``(n, d)``), shape ``(n,)``."""
+        with np.errstate(all="ignore"):
+            return _power(X, self.prefactor)
 
     def lift(self, expr: sympy.Expr) -> sympy.Expr:
         """A law of the reduced problem (in :attr:`names`) as a law of the inputs: ``M · f(π(x))``."""
