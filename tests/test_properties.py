@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import sympy
-from hypothesis import assume, given, settings
+from hypothesis import Phase, assume, given, settings
 from hypothesis import strategies as st
 
 from kandiscover.cli import main
@@ -48,7 +48,16 @@ except ImportError:  # the fixed threshold, before rows were required per input
 from kandiscover.symbolic.parse import _ARITY, CONSTANTS, FUNCTIONS, parse_formula
 
 #: Reproducible settings shared by every property; the slow ones lower ``max_examples``.
-BASE = settings(max_examples=120, deadline=None, derandomize=True, database=None, print_blob=False)
+BASE = settings(
+    max_examples=120,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    print_blob=False,
+    # no shrinking or explaining: the explain phase traces the test (sys.settrace), which makes
+    # pytest-timeout think a debugger is attached and let a slow shrink run for ever
+    phases=(Phase.explicit, Phase.reuse, Phase.generate),
+)
 
 # ================================================================================== tripwires
 
@@ -432,9 +441,17 @@ def _printable(expr):
 def test_round_trip_of_generated_sympy_expressions(flag_file, expr):
     assume(_printable(expr))
     text = str(expr)
-    assert checked_parse(text, flag_file) == expr, text
+    # the oracle is sympy's own reading of the text, built in the same process state: sympy's
+    # automatic canonical form of an expression can depend on its cache (``-(x + y)*atan(1 - pi)``
+    # came back as an equal expression of another shape after the CLI tests had run)
     names = sorted(s.name for s in expr.free_symbols)
-    assert checked_parse(text, flag_file, variables=names) == expr, text
+    # (Python reads identifiers NFKC-normalised, 'µ' as 'μ' and 'ﬁ' as 'fi': names it would change
+    # cannot be read back by sympify, whatever the parser does)
+    assume(all(unicodedata.normalize("NFKC", n) == n for n in names))
+    truth = sympy.sympify(text, locals={unicodedata.normalize("NFKC", n): sympy.Symbol(n) for n in names})
+    assert truth == expr or sympy.expand(truth - expr) == 0, text
+    assert checked_parse(text, flag_file) == truth, text
+    assert checked_parse(text, flag_file, variables=names) == truth, text
 
 
 @BASE
