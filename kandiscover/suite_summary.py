@@ -357,8 +357,7 @@ def _beside_published(out: Path, df: pd.DataFrame, pack, everything: dict, sub: 
             lines.append(f"| {m} | {r:.1f} % | – | {'1 h or more' if 'QDSR' in m else 'hours'} |")
     for m, r in PUBLISHED.items():
         lines.append(
-            f"| {m} (without units) | {r[0.0]:.1f} % | {r[0.01]:.1f} % | "
-            f"{'500 s' if m == 'PySR' else '8 h / 1M evaluations'} |"
+            f"| {m} | {r[0.0]:.1f} % | {r[0.01]:.1f} % | {'500 s' if m == 'PySR' else '8 h / 1M evaluations'} |"
         )
     notes = []
     if key is None:
