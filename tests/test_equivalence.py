@@ -106,7 +106,7 @@ def hanging_simplify(monkeypatch):
     _WORKER._stop()  # and the next test's worker sees the real simplifiers again
 
 
-def test_numbers_decide_without_waiting_for_sympy(hanging_simplify):
+def test_numbers_decide_when_sympy_hangs(hanging_simplify):
     start = time.monotonic()
     assert not is_equivalent("x*y", "x + y", timeout=0.3)
     assert is_equivalent("exp(x + y)", "exp(x)*exp(y)", timeout=0.3)
@@ -116,9 +116,16 @@ def test_numbers_decide_without_waiting_for_sympy(hanging_simplify):
 
 def test_hanging_symbolic_proof_is_cut_at_the_timeout(hanging_simplify, monkeypatch):
     monkeypatch.setattr(equivalence, "_numeric_verdict", lambda *args: None)
+    monkeypatch.setattr(equivalence, "_wide_verdict", lambda *args: None)
     start = time.monotonic()
     assert not is_equivalent("2*(x + y)", "x + y", timeout=0.5)
     assert time.monotonic() - start < 3.0
+
+
+def test_different_formulas_are_rejected_without_asking_sympy(hanging_simplify):
+    assert not is_equivalent("x*y", "x + y", timeout=5.0)
+    assert not is_equivalent("sin(x)", "cos(x)", timeout=5.0)
+    assert hanging_simplify == []  # the sampling box already shows them apart
 
 
 def test_numeric_fallback_when_symbolic_raises(monkeypatch):
@@ -126,11 +133,63 @@ def test_numeric_fallback_when_symbolic_raises(monkeypatch):
         raise RecursionError("sympy gave up")
 
     monkeypatch.setattr(equivalence, "_SIMPLIFIERS", (("broken", broken),))
-    assert is_equivalent("x/y + 2", "x/y")
-    assert not is_equivalent("x/y + x", "x/y")
+    _WORKER._stop()  # a fresh worker sees the broken simplifiers
+    try:
+        assert is_equivalent("x/y + 2", "x/y")
+        assert not is_equivalent("x/y + x", "x/y")
+    finally:
+        _WORKER._stop()
 
 
 def test_symbolic_proof_used_when_numbers_are_unavailable(monkeypatch):
     monkeypatch.setattr(equivalence, "_numeric_verdict", lambda *args: None)
+    monkeypatch.setattr(equivalence, "_wide_verdict", lambda *args: None)
     assert is_equivalent("2*(x + y)", "x + y")
     assert not is_equivalent("x + y", "x*y")
+
+
+@pytest.mark.parametrize(
+    "found, truth, domain",
+    [
+        # a Taylor-regime stand-in for 1/r2: a*cot(a*r2) = 1/r2 - a**2*r2/3 + ...
+        (
+            "G*m1*m2*(0.000148404*cot(0.000148427*r2) - 1/r1)",
+            "G*m1*m2*(1/r2 - 1/r1)",
+            {"G": (1.0, 2.0), "m1": (1.0, 5.0), "m2": (1.0, 5.0), "r1": (1.0, 5.0), "r2": (1.0, 5.0)},
+        ),
+        # equal to the law only where V <= 5, the whole sampling range
+        ("pr*(5 - abs(V - 5))/(g - 1)", "pr*V/(g - 1)", {"pr": (1.0, 5.0), "V": (1.0, 5.0), "g": (2.0, 5.0)}),
+        ("sin(0.001*x)*1000.0", "x", None),
+    ],
+)
+@pytest.mark.parametrize("timeout", [5.0, 0])
+def test_stand_ins_that_agree_on_the_sampling_box_are_rejected(found, truth, domain, timeout):
+    assert not is_equivalent(found, truth, domain=domain, timeout=timeout)
+
+
+@pytest.mark.parametrize(
+    "found, truth",
+    [("sqrt(x**2*y**2)", "x*y"), ("log(exp(E))", "E"), ("sqrt(4*x**2)", "x"), ("exp(log(x)/2)", "sqrt(x)")],
+)
+def test_equivalents_that_need_positive_symbols_are_accepted(found, truth):
+    assert is_equivalent(found, truth)
+
+
+def test_symbols_take_the_sign_of_their_range():
+    # sqrt(x**2) is -x for negative x: a constant ratio there, a constant difference nowhere
+    assert is_equivalent("sqrt(x**2)", "x", domain={"x": (-3.0, -1.0)})
+    assert not is_equivalent("sqrt(x**2) + x", "x", domain={"x": (-3.0, -1.0)})
+    assert not is_equivalent("sqrt(x**2)", "x", domain={"x": (-1.0, 3.0)})
+
+
+def test_proof_comes_first_where_numbers_agree(monkeypatch):
+    asked = []
+    real = equivalence._symbolic_verdict
+
+    def spy(*args):
+        asked.append(args)
+        return real(*args)
+
+    monkeypatch.setattr(equivalence, "_symbolic_verdict", spy)
+    assert is_equivalent("2.5*(x + 1)**2", "x**2 + 2*x + 1")
+    assert len(asked) == 1

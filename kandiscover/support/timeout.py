@@ -8,7 +8,11 @@ budget). So on POSIX the work always runs in another process, which is killed at
 * a persistent *worker*, forked on first use in each process, takes the calls one at a time over a
   pipe. Forking a process that holds torch costs 0.2–0.5 s; the worker pays it once, not per call;
 * after a timeout the worker is killed (and a new one forked at the next call). A worker whose
-  parent has died sees the pipe close and exits.
+  parent has died sees the pipe close and exits;
+* the fork happens in a short-lived helper thread, not in the calling one: a hard deadline
+  (:func:`kandiscover.support.deadline.run_until`) raises its exception in the calling thread at
+  any Python instruction, and one that landed in an at-fork handler (``logging`` releases its
+  module lock in one) would leave that lock held and every other thread that logs blocked.
 
 Without ``fork`` (Windows) a daemon thread is the fallback.
 """
@@ -93,8 +97,18 @@ class _Worker:
         self.lock = threading.Lock()
         self.owner: Optional[int] = None  # pid of the process that forked the worker
         self.pid = self.send = self.recv = None
+        self._forker: Optional[threading.Thread] = None
 
     def _start(self) -> None:
+        """Fork the worker from a helper thread (see the module docstring) and wait for it; an
+        interrupted wait leaves the helper to finish, and the next start waits for that one."""
+        forker = self._forker
+        if forker is None or not forker.is_alive():
+            forker = self._forker = threading.Thread(target=self._fork, name="kandiscover-fork", daemon=True)
+            forker.start()
+        forker.join()
+
+    def _fork(self) -> None:
         req_r, req_w = os.pipe()
         rep_r, rep_w = os.pipe()
         pid = os.fork()
@@ -110,6 +124,8 @@ class _Worker:
         self.owner, self.pid, self.send, self.recv = os.getpid(), pid, req_w, rep_r
 
     def _stop(self) -> None:
+        if self._forker is not None and self._forker.is_alive() and self._forker is not threading.current_thread():
+            self._forker.join()
         if self.owner == os.getpid() and self.pid is not None:
             for fd in (self.send, self.recv):
                 try:

@@ -8,24 +8,37 @@ absolute value below ``zero_below`` become 0). ``found`` is then a solution for 
 * ``found - truth`` is a constant (no free symbols), or
 * ``found / truth`` is a nonzero constant.
 
-sympy's ``simplify`` can be slow or hang, and it can fail to reduce an expression that is in fact
-constant, so two checks are combined and either one can accept:
+The rule is symbolic, as SRBench's is, so the judge is not fooled by approximations that agree on
+the sampling box (``a*cot(a*r)`` for ``1/r`` with a small ``a``, ``5 - abs(V - 5)`` for ``V`` when
+``V <= 5``). The checks, in order:
 
-1. **numeric** -- both formulas are evaluated at ``n_points`` random points (numpy
-   ``default_rng(seed)``, uniform on ``domain``; default ``(0.5, 2.0)`` for every symbol, positive
-   so that ``log`` and ``sqrt`` are defined). The difference is taken as constant when its
-   spread is below ``1e-6`` times the spread of the formulas (plus ``1e-12`` times their
-   magnitude); the ratio when its spread is below ``1e-6`` times its magnitude and it is nonzero.
-   Equivalence is therefore judged on the sampling domain (``sqrt(x**2)`` equals ``x`` there).
-2. **symbolic** -- tried only when the numeric check does not accept (or cannot evaluate, e.g.
-   ``log`` of negative numbers on the domain): the difference and the ratio go through cheap
-   rewrites first (``expand``, ``cancel``, ``together``, ``powsimp``, ``trigsimp``), then
-   ``simplify``, in a worker thread, until ``timeout`` seconds have passed. A timed-out or failing
-   step counts as "not proven", so the numeric verdict stands.
+1. **signs** -- every symbol is rebound (by name) to a symbol carrying the sign of its sampling
+   range: ``positive`` when ``low > 0``, ``nonnegative`` when ``low == 0`` (and the mirror
+   images for negative ranges), else ``real``. The
+   default range ``(0.5, 2.0)`` makes a symbol positive, so ``sqrt(x**2*y**2)`` is ``x*y`` and
+   ``log(exp(E))`` is ``E``.
+2. **fast reject** -- both formulas are evaluated at ``n_points`` random points of the sampling
+   box (numpy ``default_rng(seed)``, uniform on ``domain``). When the difference and the ratio both
+   vary there (spread above ``1e-6`` times the spread of the formulas, plus ``1e-12`` times their
+   magnitude) the answer is False: no simplification can make them constant.
+3. **symbolic proof** -- the difference and the ratio go through cheap rewrites (``expand``,
+   ``cancel``, ``together``, ``powsimp``, ``trigsimp``), then ``simplify``, in a forked worker killed
+   after ``timeout`` seconds. A constant result is a proof: True.
+4. **wide-box numbers** -- where sympy gives up (no proof, time out, failure, or ``timeout=0``)
+   the formulas are compared at ``5 * n_points`` points of a box much wider than the sampling one,
+   where stand-ins part from the law: a positive range ``(low, high)`` becomes log-uniform on
+   ``(low / 100, 100 * high)`` (``(high / 1e6, 100 * high)`` when ``low == 0``), a negative one
+   its mirror, a range across zero uniform on ``±10 * max(|low|, |high|)``. The criterion is
+   pointwise, since the values span many orders of magnitude: the difference ``d = f - t`` is
+   constant when ``|d_i - median(d)|`` is at most ``1e-6 * (|f_i| + |t_i|) + 1e-9 * median(|f| +
+   |t|)`` at every point (the second term absorbs the rounding of ill-conditioned forms such as
+   ``asin(1 - 2*z**2)`` at small ``z``); the ratio is constant when ``f - r*t``, with
+   ``r = median(f / t)``, is within the same bound (``r*t`` in place of ``t``). When fewer than a
+   quarter of the wide points give finite real values, the sampling-box verdict of step 2 stands.
 
-The rule is SRBench's, strictly: only ``found``'s constants are rounded, so ``sin(3.14159*x)``
-does *not* match ``sin(pi*x)`` (rounded to ``sin(3.14*x)`` it differs from the truth); the
-discovery pipeline snaps such constants to ``pi`` before it asks.
+Only ``found``'s constants are rounded, so ``sin(3.14159*x)`` does *not* match ``sin(pi*x)``
+(rounded to ``sin(3.14*x)`` it differs from the truth); the discovery pipeline snaps such constants
+to ``pi`` before it asks.
 """
 
 from __future__ import annotations
@@ -51,6 +64,9 @@ __all__ = ["round_constants", "is_equivalent", "DEFAULT_RANGE"]
 DEFAULT_RANGE = (0.5, 2.0)
 _RTOL = 1e-6  # allowed spread of the difference / ratio, relative to the formulas
 _ATOL = 1e-12  # floating-point floor, relative to the magnitude of the values
+_WIDEN = 100.0  # a positive range (low, high) widens to (low / _WIDEN, high * _WIDEN)
+_WIDE_POINTS = 5  # the wide box has this many times n_points
+_WIDE_ATOL = 1e-9  # on the wide box: floor relative to the median magnitude of the values
 
 #: Rewrites tried in order on ``found - truth`` and ``found / truth`` (cheap ones first).
 _SIMPLIFIERS = (
@@ -116,6 +132,7 @@ def _numbers_as_floats(expr: sympy.Expr) -> sympy.Expr:
 
 
 def _sample(symbols, n_points: int, seed: int, domain) -> np.ndarray:
+    """Points uniform on the sampling box; shape ``(n_points, len(symbols))``."""
     rng = np.random.default_rng(seed)
     X = np.empty((n_points, len(symbols)))
     for j, sym in enumerate(symbols):
@@ -124,23 +141,46 @@ def _sample(symbols, n_points: int, seed: int, domain) -> np.ndarray:
     return X
 
 
+def _sample_wide(symbols, n_points: int, seed: int, domain) -> np.ndarray:
+    """Points on the wide box (module doc, step 4), signs kept; shape ``(n_points, len(symbols))``."""
+    rng = np.random.default_rng(seed + 1)
+    X = np.empty((n_points, len(symbols)))
+    for j, sym in enumerate(symbols):
+        low, high = domain.get(sym.name, DEFAULT_RANGE)
+        if low >= 0 or high <= 0:  # one sign: log-uniform, widened by _WIDEN each way
+            sign, a, b = (1.0, low, high) if low >= 0 else (-1.0, -high, -low)
+            a = a if a > 0 else b / _WIDEN**2  # a range starting at 0
+            X[:, j] = sign * np.exp(rng.uniform(np.log(a / _WIDEN), np.log(b * _WIDEN), n_points))
+        else:
+            reach = 10.0 * max(abs(low), abs(high))
+            X[:, j] = rng.uniform(-reach, reach, n_points)
+    return X
+
+
 def _spread(v: np.ndarray) -> float:
     return float(v.max() - v.min())
 
 
-def _numeric_verdict(found, truth, n_points: int, seed: int, domain) -> bool | None:
-    """True/False from random points; None when too few points give finite real values."""
-    symbols = sorted(found.free_symbols | truth.free_symbols, key=lambda s: s.name)
-    X = _sample(symbols, n_points, seed, domain)
+def _values(found, truth, X, symbols) -> tuple[np.ndarray, np.ndarray] | None:
+    """Both formulas at the points ``X``, restricted to points where both are finite and real."""
     try:
         vf, vt = formula_predictions(found, X, symbols), formula_predictions(truth, X, symbols)
     except Exception as exc:  # lambdify/numpy can fail in many ways on exotic formulas
         logger.debug("numeric equivalence check could not evaluate: %s", exc)
         return None
     ok = np.isfinite(vf) & np.isfinite(vt)  # real values only (the evaluation rule makes the others NaN)
-    if ok.sum() < max(3, n_points // 4):
+    if ok.sum() < max(3, len(X) // 4):
         return None
-    vf, vt = vf[ok], vt[ok]
+    return vf[ok], vt[ok]
+
+
+def _numeric_verdict(found, truth, n_points: int, seed: int, domain) -> bool | None:
+    """Constant difference or ratio on the sampling box; None when too few points evaluate."""
+    symbols = sorted(found.free_symbols | truth.free_symbols, key=lambda s: s.name)
+    values = _values(found, truth, _sample(symbols, n_points, seed, domain), symbols)
+    if values is None:
+        return None
+    vf, vt = values
     scale = max(np.abs(vf).max(), np.abs(vt).max())
     if _spread(vf - vt) <= _RTOL * max(_spread(vf), _spread(vt)) + _ATOL * scale:
         return True
@@ -149,6 +189,24 @@ def _numeric_verdict(found, truth, n_points: int, seed: int, domain) -> bool | N
         return False
     ratio = vf[nonzero] / vt[nonzero]
     return bool(np.all(ratio != 0) and np.all(np.isfinite(ratio)) and _spread(ratio) <= _RTOL * np.abs(ratio).max())
+
+
+def _wide_verdict(found, truth, n_points: int, seed: int, domain) -> bool | None:
+    """Constant difference or ratio, pointwise, on the wide box; None when too few points evaluate."""
+    symbols = sorted(found.free_symbols | truth.free_symbols, key=lambda s: s.name)
+    values = _values(found, truth, _sample_wide(symbols, n_points, seed, domain), symbols)
+    if values is None:
+        return None
+    vf, vt = values
+    floor = _WIDE_ATOL * float(np.median(np.abs(vf) + np.abs(vt)))  # rounding in ill-conditioned forms
+    d = vf - vt
+    if np.all(np.abs(d - np.median(d)) <= _RTOL * (np.abs(vf) + np.abs(vt)) + floor):
+        return True
+    nonzero = vt != 0
+    if nonzero.sum() < max(3, len(vt) // 4):
+        return False
+    r = float(np.median(vf[nonzero] / vt[nonzero]))
+    return bool(r != 0 and np.all(np.abs(vf - r * vt) <= _RTOL * (np.abs(vf) + np.abs(r * vt)) + floor))
 
 
 def _is_constant(expr: sympy.Expr, nonzero: bool = False) -> bool:
@@ -193,8 +251,28 @@ def _symbolic_verdict(found, truth, deadline: float | None) -> bool:
         logger.debug("equivalence proven symbolically (%s)", proof)
         return True
     if not ok:
-        logger.debug("equivalence: symbolic check timed out or failed; the numeric verdict stands")
+        logger.debug("equivalence: symbolic check timed out or failed")
     return False
+
+
+def _signed_symbols(found, truth, domain) -> tuple[sympy.Expr, sympy.Expr]:
+    """Both formulas with each symbol (matched by name) carrying the sign of its sampling range."""
+    names = {s.name for s in found.free_symbols | truth.free_symbols if isinstance(s, sympy.Symbol)}
+    signed = {}
+    for name in names:
+        low, high = domain.get(name, DEFAULT_RANGE)
+        if low > 0 or high < 0:
+            sign = "positive" if low > 0 else "negative"
+        elif low == 0 or high == 0:
+            sign = "nonnegative" if low == 0 else "nonpositive"
+        else:
+            sign = "real"
+        signed[name] = sympy.Symbol(name, **{sign: True})
+
+    def rebind(e):
+        return e.xreplace({s: signed[s.name] for s in e.free_symbols if isinstance(s, sympy.Symbol)})
+
+    return rebind(found), rebind(truth)
 
 
 def _check_domain(domain) -> dict[str, tuple[float, float]]:
@@ -223,13 +301,15 @@ def is_equivalent(
     ----------
     found, truth : sympy.Expr or str
         Formulas; strings are parsed with :func:`~kandiscover.symbolic.parse.parse_formula`.
-        Symbols are matched by name.
+        Symbols are matched by name; each carries the sign of its sampling range (their own
+        assumptions are replaced).
     digits : int, default 3
         Significant digits kept in the constants of ``found`` before comparing.
     timeout : float or None, default 5.0
-        Seconds allowed for sympy's symbolic proof (0: numeric check only; None: no limit).
+        Seconds allowed for sympy's symbolic proof (0: no proof, the wide-box numbers decide;
+        None: no limit).
     n_points : int, default 200
-        Random points of the numeric check.
+        Random points of the sampling-box check (the wide box has five times as many).
     seed : int, default 0
         Seed of the numeric check's sampling.
     domain : dict, optional
@@ -252,12 +332,14 @@ def is_equivalent(
     deadline = None if timeout is None else time.monotonic() + timeout
     domain = _check_domain(domain)
     found, truth = _as_expr(found, "found"), _as_expr(truth, "truth")
-    # symbols are matched by name; truth's symbols (and their assumptions) win
-    by_name = {s.name: s for s in truth.free_symbols}
-    found = found.xreplace({s: by_name[s.name] for s in found.free_symbols if s.name in by_name})
+    found, truth = _signed_symbols(found, truth, domain)
     rounded = round_constants(found, digits)
-    verdict = _numeric_verdict(rounded, truth, n_points, seed, domain)
-    if verdict is not None:  # both formulas evaluate on the domain: the numbers decide
-        logger.debug("equivalence: numeric verdict %s for %s ~ %s", verdict, rounded, truth)
-        return verdict
-    return _symbolic_verdict(rounded, truth, deadline)
+    near = _numeric_verdict(rounded, truth, n_points, seed, domain)
+    if near is False:  # neither difference nor ratio is constant on the sampling box
+        return False
+    if timeout != 0 and _symbolic_verdict(rounded, truth, deadline):
+        return True
+    wide = _wide_verdict(rounded, truth, _WIDE_POINTS * n_points, seed, domain)
+    verdict = bool(near) if wide is None else wide
+    logger.debug("equivalence: not proven; numbers say %s (sampling box %s) for %s ~ %s", verdict, near, rounded, truth)
+    return verdict
