@@ -161,8 +161,12 @@ def _spread(v: np.ndarray) -> float:
     return float(v.max() - v.min())
 
 
-def _values(found, truth, X, symbols) -> tuple[np.ndarray, np.ndarray] | None:
-    """Both formulas at the points ``X``, restricted to points where both are finite and real."""
+def _values(found, truth, sampler, n_points: int, seed: int, domain) -> tuple[np.ndarray, np.ndarray] | None:
+    """Both formulas at ``n_points`` points drawn by ``sampler`` (:func:`_sample` or
+    :func:`_sample_wide`), restricted to the points where both are finite and real; None when
+    fewer than a quarter are."""
+    symbols = sorted(found.free_symbols | truth.free_symbols, key=lambda s: s.name)
+    X = sampler(symbols, n_points, seed, domain)
     try:
         vf, vt = formula_predictions(found, X, symbols), formula_predictions(truth, X, symbols)
     except Exception as exc:  # lambdify/numpy can fail in many ways on exotic formulas
@@ -176,8 +180,7 @@ def _values(found, truth, X, symbols) -> tuple[np.ndarray, np.ndarray] | None:
 
 def _numeric_verdict(found, truth, n_points: int, seed: int, domain) -> bool | None:
     """Constant difference or ratio on the sampling box; None when too few points evaluate."""
-    symbols = sorted(found.free_symbols | truth.free_symbols, key=lambda s: s.name)
-    values = _values(found, truth, _sample(symbols, n_points, seed, domain), symbols)
+    values = _values(found, truth, _sample, n_points, seed, domain)
     if values is None:
         return None
     vf, vt = values
@@ -193,8 +196,7 @@ def _numeric_verdict(found, truth, n_points: int, seed: int, domain) -> bool | N
 
 def _wide_verdict(found, truth, n_points: int, seed: int, domain) -> bool | None:
     """Constant difference or ratio, pointwise, on the wide box; None when too few points evaluate."""
-    symbols = sorted(found.free_symbols | truth.free_symbols, key=lambda s: s.name)
-    values = _values(found, truth, _sample_wide(symbols, n_points, seed, domain), symbols)
+    values = _values(found, truth, _sample_wide, n_points, seed, domain)
     if values is None:
         return None
     vf, vt = values
