@@ -1,4 +1,5 @@
-"""Helpers shared by the pykan side-by-side benchmarks (``engine_speed.py``, ``symbolic_speed.py``).
+"""Helpers shared by the benchmarks: the pykan side-by-side ones (``engine_speed.py``,
+``symbolic_speed.py``) and those that read suite records (``rejudge.py``, ``noise_estimate.py``).
 
 The scripts run as ``python benchmarks/X.py`` from any working directory; Python puts the script's
 own folder first on ``sys.path``, so ``from _common import ...`` finds this file.
@@ -63,3 +64,14 @@ def write_json(out: str, results: dict) -> None:
     with open(out, "w") as fh:
         json.dump(results, fh, indent=2, default=str)
     print("wrote", out)
+
+
+def read_recorded_formula(text: str, variables: list):
+    """A formula recorded by a suite (sympy's printing: Euler's number is ``E``) as an expression."""
+    import sympy
+
+    import kandiscover as kd
+
+    if "E" in variables:
+        return kd.parse_formula(text, variables)
+    return kd.parse_formula(text, [*variables, "E"]).subs(sympy.Symbol("E"), sympy.E)

@@ -17,17 +17,10 @@ import json
 import sys
 
 import pandas
-import sympy
 
 import kandiscover as kd
+from _common import read_recorded_formula
 from kandiscover.problems import load as load_pack
-
-
-def _read_formula(text: str, variables: list) -> sympy.Expr:
-    """A recorded formula (sympy's printing: Euler's number is ``E``) as an expression."""
-    if "E" in variables:
-        return kd.parse_formula(text, variables)
-    return kd.parse_formula(text, [*variables, "E"]).subs(sympy.Symbol("E"), sympy.E)
 
 
 def _records(path: str) -> list:
@@ -52,7 +45,7 @@ def rejudge(path: str) -> dict:
         pack = packs.setdefault(rec["pack"], load_pack(rec["pack"]))
         problem = pack[rec["problem"]]
         domain = dict(zip(problem.variables, problem.ranges))
-        found = _read_formula(rec["formula"], list(problem.variables))
+        found = read_recorded_formula(rec["formula"], list(problem.variables))
         verdict = bool(rec["r2"] > 0.5) and kd.is_equivalent(found, problem.formula, domain=domain)
         rows.append((bool(rec.get("srbench")), bool(rec["exact"]), verdict))
         if verdict != bool(rec["exact"]):

@@ -70,6 +70,10 @@ def _print_discovery(res, out):
     print(res.summary(), file=out)
     for note in res.notes:
         print(f"  note: {note}", file=out)
+    if res.noise is not None:
+        print(f"  noise: {res.noise:.3g} of the target's RMS ({res.noise_source})", file=out)
+    if res.selection:
+        print(f"  chosen by: {res.selection}", file=out)
     if len(res.pareto) > 1:
         print("Pareto front (complexity, validation MSE, formula):", file=out)
         for r in res.pareto.itertuples():
@@ -245,6 +249,8 @@ def _cmd_suite(args, out) -> int:
         kwargs["scheduler"] = args.scheduler
     if args.units:
         kwargs["units"] = True
+    if args.no_hint:
+        kwargs["hint"] = False
     for key in ("time_budget", "n", "noise", "limit", "timeout"):
         if getattr(args, key) is not None:
             kwargs[key] = getattr(args, key)
@@ -471,6 +477,11 @@ def _add_suite(sub, common) -> None:
         help="seconds before a problem's worker is stopped (default: 2 * time budget + 30)",
     )
     p.add_argument("--units", action="store_true", help="search with the problems' units (the Feynman pack)")
+    p.add_argument(
+        "--no-hint",
+        action="store_true",
+        help="do not tell discover the noise level (it estimates it from the data)",
+    )
     _add_plan_flag(p)
     p.set_defaults(func=_cmd_suite)
 

@@ -6,9 +6,11 @@ and cross-validation chooses and reports (leave-one-out up to 20 rows, else 10-f
 :mod:`kandiscover.symbolic.crossval`). The strategies of the plan (:mod:`kandiscover.search.plan`)
 run in order within the time budget; every candidate they return is polished (constants refitted
 on the fitting rows, snapped to simple values, simplified), scored on the choosing rows, and kept in
-a pool. The search stops early once a candidate explains the choosing rows to the noise level. The
-Pareto front of the pool gives the alternatives; the chosen formula is the simplest one whose
-choosing loss is within 50 % of the best. Its constants are refitted once more, with their
+a pool. The search stops early once a candidate explains the choosing rows to the noise level
+(given, or estimated from residuals that pass a lack-of-fit test: :mod:`kandiscover.selection`).
+The Pareto front of the pool gives the alternatives; the criterion that picks the chosen formula
+(the 50 % margin on exact data, BIC with noise, AIC on a small table) is
+:func:`kandiscover.selection.choose`'s. Its constants are refitted once more, with their
 standard errors and 95 % intervals (:mod:`kandiscover.symbolic.uncertainty`), and printed to the
 digits those support.
 """
@@ -25,31 +27,28 @@ import numpy as np
 import pandas as pd
 import sympy
 
-from .data import DataError, Table, as_frame, prepare, split_rows
-from .result import Discovery, pareto_front
+from .data import DataError, Table, as_frame, prepare
+from .result import Discovery
+from .rows import MAX_TRAIN_ROWS, Rows
 from .search.closed_form import linear
 from .search.context import Context
 from .search.dimensional import units_plan
 from .search.plan import Step, build_plan, resolve
+from .selection import choose, estimate_noise, given_noise, reweigh
 from .support.deadline import run_until
 from .support.params import ParameterError, check_int, check_number
 from .support.progress import progress_bar
 from .support.threads import thread_limit
 from .symbolic.complexity import complexity
-from .symbolic.crossval import SMALL_TABLE_ROWS, Folds, make_folds, out_of_fold, press_mse
-from .symbolic.evaluate import formula_mse, formula_predictions, metrics, scores
+from .symbolic.crossval import SMALL_TABLE_ROWS
 from .symbolic.library import Library, default_library
 from .symbolic.refit import polish, refit_with_loss, round_floats
-from .symbolic.uncertainty import fitted_constants, relative_weights
+from .symbolic.uncertainty import fitted_constants
 from .unit_columns import column_units, split_constants, table_dimensions, with_constants, without_constants
-from .units import unit_mismatch
 
 log = logging.getLogger("kandiscover")
 
 __all__ = ["discover", "Settings", "MAX_TRAIN_ROWS", "SMALL_TABLE_ROWS"]
-
-MAX_TRAIN_ROWS = 3000
-"""Training rows used at most (a seeded subset of larger tables)."""
 
 STRATEGY_SHARE, POLISH_SHARE, HARD_SHARE, LAST_SHARE = 0.8, 0.9, 0.95, 1.05
 """Strategies stop at 80 % of the budget, refits and polishing of their candidates at 90 %: the
@@ -102,110 +101,6 @@ class Settings:
         return build_plan(d, self.plan)
 
 
-class _Rows:
-    """The rows of one search: those the constants are fitted on, those candidates are chosen by and
-    those the chosen formula is reported on, each part sliced once.
-
-    A table of at least :data:`SMALL_TABLE_ROWS` rows is split into training, validation and test
-    rows (at most :data:`MAX_TRAIN_ROWS` training rows). A smaller one is fitted on all rows and
-    cross-validated (``folds``): candidates are compared by their cross-validated error
-    (:func:`~kandiscover.symbolic.crossval.press_mse`) and the chosen one is reported by refits on
-    the folds (:func:`~kandiscover.symbolic.crossval.out_of_fold`).
-
-    Attributes
-    ----------
-    names : list of str
-    folds : Folds or None
-        The cross-validation folds of a small table.
-    validation : str
-        How the rows were used, e.g. ``"leave-one-out (8 rows)"``.
-    """
-
-    def __init__(self, table: Table, seed: int, sigma: Optional[np.ndarray] = None) -> None:
-        n = len(table.y)
-        self.names = table.inputs
-        self.folds: Optional[Folds] = None
-        if n < SMALL_TABLE_ROWS:
-            self.folds = make_folds(n, seed)
-            every = np.arange(n)
-            tr = va = te = every
-            self.validation = self.folds.name
-        else:
-            tr, va, te = split_rows(n, seed)
-            if len(tr) > MAX_TRAIN_ROWS:
-                tr = np.sort(np.random.default_rng(seed).choice(tr, MAX_TRAIN_ROWS, replace=False))
-            self.validation = f"train/validation/test split ({len(tr)}/{len(va)}/{len(te)} rows)"
-        self.parts = {k: (table.X[idx], table.y[idx]) for k, idx in (("tr", tr), ("va", va), ("te", te))}
-        self.sigma = None if sigma is None else {k: sigma[idx] for k, idx in (("tr", tr), ("va", va), ("te", te))}
-        X_tr = self.parts["tr"][0]
-        self.train_columns = {n: X_tr[:, k] for k, n in enumerate(self.names)}
-
-    @property
-    def small(self) -> bool:
-        """Whether the table is cross-validated."""
-        return self.folds is not None
-
-    def part(self, which: str) -> tuple[np.ndarray, np.ndarray]:
-        """``(X, y)`` of ``"tr"`` (fitting), ``"va"`` (choosing) or ``"te"`` (reporting); all rows for
-        each of a small table."""
-        return self.parts[which]
-
-    def weights(self, which: str) -> Optional[np.ndarray]:
-        """``1/σ²`` (mean 1) of a part when the errors are given, else ``None``."""
-        if self.sigma is None:
-            return None
-        w = 1.0 / self.sigma[which] ** 2
-        return w / float(np.mean(w))
-
-    def error_weights(self, expr: sympy.Expr) -> Optional[np.ndarray]:
-        """The weights of the fitting rows: ``1/σ²`` when the errors are given; else ``1/y²`` (mean
-        1) when ``expr``'s residuals there look like relative errors
-        (:func:`~kandiscover.symbolic.uncertainty.relative_weights`), else ``None``."""
-        if self.sigma is not None:
-            return self.weights("tr")
-        X, y = self.part("tr")
-        return relative_weights(formula_predictions(expr, X, self.names) - y, y)
-
-    def loss(self, expr: sympy.Expr, weights: Optional[np.ndarray] = None) -> float:
-        """The choosing loss of a formula fitted on the fitting rows: validation MSE, or the
-        cross-validated MSE of a small table; weighted by ``weights`` of the choosing rows (by
-        ``1/σ²`` when the errors are given)."""
-        X, y = self.part("va")
-        if weights is None:
-            weights = self.weights("va")
-        if self.small:
-            return press_mse(expr, X, y, self.names, self.folds, weights)
-        if weights is None:
-            return formula_mse(expr, X, y, self.names)
-        err = float(np.mean(weights * (formula_predictions(expr, X, self.names) - y) ** 2))
-        return err if math.isfinite(err) else math.inf
-
-    def choosing_weights(self, pool: list[dict]) -> Optional[np.ndarray]:
-        """Weights of the choosing rows when the best candidate of ``pool`` leaves relative errors
-        there (:func:`~kandiscover.symbolic.uncertainty.relative_weights`), else ``None``; the
-        losses are weighted already when the errors are given."""
-        if self.sigma is not None:
-            return None
-        best = min(pool, key=lambda e: e["loss"])
-        X, y = self.part("va")
-        return relative_weights(formula_predictions(best["formula"], X, self.names) - y, y)
-
-    def chi2_per_dof(self, expr: sympy.Expr) -> Optional[float]:
-        """``Σ((y − f)/σ)² / (n − p)`` on the fitting rows, ``p`` the formula's fitted constants."""
-        X, y = self.part("tr")
-        dof = len(y) - len(expr.atoms(sympy.Float))
-        r = (formula_predictions(expr, X, self.names) - y) / self.sigma["tr"]
-        return float(np.sum(r**2) / dof) if dof > 0 and np.all(np.isfinite(r)) else None
-
-    def report(self, expr: sympy.Expr, deadline: float) -> dict:
-        """``r2``, ``rmse`` and ``max_abs_error`` on the test rows, or out of fold (constants refitted
-        on the other folds until ``deadline``) for a small table."""
-        X, y = self.part("te")
-        if self.small:
-            return scores(out_of_fold(expr, X, y, self.names, self.folds, deadline=deadline), y)
-        return metrics(expr, X, y, self.names)
-
-
 def discover(
     data,
     target: Optional[str] = None,
@@ -241,7 +136,9 @@ def discover(
         Seed of row splits and KAN initialisations.
     noise_hint : float, optional
         Expected relative noise (std / RMS of the target); the search stops once a candidate's
-        validation error reaches it. Exact data (default) stops at a relative MSE of 1e-10.
+        validation error reaches it. Without it (and without ``sigma``) the noise is estimated
+        from the residuals of the best candidate once they pass a lack-of-fit test
+        (``Discovery.noise``, ``noise_source``); exact data stop at a relative MSE of 1e-10.
     progress : bool
         Show a progress bar on stderr.
     drop_invalid : bool
@@ -366,13 +263,11 @@ def _checked_plan(plan) -> Optional[list]:
 
 
 def _discover(table: Table, settings: Settings, start: float) -> Discovery:
-    rows = _Rows(table, settings.seed, settings.sigma)
-    X_va, y_va = rows.part("va")
+    rows = Rows(table, settings.seed, settings.sigma)
+    _, y_va = rows.part("va")
     var_y = float(np.var(y_va)) or 1e-300
-    noise_nmse, stop_nmse = _noise_levels(settings.noise_hint, y_va, var_y)
-    if settings.sigma is not None and settings.known_sigma and not settings.noise_hint:
-        noise_nmse = float(np.mean(rows.sigma["va"] ** 2)) / var_y  # the given errors are the noise level
-        stop_nmse = max(1e-10, 1.5 * noise_nmse)
+    known = rows.sigma is not None and settings.known_sigma
+    level = given_noise(settings.noise_hint, rows.sigma["va"] if known else None, y_va)
     X_tr, y_tr = rows.part("tr")
     # below the noise, sub-problems cannot tell candidates apart: simplicity decides there
     ctx = Context(
@@ -382,7 +277,7 @@ def _discover(table: Table, settings: Settings, start: float) -> Discovery:
         settings.seed,
         start + STRATEGY_SHARE * settings.time_budget,
         settings.lib,
-        floor=max(1e-7, stop_nmse),
+        floor=max(1e-7, level.stop),
     )
     finish = start + POLISH_SHARE * settings.time_budget
     pool, history = [_baseline(ctx, rows)], []
@@ -397,7 +292,7 @@ def _discover(table: Table, settings: Settings, start: float) -> Discovery:
         rows,
         settings,
         finish,
-        (noise_nmse, stop_nmse, var_y),
+        (level, var_y),
         pool,
         history,
         current,
@@ -407,11 +302,22 @@ def _discover(table: Table, settings: Settings, start: float) -> Discovery:
         log.info("strategy %s stopped at the hard deadline", current["strategy"])
         best = min(p["loss"] for p in pool) / var_y
         history.append(dict(current, seconds=time.monotonic() - current["seconds"], best_nmse=best, interrupted=True))
-    if rows.small or noise_nmse > 0:
-        pool, _ = _reweigh(pool, rows)
-    front, chosen = _choose(pool, var_y, settings.units, table.target, len(y_va) if rows.small else None)
+    if level.source == "estimated":
+        table.notes.append(f"noise {level.relative:.2g} of the target's RMS, {level.detail}")
+        run_until(start + HARD_SHARE * settings.time_budget, _repolish, pool, rows, finish, level.nmse)
+    noisy = rows.small or level.nmse > 0
+    if noisy:
+        pool, _ = reweigh(pool, rows)
+    front, chosen, criterion = choose(
+        pool,
+        var_y,
+        settings.units,
+        table.target,
+        n_cv=len(y_va) if rows.small else None,
+        n_noisy=len(y_va) if level.nmse > 0 else None,
+    )
     late = start + LAST_SHARE * settings.time_budget + 1.0
-    weights = rows.error_weights(chosen["formula"]) if rows.small or noise_nmse > 0 else None
+    weights = rows.error_weights(chosen["formula"]) if noisy else None
     if rows.sigma is not None:
         weights = 1.0 / rows.sigma["tr"] ** 2  # the constants' errors follow from the given ones
     elif weights is not None:
@@ -425,7 +331,6 @@ def _discover(table: Table, settings: Settings, start: float) -> Discovery:
     same = [e.get("snaps", ()) for e in pool if e["formula"] == chosen["formula"]]
     chosen = chosen.copy()
     chosen["snaps"] = max(same, key=_informative, default=())
-    known = rows.sigma is not None and settings.known_sigma
     formula, with_symbols, constants = _constants(chosen, rows, settings.seed, late, weights, known)
     front.loc[front["chosen"], "formula"] = formula
     X_te, y_te = rows.part("te")
@@ -444,6 +349,9 @@ def _discover(table: Table, settings: Settings, start: float) -> Discovery:
         formula_with_symbols=with_symbols,
         validation=rows.validation,
         chi2_per_dof=rows.chi2_per_dof(formula) if known else None,
+        noise=level.relative,
+        noise_source=level.source,
+        selection=criterion,
         **rows.report(formula, late),
     )
 
@@ -455,7 +363,7 @@ def _informative(snaps: tuple) -> tuple:
     return found, -len(snaps)
 
 
-def _constants(chosen: pd.Series, rows: _Rows, seed: int, deadline: float, weights, known: bool = False) -> tuple:
+def _constants(chosen: pd.Series, rows: Rows, seed: int, deadline: float, weights, known: bool = False) -> tuple:
     """The chosen formula's constants refitted on the fitting rows (weighted by ``weights``; their
     errors from ``1/weights`` when ``known``), with their uncertainty
     (:func:`kandiscover.symbolic.uncertainty.fitted_constants`); the constants it snapped are listed
@@ -487,7 +395,7 @@ def _steps(settings: Settings, ctx: Context, table: Table) -> list[Step]:
 def _search(
     bar,
     ctx: Context,
-    rows: _Rows,
+    rows: Rows,
     settings: Settings,
     finish: float,
     levels: tuple,
@@ -497,8 +405,11 @@ def _search(
 ) -> None:
     """Run the plan's strategies in order, adding their polished candidates to ``pool`` as they come
     (so that a hard deadline keeps what was found) and one ``history`` entry per finished strategy;
-    ``current`` names the strategy running. Stops once a candidate reaches ``stop_nmse``."""
-    noise_nmse, stop_nmse, var_y = levels
+    ``current`` names the strategy running. Stops once a candidate reaches the noise level's
+    ``stop``, or, where no noise level is known, once the best candidate's residuals are noise
+    (:func:`kandiscover.selection.estimate_noise`, which then sets the level)."""
+    level, var_y = levels
+    tested = None
     for name, strategy in bar:
         if ctx.remaining() < 0.1 * settings.time_budget:  # too little left to finish another one
             break
@@ -506,24 +417,37 @@ def _search(
         current.update(strategy=name, seconds=time.monotonic(), candidates=0)
         raw = _run(name, strategy, ctx)
         current["candidates"] = len(raw)
-        _candidates(name, raw, rows, finish, noise_nmse, pool)
-        best = min((p["loss"] for p in pool), default=math.inf)
-        history.append(dict(current, seconds=time.monotonic() - current["seconds"], best_nmse=best / var_y))
+        _candidates(name, raw, rows, finish, level.nmse, pool)
+        best = min(pool, key=lambda e: e["loss"])
+        history.append(dict(current, seconds=time.monotonic() - current["seconds"], best_nmse=best["loss"] / var_y))
         current.clear()
-        log.info("strategy %s: %d candidates, best validation NMSE %.3g", name, len(raw), best / var_y)
-        if best / var_y <= stop_nmse:
+        log.info("strategy %s: %d candidates, best validation NMSE %.3g", name, len(raw), best["loss"] / var_y)
+        if best["loss"] / var_y <= level.stop:
             break
+        if level.source == "unknown" and best is not tested:
+            tested, found = best, estimate_noise(best, rows, var_y)
+            if found is not None:
+                log.info("residuals of %s are noise: %s", best["formula"], found.detail)
+                vars(level).update(vars(found))
+                break
 
 
-def _noise_levels(noise_hint: Optional[float], y_va: np.ndarray, var_y: float) -> tuple[float, float]:
-    """The data's known relative MSE, and the validation relative MSE at which the search stops."""
-    # noise_hint is std / RMS(y); the stop rule compares MSE / Var(y)
-    rms2 = float(np.mean(y_va**2))
-    noise_nmse = noise_hint**2 * rms2 / var_y if noise_hint else 0.0
-    return noise_nmse, max(1e-10, 1.5 * noise_nmse)
+def _repolish(pool: list, rows: Rows, finish: float, noise_nmse: float, keep: int = 3) -> None:
+    """Polish the best ``keep`` raw candidates of ``pool`` again at the noise level estimated after
+    they were first polished (as exact data), adding the results to ``pool``."""
+    raw = sorted((e for e in pool if e["strategy"].endswith(" (raw)")), key=lambda e: e["loss"])
+    seen: set = set()
+    for entry in raw:
+        if len(seen) == keep or time.monotonic() > finish - 0.5:
+            break
+        if entry["formula"] in seen:
+            continue
+        seen.add(entry["formula"])
+        name = entry["strategy"][: -len(" (raw)")]
+        _polish_into(pool, name, entry["formula"], rows, finish, noise_nmse)
 
 
-def _baseline(ctx: Context, rows: _Rows) -> dict:
+def _baseline(ctx: Context, rows: Rows) -> dict:
     """The linear least-squares fit: a candidate that always exists (the floor every law must beat)."""
     expr = round_floats(linear(ctx)[0], 6)
     return dict(formula=expr, loss=rows.loss(expr), complexity=complexity(expr), strategy="linear", snaps=())
@@ -538,9 +462,9 @@ def _run(name: str, strategy, ctx: Context) -> list:
         return []
 
 
-def _candidates(name: str, raw: list, rows: _Rows, finish: float, noise_nmse: float, out: list) -> None:
+def _candidates(name: str, raw: list, rows: Rows, finish: float, noise_nmse: float, out: list) -> None:
     """Add pool entries from a strategy's raw candidates to ``out``: the best two of the first six,
-    refitted on the fitting rows and scored on the choosing rows (:meth:`_Rows.loss`), each also
+    refitted on the fitting rows and scored on the choosing rows (:meth:`Rows.loss`), each also
     polished (until ``finish``); each entry is added as soon as it is scored. A polished entry keeps
     the record of the constants it snapped (``snaps``, see
     :func:`kandiscover.symbolic.refit.snap_constants`); a small table's residual counts as noise."""
@@ -561,76 +485,23 @@ def _candidates(name: str, raw: list, rows: _Rows, finish: float, noise_nmse: fl
             continue
         out.append(dict(formula=expr, loss=loss0, complexity=complexity(expr), strategy=name + " (raw)", snaps=()))
         if time.monotonic() < finish - 0.5:
-            snaps: list = []
-            weights = rows.error_weights(expr) if rows.small or noise_nmse > 0 else None
-            nice = polish(
-                expr,
-                cols,
-                y_tr,
-                deadline=finish,
-                noise=noise_nmse,
-                residual_is_noise=rows.small or rows.sigma is not None,
-                record=snaps,
-                weights=weights,
-            )
-            out.append(
-                dict(formula=nice, loss=rows.loss(nice), complexity=complexity(nice), strategy=name, snaps=tuple(snaps))
-            )
+            _polish_into(out, name, expr, rows, finish, noise_nmse)
 
 
-def _reweigh(pool: list[dict], rows: _Rows) -> tuple[list[dict], Optional[np.ndarray]]:
-    """The pool with its losses weighted, and the weights, when the best candidate leaves relative
-    errors on the choosing rows: with errors proportional to the target, the largest values would
-    otherwise decide alone which formula is best."""
-    weights = rows.choosing_weights(pool)
-    if weights is None:
-        return pool, None
-    log.info("candidates compared by their relative errors")
-    return [dict(e, loss=rows.loss(e["formula"], weights)) for e in pool], weights
-
-
-def _choose(
-    pool: list[dict], var_y: float, dims: Optional[dict] = None, target: str = "", n_cv: Optional[int] = None
-) -> tuple[pd.DataFrame, pd.Series]:
-    """The Pareto front of the pool (with a ``chosen`` column) and the chosen entry: the simplest
-    whose validation loss is within 50 % of the best.
-
-    On a small table (``n_cv`` cross-validated rows) the entry of the pool with the least
-    ``n_cv·log(loss) + 2·(complexity + floats)`` instead, added to the front if it is not on it —
-    the loss as a log-likelihood, every node of the formula and every fitted constant counted like
-    a parameter of AIC (the weighing :func:`kandiscover.symbolic.refit.snap_constants` uses for
-    simple values): on a dozen noisy rows a longer formula often predicts the held-out rows a
-    little better by chance, a fixed 50 % margin does not grow with the length it buys, and a
-    constant snapped within its interval (``2`` for ``2.006 ± 0.006``) is preferred to the float
-    it replaces although the float fits the rows a little better.
-
-    With units (``dims``), dimensionally inconsistent candidates (the linear baseline, say) are
-    dropped while a consistent one exists: a formula whose units disagree is not a law, however
-    well it fits."""
-    frame = pd.DataFrame(pool)
-    frame = frame[np.isfinite(frame["loss"])]
-    if dims is not None:
-        consistent = frame["formula"].map(lambda e: unit_mismatch(e, dims, target) is None)
-        if consistent.any():
-            frame = frame[consistent]
-    if frame.empty:
-        raise RuntimeError("no candidate formula could be evaluated; try a larger time_budget")
-    front = pareto_front(frame)
-    if n_cv is not None:
-        floor = 1e-24 * var_y + 1e-300  # exact fits differ only by round-off
-        floats = frame["formula"].map(lambda e: len(e.atoms(sympy.Float))).to_numpy(dtype=float)
-        loss = np.maximum(frame["loss"].to_numpy(dtype=float), floor)
-        crit = n_cv * np.log(loss) + 2 * (frame["complexity"].to_numpy(dtype=float) + floats)
-        pick = frame.iloc[int(np.argmin(crit))]
-        hit = front.index[(front["formula"] == pick["formula"]) & (front["loss"] == pick["loss"])]
-        if len(hit):
-            chosen_idx = hit[0]
-        else:
-            front = pd.concat([front, pick.to_frame().T.assign(score=0.0)], ignore_index=True)
-            front = front.sort_values(["complexity", "loss"], kind="stable").reset_index(drop=True)
-            chosen_idx = front.index[(front["formula"] == pick["formula"]) & (front["loss"] == pick["loss"])][0]
-    else:
-        limit = max(float(front["loss"].min()) * 1.5, 1e-12 * var_y)
-        chosen_idx = front[front["loss"] <= limit]["complexity"].idxmin()
-    front["chosen"] = front.index == chosen_idx
-    return front, front.loc[chosen_idx]
+def _polish_into(out: list, name: str, expr: sympy.Expr, rows: Rows, finish: float, noise_nmse: float) -> None:
+    """Polish ``expr`` (until ``finish``, at the noise level ``noise_nmse``) and add it to ``out``
+    with the record of the constants it snapped; a small table's residual counts as noise."""
+    _, y_tr = rows.part("tr")
+    snaps: list = []
+    weights = rows.error_weights(expr) if rows.small or noise_nmse > 0 else None
+    nice = polish(
+        expr,
+        rows.train_columns,
+        y_tr,
+        deadline=finish,
+        noise=noise_nmse,
+        residual_is_noise=rows.small or rows.sigma is not None,
+        record=snaps,
+        weights=weights,
+    )
+    out.append(dict(formula=nice, loss=rows.loss(nice), complexity=complexity(nice), strategy=name, snaps=tuple(snaps)))

@@ -120,6 +120,11 @@ def _rows(discovery) -> list[tuple[str, str]]:
     ]
     if getattr(discovery, "validation", ""):
         rows.append(("rows used", discovery.validation))
+    noise = getattr(discovery, "noise", None)
+    if noise is not None:
+        rows.append(("noise", f"{noise:.3g} of the target's RMS ({getattr(discovery, 'noise_source', '')})"))
+    if getattr(discovery, "selection", ""):
+        rows.append(("chosen by", discovery.selection))
     return rows + [("strategy", discovery.strategy or "—"), ("search time", f"{discovery.seconds:.1f} s")]
 
 

@@ -81,6 +81,16 @@ class Discovery:
     chi2_per_dof : float or None
         With ``sigma=``: ``Σ((y − f)/σ)² / (n − p)`` on the rows the constants were fitted on (about
         1 when the residuals are as large as the errors say).
+    noise : float or None
+        The noise of the target the search worked with, as ``noise_hint`` states it (standard
+        deviation over the RMS of the target): the hint, the RMS of the given ``sigma``, or
+        estimated from the residuals of a candidate that left nothing but noise (``noise_source``
+        says which); None when no noise was known or found (exact data).
+    noise_source : str
+        ``"hint"``, ``"sigma"``, ``"estimated"`` or ``"unknown"``.
+    selection : str
+        The criterion that chose ``formula`` among the candidates, in words (see
+        :func:`kandiscover.selection.choose`).
     """
 
     formula: sympy.Expr
@@ -100,6 +110,9 @@ class Discovery:
     formula_with_symbols: Optional[sympy.Expr] = None
     validation: str = ""
     chi2_per_dof: Optional[float] = None
+    noise: Optional[float] = None
+    noise_source: str = "unknown"
+    selection: str = ""
     _compiled: Optional[CompiledFormula] = field(default=None, init=False, repr=False, compare=False)
 
     def predict(self, data) -> np.ndarray:
@@ -130,7 +143,8 @@ class Discovery:
         -------
         dict
             ``target``, ``inputs``, ``formula``, ``formula_with_symbols``, ``latex``, ``r2``,
-            ``rmse``, ``max_abs_error``, ``validation``, ``seconds``, ``strategy``, ``notes``,
+            ``rmse``, ``max_abs_error``, ``validation``, ``chi2_per_dof``, ``noise``,
+            ``noise_source``, ``selection``, ``seconds``, ``strategy``, ``notes``,
             ``constants`` (one dict per row of :attr:`constants`) and ``pareto``: one dict per front
             entry with ``complexity``, ``loss``, ``score``, ``formula``, ``strategy`` and ``chosen``.
         """
@@ -156,6 +170,9 @@ class Discovery:
             "max_abs_error": finite_or_none(self.max_abs_error),
             "validation": self.validation,
             "chi2_per_dof": None if self.chi2_per_dof is None else finite_or_none(self.chi2_per_dof),
+            "noise": None if self.noise is None else finite_or_none(self.noise),
+            "noise_source": self.noise_source,
+            "selection": self.selection,
             "seconds": finite_or_none(self.seconds),
             "strategy": self.strategy,
             "constants": self.constants_records(),

@@ -75,9 +75,10 @@ LOCK_FILE = ".run_suite.lock"
 def run_item(problem, seed: int, settings: dict) -> dict:
     """Sample, discover and evaluate one ``(problem, seed)``; the work function of the workers.
 
-    ``settings`` holds ``n``, ``noise``, ``time_budget``, ``plan`` (strategy names or None) and
-    ``units`` (search with the problem's units). Returns ``exact`` (None without a ground truth),
-    test ``r2``/``rmse``, ``strategy`` and the ``formula`` string. Exceptions propagate.
+    ``settings`` holds ``n``, ``noise``, ``time_budget``, ``plan`` (strategy names or None),
+    ``units`` (search with the problem's units) and ``hint`` (the noise given as ``noise_hint``).
+    Returns ``exact`` (None without a ground truth), test ``r2``/``rmse``, ``strategy`` and the
+    ``formula`` string. Exceptions propagate.
     """
     from .discover import discover
     from .symbolic.equivalence import is_equivalent
@@ -93,7 +94,7 @@ def run_item(problem, seed: int, settings: dict) -> dict:
         target=problem.target,
         time_budget=settings["time_budget"],
         seed=seed,
-        noise_hint=settings["noise"] or None,
+        noise_hint=(settings["noise"] or None) if settings.get("hint", True) else None,
         progress=False,
         plan=settings.get("plan"),
         units=units,
@@ -384,7 +385,9 @@ def _select(pack, problems, limit):
     return pack, [pack[p] for p in dict.fromkeys(names)]
 
 
-def _settings(jobs, scheduler, time_budget, n, noise, seeds, timeout, plan, units=False) -> tuple[dict, list, float]:
+def _settings(
+    jobs, scheduler, time_budget, n, noise, seeds, timeout, plan, units=False, hint=True
+) -> tuple[dict, list, float]:
     """Checked per-item settings, seeds and timeout (a bad value raises :class:`ParameterError`)."""
     check_int("jobs", jobs, low=1, what="an integer >= 1")
     time_budget = check_number("time_budget", time_budget, low=0, what="a positive number of seconds")
@@ -398,7 +401,9 @@ def _settings(jobs, scheduler, time_budget, n, noise, seeds, timeout, plan, unit
     if scheduler is not None and not isinstance(scheduler, str):
         raise ParameterError(f"scheduler must be 'local' or an address like 'tcp://host:8786'; got {scheduler!r}")
     plan = None if plan is None else resolve(plan)
-    settings = dict(n=int(n), noise=float(noise), time_budget=float(time_budget), plan=plan, units=bool(units))
+    settings = dict(
+        n=int(n), noise=float(noise), time_budget=float(time_budget), plan=plan, units=bool(units), hint=bool(hint)
+    )
     return settings, [int(s) for s in dict.fromkeys(seeds)], float(timeout)
 
 
@@ -406,17 +411,19 @@ def _pending(results: ResultsFile, pack, chosen: list, seeds: list, settings: di
     """``(problem, seed)`` pairs not yet in ``results``; refuses results of another setting."""
     plan = ",".join(settings["plan"]) if settings["plan"] else None
     for rec in results.records:
-        if (rec.get("pack"), rec.get("n"), rec.get("noise"), rec.get("plan"), bool(rec.get("units"))) != (
+        hint = bool(rec.get("hint", True))
+        if (rec.get("pack"), rec.get("n"), rec.get("noise"), rec.get("plan"), bool(rec.get("units")), hint) != (
             pack.name,
             settings["n"],
             settings["noise"],
             plan,
             settings["units"],
+            settings["hint"],
         ):
             raise ValueError(
                 f"{results.path} holds results of another setting (pack {rec.get('pack')!r}, "
-                f"n={rec.get('n')}, noise={rec.get('noise')}, plan={rec.get('plan')}, units={bool(rec.get('units'))}); "
-                "use resume=False or another out="
+                f"n={rec.get('n')}, noise={rec.get('noise')}, plan={rec.get('plan')}, units={bool(rec.get('units'))}, "
+                f"hint={hint}); use resume=False or another out="
             )
     other = sum(r.get("time_budget") != settings["time_budget"] for r in results.records)
     if other:
@@ -522,6 +529,7 @@ def run_suite(
     progress: bool = True,
     plan: Optional[Sequence[str]] = None,
     units: bool = False,
+    hint: bool = True,
     _work_fn=None,
 ) -> Path:
     """Run :func:`~kandiscover.discover.discover` on every ``(problem, seed)`` of a pack.
@@ -554,6 +562,10 @@ def run_suite(
         Search with each problem's units (:attr:`kandiscover.problems.Problem.units`, the
         Feynman pack): ``discover(..., units=problem.units)``. Recorded in every result; the
         summary names the setting and the published rates of each.
+    hint : bool
+        Give ``discover`` the sampling noise as ``noise_hint`` (the default), or nothing, so that
+        it estimates the noise from the data (:mod:`kandiscover.selection`) as it must on a user's
+        table. Recorded in every result.
 
     Returns
     -------
@@ -565,12 +577,12 @@ def run_suite(
         A bad argument (a ``ValueError`` naming it).
     ValueError
         ``resume=True`` and ``out/results.jsonl`` holds results of another pack, ``n``, ``noise``,
-        ``plan`` or ``units``.
+        ``plan``, ``units`` or ``hint``.
     LockHeld
         Another ``run_suite`` is running on ``out`` (a ``RuntimeError`` naming the folder and its
         pid).
     """
-    settings, seeds, timeout = _settings(jobs, scheduler, time_budget, n, noise, seeds, timeout, plan, units)
+    settings, seeds, timeout = _settings(jobs, scheduler, time_budget, n, noise, seeds, timeout, plan, units, hint)
     pack, chosen = _select(pack, problems, limit)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)

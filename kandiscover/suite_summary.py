@@ -306,6 +306,10 @@ def _header(df: pd.DataFrame, table: pd.DataFrame, pack) -> list[str]:
     plan = df["plan"].dropna().unique() if "plan" in df else []
     planned = f" Strategies: {', '.join(map(str, plan))}." if len(plan) else ""
     planned += " With units (dimensional analysis)." if _with_units(df) else " Without units."
+    if "hint" in df and not df["hint"].fillna(True).astype(bool).all():
+        planned += " The noise level was not given to `discover` (estimated from the data)."
+    elif (df["noise"] > 0).any():
+        planned += " The noise level was given to `discover` as `noise_hint`."
     return [
         f"# kandiscover suite: {df['pack'].iloc[0]}",
         "",

@@ -60,7 +60,14 @@ LAYERS: tuple[tuple[int, str, str, tuple[str, ...]], ...] = (
         8,
         "pipeline",
         "data checks, discover(), Discovery",
-        ("kandiscover.data", "kandiscover.unit_columns", "kandiscover.result", "kandiscover.discover"),
+        (
+            "kandiscover.data",
+            "kandiscover.unit_columns",
+            "kandiscover.result",
+            "kandiscover.rows",
+            "kandiscover.selection",
+            "kandiscover.discover",
+        ),
     ),
     (9, "interfaces", "verify(), the scikit-learn estimator", ("kandiscover.verify", "kandiscover.estimator")),
     (

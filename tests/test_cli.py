@@ -74,6 +74,21 @@ def test_discover_prints_the_formula(capsys, law_csv):
     assert "strategy monomial" in err  # progress and log messages go to stderr
 
 
+def test_discover_says_the_noise_it_found_and_the_criterion(capsys, tmp_path):
+    rng = np.random.default_rng(3)
+    df = pd.DataFrame({"a": rng.uniform(1, 3, 500), "b": rng.uniform(1, 3, 500)})
+    clean = 2 * df["a"] * df["b"] ** 2
+    df["y"] = clean + rng.normal(0, 0.01 * np.sqrt(np.mean(clean**2)), len(df))
+    df.to_csv(tmp_path / "noisy.csv", index=False)
+    code, out, _ = run(capsys, "discover", tmp_path / "noisy.csv", "--target", "y", "--quiet", "--time-budget", "10")
+    assert code == 0
+    assert out.splitlines()[0] == "y = 2*a*b**2"
+    noise = [line for line in out.splitlines() if line.strip().startswith("noise:")]
+    assert len(noise) == 1 and noise[0].endswith("(estimated)")
+    assert 0.007 < float(noise[0].split()[1]) < 0.015
+    assert "chosen by: BIC" in out
+
+
 def test_discover_json(capsys, law_csv):
     code, out, err = run(capsys, "discover", law_csv, "--target", "y", "--json", "--quiet", "--time-budget", "10")
     assert code == 0

@@ -299,3 +299,30 @@ def test_summary_tabulates_exact_recoveries_by_strategy_and_family(tmp_path):
     assert "| split | 1 | 2 |" in text and "| monomial | 1 | 1 |" in text
     assert "| Keijzer | 2 | 2 |" in text and "| Korns | 0 | 1 |" in text
     assert "AI Feynman" not in text  # published Feynman rates only beside a Feynman run
+
+
+@pytest.mark.parametrize("hint, expected", [(True, 0.01), (False, None)])
+def test_run_item_gives_the_noise_as_a_hint_only_when_asked(monkeypatch, hint, expected):
+    from kandiscover.problems import load
+
+    discover_mod = sys.modules["kandiscover.discover"]  # the package's `discover` is the function
+
+    real = discover_mod.discover
+    seen = {}
+
+    def spy(*args, **kwargs):
+        seen["noise_hint"] = kwargs["noise_hint"]
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(discover_mod, "discover", spy)
+    problem = load("feynman")["I.12.1"]
+    settings = dict(n=200, noise=0.01, time_budget=5.0, plan=None, units=False, hint=hint)
+    rec = run_item(problem, 0, settings)
+    assert seen["noise_hint"] == expected
+    assert rec["exact"] is True  # F = mu*Nn, found with the noise given or estimated
+
+
+def test_resume_refuses_results_run_with_another_hint_setting(tmp_path):
+    run_suite("feynman", tmp_path, problems=EASY[:1], _work_fn=_fake_slow, **FAST)
+    with pytest.raises(ValueError, match="hint=True"):
+        run_suite("feynman", tmp_path, problems=EASY[:1], hint=False, _work_fn=_fake_slow, **FAST)

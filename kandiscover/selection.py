@@ -1,0 +1,172 @@
+"""Choosing the law among the candidates of a search, at the noise level the search knows.
+
+:class:`NoiseLevel` is the noise of the target: given (``noise_hint``, ``sigma``), estimated from
+the residuals of the best candidate when they pass a lack-of-fit test, or unknown. :func:`choose`
+takes the Pareto front of the pool and the chosen entry by one of two stated criteria (see there).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass
+from typing import Optional
+
+import numpy as np
+import pandas as pd
+import sympy
+
+from .result import pareto_front
+from .rows import Rows
+from .units import unit_mismatch
+
+log = logging.getLogger("kandiscover")
+
+__all__ = ["NoiseLevel", "choose", "estimate_noise", "given_noise", "reweigh"]
+
+EXACT_NMSE = 1e-10
+"""Validation MSE / Var(y) at which a candidate is exact: the search stops, no noise is estimated."""
+
+
+@dataclass
+class NoiseLevel:
+    """The noise of the target as the search knows it.
+
+    Attributes
+    ----------
+    nmse : float
+        Noise variance over the variance of the target on the choosing rows (0: none known).
+    relative : float or None
+        The noise as ``noise_hint`` states it: standard deviation over the RMS of the target.
+    source : str
+        ``"hint"`` (``noise_hint``), ``"sigma"`` (the given error bars), ``"estimated"`` (the
+        residuals of a candidate that pass the lack-of-fit test) or ``"unknown"``.
+    detail : str
+        How it was found, in words.
+    """
+
+    nmse: float = 0.0
+    relative: Optional[float] = None
+    source: str = "unknown"
+    detail: str = ""
+
+    @property
+    def stop(self) -> float:
+        """The validation MSE / Var(y) at which the search stops: 1.5 × the noise, or exactness."""
+        return max(EXACT_NMSE, 1.5 * self.nmse)
+
+
+def given_noise(noise_hint: Optional[float], sigma_va: Optional[np.ndarray], y_va: np.ndarray) -> NoiseLevel:
+    """The noise stated by the caller: ``noise_hint`` (std / RMS of the target), else the RMS of
+    the given standard deviations of the choosing rows, else unknown."""
+    var_y = float(np.var(y_va)) or 1e-300
+    rms2 = float(np.mean(y_va**2)) or 1e-300
+    if noise_hint:
+        return NoiseLevel(noise_hint**2 * rms2 / var_y, float(noise_hint), "hint", f"noise_hint={noise_hint:g}")
+    if sigma_va is not None:
+        ms = float(np.mean(sigma_va**2))
+        return NoiseLevel(ms / var_y, math.sqrt(ms / rms2), "sigma", "the RMS of the given standard deviations")
+    return NoiseLevel()
+
+
+def estimate_noise(entry: dict, rows: Rows, var_y: float) -> Optional[NoiseLevel]:
+    """The noise level of the data when ``entry``'s residuals are noise, else None.
+
+    The residuals of a formula on the fitting and choosing rows are noise when the lack-of-fit test
+    (:func:`kandiscover.symbolic.noise.lack_of_fit_test`) finds no structure left in them that
+    interpolation between neighbouring rows could predict; their mean square on the choosing rows
+    (``entry["loss"]``) is then the noise variance. An exact candidate (``EXACT_NMSE``) and a small
+    table (whose residuals count as noise already) give None.
+    """
+    nmse = float(entry["loss"]) / var_y
+    if rows.small or not nmse > EXACT_NMSE:
+        return None
+    test = rows.noise_test(entry["formula"])
+    if test is None or not test.ok:
+        return None
+    _, y_va = rows.part("va")
+    relative = math.sqrt(float(entry["loss"]) / (float(np.mean(y_va**2)) or 1e-300))
+    detail = f"estimated from the residuals of {entry['formula']} ({test.criterion})"
+    return NoiseLevel(nmse, relative, "estimated", detail)
+
+
+def reweigh(pool: list[dict], rows: Rows) -> tuple[list[dict], Optional[np.ndarray]]:
+    """The pool with its losses weighted, and the weights, when the best candidate leaves relative
+    errors on the choosing rows: with errors proportional to the target, the largest values would
+    otherwise decide alone which formula is best."""
+    weights = rows.choosing_weights(pool)
+    if weights is None:
+        return pool, None
+    log.info("candidates compared by their relative errors")
+    return [dict(e, loss=rows.loss(e["formula"], weights)) for e in pool], weights
+
+
+def choose(
+    pool: list[dict],
+    var_y: float,
+    dims: Optional[dict] = None,
+    target: str = "",
+    n_cv: Optional[int] = None,
+    n_noisy: Optional[int] = None,
+) -> tuple[pd.DataFrame, pd.Series, str]:
+    """The Pareto front of the pool (with a ``chosen`` column), the chosen entry and the criterion
+    that chose it, in words.
+
+    * exact data (no noise known): the simplest entry of the front whose validation loss is within
+      50 % of the best — the exact law fits to round-off, and the margin lets a simpler formula
+      win over one that only refines the last digits;
+    * a small table (``n_cv`` cross-validated rows): the entry of the pool with the least
+      ``n_cv·log(loss) + 2·(complexity + floats)`` (AIC), added to the front if it is not on it —
+      the loss as a log-likelihood, every node of the formula and every fitted constant counted like
+      a parameter (the weighing :func:`kandiscover.symbolic.refit.snap_constants` uses for simple
+      values): on a dozen noisy rows a longer formula often predicts the held-out rows a little
+      better by chance, a fixed 50 % margin does not grow with the length it buys, and a constant
+      snapped within its interval (``2`` for ``2.006 ± 0.006``) is preferred to the float it
+      replaces although the float fits the rows a little better;
+    * noisy data (``n_noisy`` validation rows, the noise given or estimated): the same with BIC's
+      penalty, ``n·log(loss) + log(n)·(complexity + floats)``. Its penalty grows with the rows, so
+      a formula that buys a fraction of the noise with extra terms (a Taylor-regime stand-in, a
+      spurious small term) loses more surely the larger the table, where AIC's fixed 2 per
+      parameter would keep it.
+
+    With units (``dims``), dimensionally inconsistent candidates (the linear baseline, say) are
+    dropped while a consistent one exists: a formula whose units disagree is not a law, however
+    well it fits."""
+    frame = pd.DataFrame(pool)
+    frame = frame[np.isfinite(frame["loss"])]
+    if dims is not None:
+        consistent = frame["formula"].map(lambda e: unit_mismatch(e, dims, target) is None)
+        if consistent.any():
+            frame = frame[consistent]
+    if frame.empty:
+        raise RuntimeError("no candidate formula could be evaluated; try a larger time_budget")
+    front = pareto_front(frame)
+    if n_cv is not None or n_noisy is not None:
+        n, per_parameter, name = (n_cv, 2.0, "AIC") if n_cv is not None else (n_noisy, math.log(n_noisy), "BIC")
+        front, chosen_idx = _by_criterion(frame, front, var_y, n, per_parameter)
+        criterion = (
+            f"{name}: n·log(loss) + {per_parameter:.3g}·(nodes + constants), n = {n} "
+            f"{'cross-validated' if n_cv is not None else 'validation'} rows"
+        )
+    else:
+        limit = max(float(front["loss"].min()) * 1.5, 1e-12 * var_y)
+        chosen_idx = front[front["loss"] <= limit]["complexity"].idxmin()
+        criterion = "the simplest formula whose validation loss is within 50 % of the best"
+    front["chosen"] = front.index == chosen_idx
+    return front, front.loc[chosen_idx], criterion
+
+
+def _by_criterion(frame: pd.DataFrame, front: pd.DataFrame, var_y: float, n: int, per_parameter: float) -> tuple:
+    """The front (with the pick added when it is not on it) and the index of the entry of ``frame``
+    with the least ``n·log(loss) + per_parameter·(complexity + floats)``."""
+    floor = 1e-24 * var_y + 1e-300  # exact fits differ only by round-off
+    floats = frame["formula"].map(lambda e: len(e.atoms(sympy.Float))).to_numpy(dtype=float)
+    loss = np.maximum(frame["loss"].to_numpy(dtype=float), floor)
+    crit = n * np.log(loss) + per_parameter * (frame["complexity"].to_numpy(dtype=float) + floats)
+    pick = frame.iloc[int(np.argmin(crit))]
+    hit = front.index[(front["formula"] == pick["formula"]) & (front["loss"] == pick["loss"])]
+    if len(hit):
+        return front, hit[0]
+    front = pd.concat([front, pick.to_frame().T.assign(score=0.0)], ignore_index=True)
+    front = front.sort_values(["complexity", "loss"], kind="stable").reset_index(drop=True)
+    return front, front.index[(front["formula"] == pick["formula"]) & (front["loss"] == pick["loss"])][0]
