@@ -432,7 +432,7 @@ def _search(
                 break
 
 
-def _repolish(pool: list, rows: Rows, finish: float, noise_nmse: float, keep: int = 3) -> None:
+def _repolish(pool: list, rows: Rows, finish: float, noise_nmse: float, keep: int = 8) -> None:
     """Polish the best ``keep`` raw candidates of ``pool`` again at the noise level estimated after
     they were first polished (as exact data), adding the results to ``pool``."""
     raw = sorted((e for e in pool if e["strategy"].endswith(" (raw)")), key=lambda e: e["loss"])
