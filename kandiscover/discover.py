@@ -28,6 +28,8 @@ import pandas as pd
 import sympy
 
 from .data import DataError, Table, as_frame, prepare
+from .formula_kan import formula_kan
+from .model import KAN
 from .result import Discovery
 from .rows import MAX_TRAIN_ROWS, Rows
 from .search.closed_form import linear
@@ -334,6 +336,7 @@ def _discover(table: Table, settings: Settings, start: float) -> Discovery:
     formula, with_symbols, constants = _constants(chosen, rows, settings.seed, late, weights, known)
     front.loc[front["chosen"], "formula"] = formula
     X_te, y_te = rows.part("te")
+    model, origin = _picture(chosen, formula, rows, settings.lib, late)
     return Discovery(
         formula=formula,
         pareto=front[["complexity", "loss", "score", "formula", "strategy", "chosen"]],
@@ -343,7 +346,8 @@ def _discover(table: Table, settings: Settings, start: float) -> Discovery:
         strategy=str(chosen["strategy"]),
         notes=table.notes,
         history=history,
-        model=ctx.models[-1][1] if ctx.models else None,
+        model=model,
+        model_origin=origin,
         test_data=(X_te, y_te),
         constants=constants,
         formula_with_symbols=with_symbols,
@@ -354,6 +358,23 @@ def _discover(table: Table, settings: Settings, start: float) -> Discovery:
         selection=criterion,
         **rows.report(formula, late),
     )
+
+
+def _picture(chosen: pd.Series, formula: sympy.Expr, rows: Rows, lib: Library, deadline: float) -> tuple:
+    """The KAN to show with the answer and where it comes from: the KAN whose edges produced the
+    chosen formula (trained on the table's own columns; a copy, its edges matched to ``lib`` where
+    a match is good, so that the figure labels them), else the formula compiled into a KAN
+    (:func:`kandiscover.formula_kan.formula_kan`); ``(None, "")`` when neither exists."""
+    model = chosen.get("model")
+    if isinstance(model, KAN) and model.width_in[0] == len(rows.names):
+        labelled = model.copy()
+        done, _ = run_until(deadline, labelled.auto_symbolic, lib=lib, r2_threshold=0.99)
+        return (labelled if done else model), f"trained by {str(chosen['strategy']).removesuffix(' (raw)')}"
+    try:
+        return formula_kan(formula, rows.names, rows.part("tr")[0]), "compiled from the formula"
+    except ValueError as exc:
+        log.info("no KAN drawn for %s: %s", formula, exc)
+        return None, ""
 
 
 def _informative(snaps: tuple) -> tuple:
@@ -415,9 +436,13 @@ def _search(
             break
         bar.set_postfix_str(name)
         current.update(strategy=name, seconds=time.monotonic(), candidates=0)
+        n_models, n_pool = len(ctx.models), len(pool)
         raw = _run(name, strategy, ctx)
         current["candidates"] = len(raw)
         _candidates(name, raw, rows, finish, level.nmse, pool)
+        if len(ctx.models) > n_models:  # the KAN this strategy trained last produced its candidates
+            for entry in pool[n_pool:]:
+                entry["model"] = ctx.models[-1][1]
         best = min(pool, key=lambda e: e["loss"])
         history.append(dict(current, seconds=time.monotonic() - current["seconds"], best_nmse=best["loss"] / var_y))
         current.clear()
@@ -445,6 +470,7 @@ def _repolish(pool: list, rows: Rows, finish: float, noise_nmse: float, keep: in
         seen.add(entry["formula"])
         name = entry["strategy"][: -len(" (raw)")]
         _polish_into(pool, name, entry["formula"], rows, finish, noise_nmse)
+        pool[-1]["model"] = entry.get("model")
 
 
 def _baseline(ctx: Context, rows: Rows) -> dict:

@@ -3,7 +3,7 @@
 :func:`write_report` writes into a folder ``report.md`` (figures linked as files), ``report.html``
 (one self-contained page: figures embedded as data URIs; only MathJax is loaded from a CDN, and the
 formula is also given as plain text) and the figures ``pareto.png``, ``residuals.png`` and
-``kan.png`` (when the discovery kept a trained model).
+``kan.png`` (the KAN behind the answer: the one that produced it, or the formula compiled into one).
 """
 
 from __future__ import annotations
@@ -93,11 +93,22 @@ def _figures(discovery, out: Path) -> tuple[dict, list]:
         save("residuals.png", caption, lambda: plot_residuals(y_test, discovery.predict(X_test)))
     model = discovery.model
     if model is not None:
-        names = list(discovery.inputs) if model.width_in[0] == len(discovery.inputs) else None
+        origin = getattr(discovery, "model_origin", "")
+        how = (
+            "The chosen formula compiled into a KAN"
+            if origin.startswith("compiled")
+            else f"The KAN whose edges produced the chosen formula ({origin})"
+        )
+        named = model.width_in[0] == len(discovery.inputs) and model.width_in[-1] == 1
         save(
             "kan.png",
-            "The last KAN trained during the search (red edges are symbolic).",
-            lambda: plot_kan(model, in_vars=names, title="last KAN trained"),
+            f"{how}; inputs and output named by the columns, red edges symbolic with their matches.",
+            lambda: plot_kan(
+                model,
+                in_vars=list(discovery.inputs) if named else None,
+                out_vars=[discovery.target] if named else None,
+                title=f"{discovery.target} = {discovery.formula}",
+            ),
         )
     return made, problems
 

@@ -91,6 +91,12 @@ class Discovery:
     selection : str
         The criterion that chose ``formula`` among the candidates, in words (see
         :func:`kandiscover.selection.choose`).
+    model : KAN or None
+        The KAN behind the answer: the one whose edges produced it (trained on these columns), or
+        the formula compiled into a KAN (:func:`kandiscover.formula_kan.formula_kan`);
+        :meth:`plot` draws it.
+    model_origin : str
+        ``"trained by <strategy>"`` or ``"compiled from the formula"`` (empty without a model).
     """
 
     formula: sympy.Expr
@@ -113,7 +119,9 @@ class Discovery:
     noise: Optional[float] = None
     noise_source: str = "unknown"
     selection: str = ""
+    model_origin: str = ""
     _compiled: Optional[CompiledFormula] = field(default=None, init=False, repr=False, compare=False)
+    _kan_png: Optional[str] = field(default=None, init=False, repr=False, compare=False)
 
     def predict(self, data) -> np.ndarray:
         """Evaluate the formula on a DataFrame (with the input columns) or an ``(n, d)`` array."""
@@ -206,6 +214,41 @@ class Discovery:
         """A trainable ``torch.nn.Module`` computing the formula from ``(batch, n_inputs)``."""
         return to_torch(self.formula, self.inputs)
 
+    def plot(self, **kwargs):
+        """Draw :attr:`model`, the KAN behind the answer (:func:`kandiscover.plot.plot_kan`): inputs
+        and output named by the table's columns, every symbolic edge labelled with its match.
+
+        Keyword arguments go to ``plot_kan`` (``in_vars``, ``out_vars`` and ``title`` default to the
+        columns and the formula). Returns a matplotlib ``Figure``; a ``ValueError`` when the
+        discovery has no KAN (a formula that could not be compiled into one).
+        """
+        if self.model is None:
+            raise ValueError("this discovery has no KAN to draw: its formula could not be compiled into one")
+        from .plot import plot_kan
+
+        kwargs.setdefault("in_vars", list(self.inputs))
+        kwargs.setdefault("out_vars", [self.target])
+        kwargs.setdefault("title", f"{self.target} = {self.formula}  (KAN {self.model_origin})")
+        return plot_kan(self.model, **kwargs)
+
+    def _kan_image(self) -> str:
+        """The KAN figure as an HTML ``<img>`` (rendered once), or "" without a model."""
+        if self.model is None:
+            return ""
+        if self._kan_png is None:
+            import base64
+            import io
+
+            import matplotlib.pyplot as plt
+
+            fig = self.plot()
+            buf = io.BytesIO()
+            fig.savefig(buf, format="png", dpi=80, bbox_inches="tight")
+            plt.close(fig)
+            self._kan_png = base64.b64encode(buf.getvalue()).decode("ascii")
+        alt = html.escape(f"KAN {self.model_origin}")
+        return f'<p><img alt="{alt}" src="data:image/png;base64,{self._kan_png}"/></p>'
+
     def report(self, out) -> "Path":
         """Write ``report.md``, ``report.html`` and figures into folder ``out``; return the HTML path."""
         from .report import write_report
@@ -246,7 +289,7 @@ class Discovery:
             f"<p>{self.scored_on} R² = {self.r2:.10g} · RMSE = {self.rmse:.4g} · max |error| = "
             f"{self.max_abs_error:.4g} · {self.seconds:.1f} s · {html.escape(self.validation)}</p>"
             f"{self._constants_html()}<table><tr><th>complexity</th><th>choosing MSE</th><th>score</th>"
-            f"<th>formula</th></tr>{rows}</table></div>"
+            f"<th>formula</th></tr>{rows}</table>{self._kan_image()}</div>"
         )
 
     def _constants_html(self) -> str:

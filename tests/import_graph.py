@@ -54,7 +54,7 @@ LAYERS: tuple[tuple[int, str, str, tuple[str, ...]], ...] = (
     ),
     (4, "units", "units of columns, dimensional analysis", ("kandiscover.units",)),
     (5, "views", "figures and reports, duck-typed on models and results", ("kandiscover.plot", "kandiscover.report")),
-    (6, "model", "the full KAN with its pykan-style methods", ("kandiscover.model",)),
+    (6, "model", "the full KAN with its pykan-style methods", ("kandiscover.model", "kandiscover.formula_kan")),
     (7, "search", "the candidate generators and the plan", ("kandiscover.search",)),
     (
         8,
