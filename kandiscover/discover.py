@@ -366,15 +366,21 @@ def _picture(chosen: pd.Series, formula: sympy.Expr, rows: Rows, lib: Library, d
     a match is good, so that the figure labels them), else the formula compiled into a KAN
     (:func:`kandiscover.formula_kan.formula_kan`); ``(None, "")`` when neither exists."""
     model = chosen.get("model")
+    failures = (ValueError, ArithmeticError, RuntimeError, TypeError)  # a figure never fails a search
     if isinstance(model, KAN) and model.width_in[0] == len(rows.names):
         labelled = model.copy()
-        done, _ = run_until(deadline, labelled.auto_symbolic, lib=lib, r2_threshold=0.99)
+        try:
+            done, _ = run_until(deadline, labelled.auto_symbolic, lib=lib, r2_threshold=0.99)
+        except failures as exc:
+            log.info("edges of the KAN behind %s left unmatched: %s", formula, exc)
+            done = False
         return (labelled if done else model), f"trained by {str(chosen['strategy']).removesuffix(' (raw)')}"
     try:
-        return formula_kan(formula, rows.names, rows.part("tr")[0]), "compiled from the formula"
-    except ValueError as exc:
+        done, compiled = run_until(deadline, formula_kan, formula, rows.names, rows.part("tr")[0])
+    except failures as exc:
         log.info("no KAN drawn for %s: %s", formula, exc)
         return None, ""
+    return (compiled, "compiled from the formula") if done else (None, "")
 
 
 def _informative(snaps: tuple) -> tuple:
