@@ -14,11 +14,15 @@ from typing import Optional, Sequence
 import numpy as np
 import pandas as pd
 
+from .support.params import ParameterError
+
 log = logging.getLogger("kandiscover")
 
 __all__ = [
     "DataError",
     "Table",
+    "error_bars",
+    "kept_error_bars",
     "as_frame",
     "prepare",
     "read_csv",
@@ -258,3 +262,45 @@ def split_rows(n: int, seed: int, fractions=(0.6, 0.2, 0.2)) -> tuple[np.ndarray
     n_tr = max(1, int(round(fractions[0] * n)))
     n_va = max(1, int(round(fractions[1] * n)))
     return np.sort(order[:n_tr]), np.sort(order[n_tr : n_tr + n_va]), np.sort(order[n_tr + n_va :])
+
+
+def error_bars(sigma, weights, data, target, inputs, names) -> tuple:
+    """``(data, sigma, known)``: the data without a ``sigma`` or ``weights`` column, the standard
+    deviations per row of ``data`` (``1/√w`` for weights), and whether they are absolute."""
+    if sigma is not None and weights is not None:
+        raise ParameterError("give sigma (standard deviations) or weights (1/sigma**2), not both")
+    given, what = (sigma, "sigma") if sigma is not None else (weights, "weights")
+    if given is None:
+        return data, None, True
+    if isinstance(given, str):
+        if not isinstance(data, pd.DataFrame) or given not in data.columns:
+            columns = list(data.columns) if isinstance(data, pd.DataFrame) else []
+            raise DataError(f"{what} column {given!r} not found; columns are {columns}")
+        if given == target or (inputs is not None and given in inputs):
+            raise DataError(f"{what} names the column {given!r}, which is the target or an input")
+        values = pd.to_numeric(data[given], errors="coerce").to_numpy(dtype=float)
+        data = data.drop(columns=[given])
+    else:
+        n = len(data) if isinstance(data, pd.DataFrame) else len(as_frame(data, target, names))
+        values = np.asarray(given, dtype=float)
+        values = np.full(n, float(values)) if values.ndim == 0 else values
+        if values.shape != (n,):
+            raise DataError(f"{what} has {values.size} values but the data has {n} rows; give one per row")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return data, (values if what == "sigma" else 1.0 / np.sqrt(values)), what == "sigma"
+
+
+def kept_error_bars(bars: np.ndarray, data, table: Table, inputs, names) -> np.ndarray:
+    """The error bars of the rows ``prepare`` kept (it drops those with NaN or inf when asked to):
+    checked to be positive and finite, a :class:`DataError` naming the first bad rows otherwise."""
+    frame = as_frame(data, table.target, names)
+    used = list(inputs) if inputs is not None else [c for c in frame.columns if str(c) != table.target]
+    cells = frame[used + [table.target]].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
+    rows = np.flatnonzero(np.isfinite(cells).all(axis=1))
+    bad = ~(np.isfinite(bars[rows]) & (bars[rows] > 0))
+    if bad.any():
+        raise DataError(
+            f"sigma or weights hold {int(bad.sum())} values that are not positive finite numbers "
+            f"(first rows {rows[bad][:5].tolist()}); give standard deviations > 0"
+        )
+    return bars[rows]

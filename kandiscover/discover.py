@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 import sympy
 
-from .data import DataError, Table, as_frame, prepare
+from .data import Table, error_bars, kept_error_bars, prepare
 from .formula_kan import formula_kan
 from .model import KAN
 from .result import Discovery
@@ -190,57 +190,15 @@ def discover(
     check_int("threads", threads, low=1, allow_none=True, what="None or a positive integer")
     data, target, units = column_units(data, target, units)
     units, consts = split_constants(units, list(data.columns) if isinstance(data, pd.DataFrame) else [])
-    data, bars, known = _error_bars(sigma, weights, data, target, inputs, names)
+    data, bars, known = error_bars(sigma, weights, data, target, inputs, names)
     table = prepare(data, target, inputs, names=names, drop_invalid=drop_invalid)
     if bars is not None:
-        settings = replace(settings, sigma=_kept(bars, data, table, inputs, names), known_sigma=known)
+        settings = replace(settings, sigma=kept_error_bars(bars, data, table, inputs, names), known_sigma=known)
     columns = list(data.columns) if isinstance(data, pd.DataFrame) else [*table.inputs, table.target]
     table = with_constants(table, consts) if units is not None else table
     settings = replace(settings, units=table_dimensions(table, units, columns, consts))
     with thread_limit(threads):
         return without_constants(_discover(table, settings, start), consts)
-
-
-def _error_bars(sigma, weights, data, target, inputs, names) -> tuple:
-    """``(data, sigma, known)``: the data without a ``sigma`` or ``weights`` column, the standard
-    deviations per row of ``data`` (``1/√w`` for weights), and whether they are absolute."""
-    if sigma is not None and weights is not None:
-        raise ParameterError("give sigma (standard deviations) or weights (1/sigma**2), not both")
-    given, what = (sigma, "sigma") if sigma is not None else (weights, "weights")
-    if given is None:
-        return data, None, True
-    if isinstance(given, str):
-        if not isinstance(data, pd.DataFrame) or given not in data.columns:
-            columns = list(data.columns) if isinstance(data, pd.DataFrame) else []
-            raise DataError(f"{what} column {given!r} not found; columns are {columns}")
-        if given == target or (inputs is not None and given in inputs):
-            raise DataError(f"{what} names the column {given!r}, which is the target or an input")
-        values = pd.to_numeric(data[given], errors="coerce").to_numpy(dtype=float)
-        data = data.drop(columns=[given])
-    else:
-        n = len(data) if isinstance(data, pd.DataFrame) else len(as_frame(data, target, names))
-        values = np.asarray(given, dtype=float)
-        values = np.full(n, float(values)) if values.ndim == 0 else values
-        if values.shape != (n,):
-            raise DataError(f"{what} has {values.size} values but the data has {n} rows; give one per row")
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return data, (values if what == "sigma" else 1.0 / np.sqrt(values)), what == "sigma"
-
-
-def _kept(bars: np.ndarray, data, table: Table, inputs, names) -> np.ndarray:
-    """The error bars of the rows ``prepare`` kept (it drops those with NaN or inf when asked to):
-    checked to be positive and finite, a :class:`DataError` naming the first bad rows otherwise."""
-    frame = as_frame(data, table.target, names)
-    used = list(inputs) if inputs is not None else [c for c in frame.columns if str(c) != table.target]
-    cells = frame[used + [table.target]].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
-    rows = np.flatnonzero(np.isfinite(cells).all(axis=1))
-    bad = ~(np.isfinite(bars[rows]) & (bars[rows] > 0))
-    if bad.any():
-        raise DataError(
-            f"sigma or weights hold {int(bad.sum())} values that are not positive finite numbers "
-            f"(first rows {rows[bad][:5].tolist()}); give standard deviations > 0"
-        )
-    return bars[rows]
 
 
 def _settings(time_budget, seed, noise_hint, progress, lib, plan) -> Settings:
