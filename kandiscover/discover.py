@@ -36,7 +36,7 @@ from .search.closed_form import linear
 from .search.context import Context
 from .search.dimensional import units_plan
 from .search.plan import Step, build_plan, resolve
-from .selection import choose, estimate_noise, given_noise, reweigh
+from .selection import EXACT_NMSE, choose, estimate_noise, given_noise, reweigh
 from .support.deadline import run_until
 from .support.params import ParameterError, check_int, check_number
 from .support.progress import progress_bar
@@ -411,14 +411,26 @@ def _search(
         history.append(dict(current, seconds=time.monotonic() - current["seconds"], best_nmse=best["loss"] / var_y))
         current.clear()
         log.info("strategy %s: %d candidates, best validation NMSE %.3g", name, len(raw), best["loss"] / var_y)
-        if best["loss"] / var_y <= level.stop:
-            break
-        if level.source == "unknown" and best is not tested:
+        if level.source == "unknown" and best is not tested and best["loss"] / var_y > EXACT_NMSE:
             tested, found = best, estimate_noise(best, rows, var_y)
             if found is not None:
                 log.info("residuals of %s are noise: %s", best["formula"], found.detail)
                 vars(level).update(vars(found))
-                break
+        if _done(pool, level, var_y):
+            break
+
+
+def _done(pool: list, level, var_y: float) -> bool:
+    """Whether the search can stop: a candidate is exact, or explains the rows to the noise level
+    with at most one fitted constant left (an overall scale). A candidate within the noise that
+    needs more unexplained floats is an approximation that fits as well as the law would (a
+    polynomial for a Gaussian, a Taylor-regime ``c·sin(x/c)``), so the search goes on for one
+    whose constants snapped to simple values."""
+    for entry in pool:
+        nmse = entry["loss"] / var_y
+        if nmse <= EXACT_NMSE or (nmse <= level.stop and len(entry["formula"].atoms(sympy.Float)) <= 1):
+            return True
+    return False
 
 
 def _repolish(pool: list, rows: Rows, finish: float, noise_nmse: float, keep: int = 8) -> None:
