@@ -628,6 +628,88 @@ UNITS = [
     """),
 ]
 
+# ------------------------------------------------------------------------------------------ 09
+MEASUREMENTS = [
+    md("""
+    # Working with measurements: few rows, noise, constants with their uncertainty
+
+    Real tables are small and noisy. Here: Kepler's eight planets, a pendulum timed at twelve
+    lengths (reading off `g` with its uncertainty), and a noisy Feynman law whose noise level
+    `discover` is not told. The page *Working with measurements* in the docs explains the rules.
+    """),
+    code("""
+    %matplotlib inline
+    import numpy as np
+    import pandas as pd
+    import sympy
+    import kandiscover as kd
+
+    planets = pd.DataFrame({
+        "a": [0.387, 0.723, 1.000, 1.524, 5.203, 9.537, 19.19, 30.07],   # semi-major axis, AU
+        "P": [0.2408, 0.6152, 1.0000, 1.8808, 11.862, 29.457, 84.01, 164.8],  # period, years
+    })
+    res = kd.discover(planets, target="P", time_budget=5, progress=False)
+    assert kd.is_equivalent(res.formula, sympy.Symbol("a") ** sympy.Rational(3, 2))
+    print(res)
+    """),
+    md("""
+    Eight rows are cross-validated (leave-one-out), and the exponent `3/2` was snapped only because
+    it lies inside the fitted exponent's 95 % interval:
+    """),
+    code("""
+    res.constants
+    """),
+    md("""
+    ## The pendulum: `g` from twelve timed lengths
+
+    `T = 2π·sqrt(L/g)` with 1 % timing noise. The answer is `c·sqrt(L)`; the constants table keeps
+    the fitted `c` with its standard error and interval even where the printed formula shows a
+    snapped value (`2` lies inside the interval here), and `g = (2π/c)²` follows, with its error
+    propagated.
+    """),
+    code("""
+    rng = np.random.default_rng(0)
+    L = rng.uniform(0.2, 2.0, 12)
+    T = 2 * np.pi * np.sqrt(L / 9.81) * (1 + 0.01 * rng.standard_normal(12))
+    pendulum = pd.DataFrame({"L": L, "T": T})
+    res = kd.discover(pendulum, target="T", time_budget=5, progress=False)
+    print(res.formula, "| the fitted constants, before snapping:")
+    print(res.constants[["symbol", "value", "std_error", "low", "high", "snapped"]])
+    c = res.constants.iloc[(res.constants["value"] - 2).abs().argmin()]  # the coefficient (the other: the exponent)
+    g, dg = (2 * np.pi / c["value"]) ** 2, 2 * (2 * np.pi / c["value"]) ** 2 * c["std_error"] / c["value"]
+    print(f"c = {c['value']:.4f} ± {c['std_error']:.4f}  ->  g = {g:.2f} ± {dg:.2f} m/s²")
+    assert abs(g - 9.81) < 3 * dg + 0.05
+    """),
+    md("""
+    `verify` judges a hypothesis against the noise of the rows, not against the exactness of
+    noiseless data: `c*sqrt(L)` passes, `c*L` does not.
+    """),
+    code("""
+    for hypothesis in ("c*sqrt(L)", "c*L"):
+        chk = kd.verify(hypothesis, pendulum, target="T", fit_constants=True)
+        print(hypothesis, "->", chk.verdict())
+    """),
+    md("""
+    ## A noisy Feynman law, the noise level not given
+
+    Without `noise_hint`, `discover` estimates the noise from the residuals of its best candidate
+    once a lack-of-fit test finds nothing but noise in them; it then chooses by BIC.
+    """),
+    code("""
+    p = kd.problems.load("feynman")["I.34.8"]
+    df = p.sample(n=1000, seed=0, noise=0.01)
+    res = kd.discover(df, target=p.target, time_budget=20, progress=False)
+    assert res.noise_source == "estimated"
+    print(res.formula, "| exact:", kd.is_equivalent(res.formula, p.formula))
+    print(f"noise estimated: {res.noise:.4f} of the target's RMS (sampled with 0.01)")
+    print("chosen by:", res.selection)
+    """),
+    code("""
+    res.plot();
+    """),
+]
+
+
 NOTEBOOKS = {
     "01_quickstart.ipynb": QUICKSTART,
     "02_discover_from_csv.ipynb": DISCOVER_CSV,
@@ -637,6 +719,7 @@ NOTEBOOKS = {
     "06_knots.ipynb": KNOTS,
     "07_special_functions.ipynb": SPECIAL,
     "08_units.ipynb": UNITS,
+    "09_measurements.ipynb": MEASUREMENTS,
 }
 
 
