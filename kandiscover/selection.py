@@ -131,7 +131,9 @@ def choose(
 
     With units (``dims``), dimensionally inconsistent candidates (the linear baseline, say) are
     dropped while a consistent one exists: a formula whose units disagree is not a law, however
-    well it fits."""
+    well it fits. A constant is never chosen while a non-constant candidate explains more than half
+    the variance of the choosing rows (validation R² > 0.5): on rows that vary, a constant is the
+    absence of an answer, however a criterion weighs its simplicity."""
     frame = pd.DataFrame(pool)
     frame = frame[np.isfinite(frame["loss"])]
     if dims is not None:
@@ -140,6 +142,9 @@ def choose(
             frame = frame[consistent]
     if frame.empty:
         raise RuntimeError("no candidate formula could be evaluated; try a larger time_budget")
+    constant = frame["formula"].map(lambda e: not e.free_symbols).to_numpy(dtype=bool)
+    if constant.any() and (frame["loss"].to_numpy(dtype=float)[~constant] < 0.5 * var_y).any():
+        frame = frame[~constant]  # a formula with validation R² > 0.5 beats any constant
     front = pareto_front(frame)
     if n_cv is not None or n_noisy is not None:
         n, per_parameter, name = (n_cv, 2.0, "AIC") if n_cv is not None else (n_noisy, math.log(n_noisy), "BIC")

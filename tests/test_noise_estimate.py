@@ -1,5 +1,6 @@
 """Noise-aware search without a hint: the noise level read from residuals that are only noise, and
-the choice among candidates by BIC once a noise level is known."""
+the choice among candidates by BIC once a noise level is known; never a constant answer where a
+formula explains more than half the variance."""
 
 import numpy as np
 import pandas as pd
@@ -94,3 +95,31 @@ def test_discover_on_exact_data_knows_no_noise():
     assert "50 %" in res.selection
     X, y_ = res.test_data
     assert formula_mse(res.formula, X, y_, res.inputs) < 1e-20
+
+
+@pytest.mark.parametrize("n_noisy", [None, 200])
+def test_a_constant_is_never_chosen_over_a_formula_with_r2_above_one_half(n_noisy):
+    var_y = 1.0
+    pool = [
+        dict(formula=sympy.Integer(0), loss=1.0, complexity=1, strategy="test", snaps=()),
+        dict(
+            formula=0.3 * x * sympy.sin(2 * sympy.pi * x) + 0.1 * x**3 - 0.2 * x,
+            loss=0.45,
+            complexity=40,
+            strategy="test",
+            snaps=(),
+        ),
+    ]
+    _, pick, _ = choose(pool, var_y, n_noisy=n_noisy)
+    assert pick["formula"].free_symbols == {x}
+    pool[1]["loss"] = 0.6  # R² 0.4: the constant may win
+    _, pick, _ = choose(pool, var_y, n_noisy=200)
+    assert not pick["formula"].free_symbols
+
+
+@pytest.mark.parametrize("problem", ["Keijzer-2", "Keijzer-11"])
+def test_zoo_problems_that_once_came_back_as_a_constant_do_not(problem):
+    p = kd.problems.load("zoo")[problem]
+    res = kd.discover(p.sample(n=1000, seed=0), target=p.target, time_budget=10, seed=0, progress=False)
+    assert res.formula.free_symbols, res.formula
+    assert res.r2 > 0.5
