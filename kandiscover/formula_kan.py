@@ -27,6 +27,7 @@ import sympy
 from .model import KAN
 from .symbolic.evaluate import formula_predictions
 from .symbolic.library import Library, default_library
+from .symbolic.parse import parse_formula
 
 __all__ = ["formula_kan"]
 
@@ -247,8 +248,9 @@ def formula_kan(expr: sympy.Expr, names: Sequence[str], X: np.ndarray, *, seed: 
 
     Parameters
     ----------
-    expr : sympy.Expr
-        The formula, in the symbols named ``names``.
+    expr : sympy.Expr or str
+        The formula, in the symbols named ``names`` (text is read by
+        :func:`~kandiscover.symbolic.parse.parse_formula`).
     names : sequence of str
         The columns of ``X``, in order (the KAN's inputs).
     X : ndarray, shape ``(n, len(names))``
@@ -269,7 +271,10 @@ def formula_kan(expr: sympy.Expr, names: Sequence[str], X: np.ndarray, *, seed: 
         complex constant, a symbol not in ``names``, or when the compiled model does not reproduce
         the formula on ``X`` (e.g. a clamped singularity or ``exp(p·log(x))`` with ``x < 0``).
     """
-    expr = sympy.sympify(expr)
+    if isinstance(expr, str):  # text goes through the whitelisting parser, never sympify
+        expr = parse_formula(expr, list(names))
+    if not isinstance(expr, sympy.Expr):
+        raise TypeError(f"formula_kan: expr must be a sympy expression or formula text, got {type(expr).__name__}")
     symbols = [sympy.Symbol(str(n)) for n in names]
     by_name = {s.name: s for s in symbols}
     unknown = sorted(s.name for s in expr.free_symbols if s.name not in by_name)

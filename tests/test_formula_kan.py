@@ -137,3 +137,12 @@ def test_a_formula_off_its_domain_raises():
 def test_unknown_symbol_raises():
     with pytest.raises(ValueError, match="q"):
         formula_kan(sympy.Symbol("q") * sympy.Symbol("x"), ["x"], np.ones((5, 1)))
+
+
+def test_formula_text_goes_through_the_parser():
+    X = np.random.default_rng(0).uniform(1, 2, (50, 2))
+    model = formula_kan("x*sin(y)", ["x", "y"], X)
+    got = model(torch.as_tensor(X)).detach().numpy()[:, 0]
+    assert np.allclose(got, X[:, 0] * np.sin(X[:, 1]))
+    with pytest.raises(ValueError, match="not allowed in a formula"):
+        formula_kan("__import__('os')", ["x"], X[:, :1])
