@@ -44,6 +44,7 @@ from .support.threads import thread_limit
 from .symbolic.complexity import complexity
 from .symbolic.crossval import SMALL_TABLE_ROWS
 from .symbolic.library import Library, default_library
+from .symbolic.taylor import small_argument_forms
 from .symbolic.refit import polish, refit_with_loss, round_floats
 from .symbolic.uncertainty import fitted_constants
 from .unit_columns import column_units, split_constants, table_dimensions, with_constants, without_constants
@@ -490,9 +491,14 @@ def _candidates(name: str, raw: list, rows: Rows, finish: float, noise_nmse: flo
             _polish_into(out, name, expr, rows, finish, noise_nmse)
 
 
-def _polish_into(out: list, name: str, expr: sympy.Expr, rows: Rows, finish: float, noise_nmse: float) -> None:
+def _polish_into(
+    out: list, name: str, expr: sympy.Expr, rows: Rows, finish: float, noise_nmse: float, collapse: int = 2
+) -> None:
     """Polish ``expr`` (until ``finish``, at the noise level ``noise_nmse``) and add it to ``out``
-    with the record of the constants it snapped; a small table's residual counts as noise."""
+    with the record of the constants it snapped; a small table's residual counts as noise. Where
+    the polished formula uses a function only at small arguments, its collapsed form
+    (:func:`kandiscover.symbolic.taylor.small_argument_forms`) is polished and added too, up to
+    ``collapse`` times in a row (a collapse can leave another function at small arguments)."""
     _, y_tr = rows.part("tr")
     snaps: list = []
     weights = rows.error_weights(expr) if rows.small or noise_nmse > 0 else None
@@ -507,3 +513,6 @@ def _polish_into(out: list, name: str, expr: sympy.Expr, rows: Rows, finish: flo
         weights=weights,
     )
     out.append(dict(formula=nice, loss=rows.loss(nice), complexity=complexity(nice), strategy=name, snaps=tuple(snaps)))
+    if collapse > 0 and time.monotonic() < finish - 0.5:
+        for form in small_argument_forms(nice, rows.train_columns):
+            _polish_into(out, name, form, rows, finish, noise_nmse, collapse - 1)
