@@ -268,7 +268,7 @@ def _discover(table: Table, settings: Settings, start: float) -> Discovery:
         run_until(start + HARD_SHARE * settings.time_budget, _repolish, pool, rows, finish, level.nmse)
     noisy = rows.small or level.nmse > 0
     if noisy:
-        pool, _ = reweigh(pool, rows)
+        pool = reweigh(pool, rows)
     front, chosen, criterion = choose(
         pool,
         var_y,
@@ -391,9 +391,9 @@ def _search(
 ) -> None:
     """Run the plan's strategies in order, adding their polished candidates to ``pool`` as they come
     (so that a hard deadline keeps what was found) and one ``history`` entry per finished strategy;
-    ``current`` names the strategy running. Stops once a candidate reaches the noise level's
-    ``stop``, or, where no noise level is known, once the best candidate's residuals are noise
-    (:func:`kandiscover.selection.estimate_noise`, which then sets the level)."""
+    ``current`` names the strategy running. Where no noise level is known, the best candidate's
+    residuals may set it (:func:`kandiscover.selection.estimate_noise`); the search stops when
+    :func:`_done` says so."""
     level, var_y = levels
     tested = None
     for name, strategy in bar:

@@ -90,15 +90,15 @@ def estimate_noise(entry: dict, rows: Rows, var_y: float) -> Optional[NoiseLevel
     return NoiseLevel(nmse, relative, "estimated", detail)
 
 
-def reweigh(pool: list[dict], rows: Rows) -> tuple[list[dict], Optional[np.ndarray]]:
-    """The pool with its losses weighted, and the weights, when the best candidate leaves relative
-    errors on the choosing rows: with errors proportional to the target, the largest values would
-    otherwise decide alone which formula is best."""
+def reweigh(pool: list[dict], rows: Rows) -> list[dict]:
+    """The pool with its losses weighted when the best candidate leaves relative errors on the
+    choosing rows: with errors proportional to the target, the largest values would otherwise
+    decide alone which formula is best."""
     weights = rows.choosing_weights(pool)
     if weights is None:
-        return pool, None
+        return pool
     log.info("candidates compared by their relative errors")
-    return [dict(e, loss=rows.loss(e["formula"], weights)) for e in pool], weights
+    return [dict(e, loss=rows.loss(e["formula"], weights)) for e in pool]
 
 
 def choose(

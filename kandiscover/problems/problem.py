@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import numbers
-import functools
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
@@ -15,14 +14,6 @@ import sympy
 from ..symbolic.evaluate import as_real, compile_formula
 
 __all__ = ["Problem"]
-
-
-@functools.lru_cache(maxsize=1024)
-def _compiled(formula: sympy.Expr, variables: tuple):
-    """The ground truth compiled once per process: every sample of a problem is computed by the same
-    code (sympy may print one expression in another term order after its caches have changed, and a
-    sum taken in another order differs in the last bits)."""
-    return compile_formula(formula, variables)
 
 
 @dataclass(frozen=True, eq=True)
@@ -121,7 +112,7 @@ class Problem:
         cols = [np.asarray(c, dtype=float) for c in columns]
         shape = np.broadcast_shapes(*(c.shape for c in cols)) if cols else ()
         if self.formula is not None:
-            return _compiled(self.formula, self.variables)(cols, shape=shape, errors="nan")
+            return compile_formula(self.formula, self.variables)(cols, shape=shape, errors="nan")
         with np.errstate(all="ignore"):
             return as_real(self.func(*cols), shape)
 

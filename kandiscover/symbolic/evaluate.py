@@ -192,12 +192,19 @@ def _reserved() -> frozenset:
 
 
 def _lambdify(symbols, expr) -> Callable:
-    """``lambdify`` without dummy arguments (3x faster to build) unless a name would clash with
-    one the printed code uses (a column called ``e``, ``gamma`` or ``sin``) or is no Python
-    identifier (a column called ``mass (kg)``)."""
+    """``lambdify`` with the symbols' own names as arguments, unless a name would clash with one the
+    printed code uses (a column called ``e``, ``gamma`` or ``sin``) or is no Python identifier (a
+    column called ``mass (kg)``): then with the placeholders ``_kd0, _kd1, …`` in argument order.
+
+    Not sympy's ``dummify``: its dummies are numbered in the order they are made, which varies from
+    one compile to the next, and their numbers set the order of the printed sums, so two compiles
+    of one formula could add its terms in another order and differ in the last bits."""
     names = [s.name for s in symbols]
-    dummify = not _reserved().isdisjoint(names) or not all(n.isidentifier() and not keyword.iskeyword(n) for n in names)
-    return sympy.lambdify(symbols, expr, modules=list(MODULES), dummify=dummify)
+    if not _reserved().isdisjoint(names) or not all(n.isidentifier() and not keyword.iskeyword(n) for n in names):
+        placeholders = [sympy.Symbol(f"_kd{k}") for k in range(len(symbols))]
+        expr = expr.xreplace(dict(zip(symbols, placeholders)))
+        symbols = placeholders
+    return sympy.lambdify(symbols, expr, modules=list(MODULES), dummify=False)
 
 
 def compile_formula(expr: sympy.Expr, variables, params: Sequence[sympy.Symbol] = ()) -> CompiledFormula:
