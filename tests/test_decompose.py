@@ -9,7 +9,7 @@ import sympy
 
 import kandiscover as kd
 from kandiscover.search import surrogate as dc
-from kandiscover.search.closed_form import exp_offset_monomial
+from kandiscover.search.closed_form import exp_offset_monomial, offset_monomial
 from kandiscover.search.context import Context
 from kandiscover.search.decompose import split_strategy
 from kandiscover.search.solve import solve
@@ -116,3 +116,14 @@ def test_split_recovers_signed_product_exactly():
     truth = sympy.sympify("F*r*sin(theta)")
     cols = {"F": X[:, 0], "r": X[:, 1], "theta": X[:, 2]}
     assert any(kd.is_equivalent(polish(e, cols, y), truth) for e in cands[:2]), cands[:2]
+
+
+def test_monomials_of_inputs_of_both_signs_take_their_magnitude():
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-20, 20, (500, 3))
+    y = 7 * np.sqrt(np.abs(X[:, 0] * X[:, 2])) + 2.5
+    ctx = Context(X, y, ["a", "b", "c"], 0, time.monotonic() + 10)
+    (expr,) = offset_monomial(ctx)
+    a, c = sympy.symbols("a c")
+    cols = {"a": X[:, 0], "b": X[:, 1], "c": X[:, 2]}
+    assert kd.is_equivalent(polish(expr, cols, y), 7 * sympy.sqrt(sympy.Abs(a)) * sympy.sqrt(sympy.Abs(c)) + 2.5)

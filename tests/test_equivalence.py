@@ -193,3 +193,14 @@ def test_proof_comes_first_where_numbers_agree(monkeypatch):
     monkeypatch.setattr(equivalence, "_symbolic_verdict", spy)
     assert is_equivalent("2.5*(x + 1)**2", "x**2 + 2*x + 1")
     assert len(asked) == 1
+
+
+def test_a_truth_with_long_constants_is_its_own_answer():
+    truth = "0.23 + 4.73333333333333*(x2 + x4)/x5"
+    box = {"x2": (-50, 50), "x4": (-50, 50), "x5": (-50, 50)}
+    assert is_equivalent(truth, truth, domain=box)
+    assert is_equivalent("(4.7333334*x2 + 4.7333334*x4 + 0.23*x5)/x5", truth, domain=box)
+    # a constant off in its third digit is not the law
+    assert not is_equivalent("0.23 + 4.75*(x2 + x4)/x5", truth, domain=box)
+    decay = "2.1380940889 - 2.1380940889*exp(-0.54723748542*x1)"
+    assert is_equivalent(decay, decay, domain={"x1": (-50, 50)})

@@ -86,3 +86,27 @@ def test_rational_with_noise_then_polish_recovers_the_law():
 def test_rational_gives_nothing_for_laws_it_only_approximates(law, ranges):
     ctx, _ = _ctx(law, ranges)
     assert rational(ctx) == []
+
+
+@pytest.mark.parametrize(
+    "law, ranges",
+    [
+        ("(x + 1)**3/(x**2 - x + 1)", {"x": (-1, 1)}),
+        ("(x**5 - 3*x**3 + 1)/(x**2 + 1)", {"x": (-10, 10)}),
+        ("x**9 + x**8 + x**7 + x**6 + x**5 + x**4 + x**3 + x**2 + x", {"x": (-1, 1)}),
+        ("x**2*y**2/(x + y)", {"x": (0.1, 1), "y": (0.1, 1)}),
+    ],
+)
+def test_rational_recovers_dense_quotients_of_one_or_two_inputs(law, ranges):
+    ctx, truth = _ctx(law, ranges)
+    found = rational(ctx)
+    assert found and kd.is_equivalent(polish(found[0], _cols(ctx), ctx.y), truth), found[:1]
+
+
+def test_rational_offers_no_exact_looking_pade_approximant():
+    # sinh on [-1, 1] has a (5, 4) Padé approximant good to 5e-22 of its variance: the large designs
+    # must not return it as a law (true quotients reach round-off, about 1e-30)
+    ctx, _ = _ctx("exp(x)/2 - exp(-x)/2", {"x": (-1, 1)})
+    for expr in rational(ctx):
+        pred = sympy.lambdify([sympy.Symbol("x")], expr, "numpy")(ctx.X[:, 0])
+        assert np.mean((pred - ctx.y) ** 2) / np.var(ctx.y) > 1e-20, expr

@@ -30,6 +30,13 @@ def _context(f, box, n=600, seed=0):
         (x1**3 / 5 + x2**3 / 2 - x2 - x1, lambda a, b: a**3 / 5 + b**3 / 2 - b - a, [(-3, 3), (-3, 3)]),
         (sympy.sin(x1) + sympy.sin(x2**2), lambda a, b: np.sin(a) + np.sin(b**2), [(-1, 1), (-1, 1)]),
         (2 * sympy.log(x) + 3 * sympy.sqrt(x), lambda a: 2 * np.log(a) + 3 * np.sqrt(a), [(0.5, 4)]),
+        # inputs of both signs: |x| inside log and sqrt
+        (
+            sympy.Rational(3, 2) * sympy.log(sympy.Abs(x1)) + x2,
+            lambda a, b: 1.5 * np.log(np.abs(a)) + b,
+            [(-5, 5), (-1, 1)],
+        ),
+        (sympy.sqrt(sympy.Abs(x)) / 4 + 1, lambda a: np.sqrt(np.abs(a)) / 4 + 1, [(-9, 9)]),
     ],
 )
 def test_sparse_sums_of_unlike_terms_are_recovered_exactly(truth, f, box):

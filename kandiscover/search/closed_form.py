@@ -46,16 +46,24 @@ def monomial(ctx: Context) -> list[sympy.Expr]:
         out.append(
             sign
             * sympy.Float(math.exp(c))
-            * sympy.Mul(*(s ** sympy.Rational(int(round(2 * p)), 2) for s, p in zip(ctx.symbols, halves)))
+            * sympy.Mul(
+                *(_power(s, sympy.Rational(int(round(2 * p)), 2), x) for s, p, x in zip(ctx.symbols, halves, ctx.X.T))
+            )
         )
     expr = sign * sympy.Float(math.exp(coef[-1]))
     for k, (s, p) in enumerate(zip(ctx.symbols, coef[:-1])):
         if np.any(ctx.X[:, k] < 0):
             p = round(p) if abs(p - round(p)) < 0.05 else p
-            expr *= s ** (sympy.Integer(p) if isinstance(p, int) else sympy.Float(p))
+            expr *= _power(s, sympy.Integer(p) if isinstance(p, int) else sympy.Float(p), ctx.X[:, k])
         else:
             expr *= s ** sympy.Float(p)
     return out + [expr]
+
+
+def _power(s: sympy.Symbol, p: sympy.Expr, x: np.ndarray) -> sympy.Expr:
+    """``s**p``, or ``|s|**p`` where the input takes both signs and ``p`` is not an integer (the
+    fit was of ``log|y|`` on ``log|x|``: ``sqrt(|x₁·x₄·x₅|)`` is real on every row)."""
+    return sympy.Abs(s) ** p if (np.any(x < 0) and not p.is_integer) else s**p
 
 
 def offset_monomial(ctx: Context) -> list[sympy.Expr]:
@@ -83,8 +91,12 @@ def offset_monomial(ctx: Context) -> list[sympy.Expr]:
         return [
             sympy.Float(c0 + scale) + sum(sympy.Float(scale * p) * sympy.log(s) for s, p in zip(ctx.symbols, coef[:-1]))
         ]
+    powers = [round(p * 2) / 2 if abs(p * 2 - round(p * 2)) < 1e-3 else p for p in coef[:-1]]
     expr = sympy.Float(c0) + sympy.Float(scale) * sympy.Mul(
-        *(s ** sympy.Float(p) for s, p in zip(ctx.symbols, coef[:-1]))
+        *(
+            _power(s, sympy.Rational(int(round(2 * p)), 2) if float(2 * p).is_integer() else sympy.Float(p), x)
+            for s, p, x in zip(ctx.symbols, powers, ctx.X.T)
+        )
     )
     return [expr]
 

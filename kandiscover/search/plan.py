@@ -10,11 +10,14 @@ name                      candidates
 ========================  ====================================================================
 ``linear``                ``a + Σ b_i·x_i`` (the baseline; ``discover`` always scores it)
 ``monomial``              ``C·Π x_i^{p_i}`` by log-space least squares
+``offset-monomial``       ``c₀ + C·Π x_i^{p_i}``, the offset by a 1-D search
 ``univariate``            ``c·f(a·g(x) + b) + d`` for one input (library ``f``, inner ``g``)
 ``exp-monomial``          ``±exp(c₀ + C·Π x_i^{p_i})``
 ``multiplicative``        ``[d, 1]`` KAN on ``log|y|``: a product of one-variable factors
 ``additive``              ``[d, 1]`` KAN: a sum of one-variable terms
 ``rational``              sparse ``P(x)/Q(x)`` by linear least squares
+``transformed``           ``g⁻¹(R(x))``: rational and terms fits of ``exp y``, ``log y``, ``y²``, ``1/y``
+``relevant``              the problem without the inputs the target does not depend on
 ``split``                 symmetries and separability on a surrogate KAN, parts solved recursively
 ``enumerate``             ``a·g + b`` over small expressions ``g`` of one or two inputs
 ``kan-1``                 ``[d, 1, 1]`` KAN, sparse fit, pruned, edges composed
@@ -31,13 +34,15 @@ from dataclasses import dataclass
 from typing import Callable, Optional, Sequence
 
 from ..support.params import ParameterError
-from .closed_form import exp_offset_monomial, linear, monomial
+from .closed_form import exp_offset_monomial, linear, monomial, offset_monomial
 from .context import Context
 from .enumerate import enumerate_strategy
 from .kan_strategies import additive, kan_strategy, multiplicative
 from .rational import rational
 from .solve import split
+from .relevance import relevant
 from .terms import terms
+from .transform import transformed
 from .univariate import univariate
 
 __all__ = ["Strategy", "REGISTRY", "NAMES", "DEFAULT", "GROUPS", "default_plan", "build_plan", "resolve"]
@@ -71,12 +76,15 @@ def _kan(width: Callable[[int], list], seed_offset: int = 0) -> Callable[[int], 
 REGISTRY: tuple[Strategy, ...] = (
     Strategy("linear", _fixed(linear), default=False),
     Strategy("monomial", _fixed(monomial)),
+    Strategy("offset-monomial", _fixed(offset_monomial)),
     Strategy("univariate", _fixed(univariate), max_inputs=1),
     Strategy("exp-monomial", _fixed(exp_offset_monomial)),
     Strategy("multiplicative", _fixed(multiplicative)),
     Strategy("additive", _fixed(additive)),
     Strategy("rational", _fixed(rational)),
     Strategy("terms", _fixed(terms)),
+    Strategy("transformed", _fixed(transformed)),
+    Strategy("relevant", _fixed(relevant), min_inputs=2),
     Strategy("split", _fixed(split), min_inputs=2),
     Strategy("enumerate", _fixed(enumerate_strategy), max_inputs=2),
     Strategy("kan-1", _kan(lambda d: [d, 1, 1])),

@@ -125,6 +125,16 @@ DESIGNS = ((3, 0), (2, 1), (2, 2), (3, 2), (2, 3))
 a design has at most :data:`MAX_COLUMNS` columns)."""
 
 
+EXACT_DESIGNS = ((9, 0), (4, 2), (3, 3), (5, 2), (4, 4), (6, 4))
+"""Larger designs tried for one or two inputs once :data:`DESIGNS` find nothing; a candidate from
+them must reproduce the rows to round-off (:data:`EXACT_ERROR`) with any number of terms, since
+high-degree quotients approximate smooth non-rational laws (a Padé approximant of ``exp``) to
+``1e-10`` and better; true quotients reach about ``1e-30``."""
+
+EXACT_ERROR = 1e-26
+"""Residual MSE / Var(y) an :data:`EXACT_DESIGNS` candidate must reach."""
+
+
 def _degrees(d: int, p_degree: int, q_degree: int) -> tuple[int, int]:
     """The largest degrees not above the requested ones whose design fits :data:`MAX_COLUMNS`."""
     while p_degree > 1 or q_degree > 0:
@@ -268,7 +278,19 @@ def rational(ctx, max_terms: int = 4, rows: Optional[int] = 1000) -> list[sympy.
     mean_sq = float(np.mean(y**2)) or 1e-300
     solved = ctx.floor * float(np.var(y)) / mean_sq  # the context's floor, relative to mean(y²)
     found: list[tuple[float, sympy.Expr]] = []
-    for pd_, qd in dict.fromkeys(_degrees(d, p, q) for p, q in DESIGNS):
+    _search_designs(ctx, X, y, unit, DESIGNS, max_terms, 0.01 * float(np.var(y)) / mean_sq, solved, found)
+    exact = EXACT_ERROR * float(np.var(y)) / mean_sq
+    if d <= 2 and not (found and found[0][0] <= exact):
+        _search_designs(ctx, X, y, unit, EXACT_DESIGNS, 10**6, exact, exact, found)
+    return [e for _, e in found]
+
+
+def _search_designs(ctx, X, y, unit, designs, max_terms: int, accept: float, solved: float, found: list) -> None:
+    """Add to ``found`` (pairs ``(score, expression)``, kept sorted) the candidates of each design of
+    ``designs`` whose relative MSE is at most ``accept``, stopping once one reaches ``solved``."""
+    n, d = X.shape
+    mean_sq = float(np.mean(y**2)) or 1e-300
+    for pd_, qd in dict.fromkeys(_degrees(d, p, q) for p, q in designs):
         if ctx.remaining() <= 0 or (found and found[0][0] <= solved):
             break
         design = _Design(X, y, unit, pd_, qd)
@@ -287,7 +309,7 @@ def rational(ctx, max_terms: int = 4, rows: Optional[int] = 1000) -> list[sympy.
                     err = float(np.mean((y - design.prediction(cols, coef, lead)) ** 2)) / mean_sq
                     errors[k] = err if np.isfinite(err) else np.inf
             k = sparsest(path, errors, n, max_terms)
-            if k < 0 or errors[k] > 0.01 * float(np.var(y)) / mean_sq:  # explains < 99 % of the variance
+            if k < 0 or errors[k] > accept:  # by default: explains < 99 % of the variance
                 continue
             log.debug(
                 "rational (degrees %d/%d, lead %s): %d terms, relative MSE %.2g",
@@ -304,4 +326,3 @@ def rational(ctx, max_terms: int = 4, rows: Optional[int] = 1000) -> list[sympy.
                     ((errors[j] + 1e-20) * (1 + 3.0 * len(cols) / n), design.expression(ctx.symbols, cols, coef, lead))
                 )
             found.sort(key=lambda t: t[0])
-    return [e for _, e in found]

@@ -6,7 +6,8 @@ linear combination of a few *terms*. The dictionary holds, for the context's inp
 * monomials ``Π x_i^{k_i}`` of total degree up to :func:`max_degree` (the highest degree that keeps
   the dictionary within :data:`MAX_COLUMNS` columns);
 * the library's functions of each input and of simple inner arguments: ``f(g(x_i))`` with ``g`` in
-  :data:`INNER` (``x``, ``x²``) and ``f`` in :data:`FUNCTIONS` (``sin``, ``cos``, ``exp``, ``exp(−·)``,
+  :data:`INNER` (``x``, ``x²``; ``|x|`` too for an input of both signs) and ``f`` in
+  :data:`FUNCTIONS` (``sin``, ``cos``, ``exp``, ``exp(−·)``,
   ``log``, ``sqrt``, ``1/·``, ``1/·²``) wherever it is finite and well scaled on the rows;
 * with several inputs, the same functions of products ``x_i·x_j`` and sums ``x_i + x_j`` of pairs
   (those of :data:`PAIR_FUNCTIONS`).
@@ -85,6 +86,10 @@ INNER: tuple[tuple[str, Callable, Callable], ...] = (
 )
 """Inner arguments ``g(x_i)`` of the one-input terms."""
 
+ABS: tuple[str, Callable, Callable] = ("|x|", sympy.Abs, np.abs)
+"""The inner argument added first for an input that takes both signs: ``log|x|`` and ``sqrt|x|``
+(``log(x²)`` and ``sqrt(x²)``, which only repeat them, are then dropped as repeats)."""
+
 
 @dataclass(frozen=True)
 class Term:
@@ -131,7 +136,8 @@ def dictionary(X: np.ndarray, symbols: list) -> list[Term]:
             out.append(Term(sympy.Mul(*(s**k for s, k in zip(symbols, e) if k)), v))
     every = {f[0] for f in FUNCTIONS}
     for i, s in enumerate(symbols):
-        for _, g_sym, g_np in INNER:
+        inner = INNER if np.all(X[:, i] >= 0) or np.all(X[:, i] <= 0) else (ABS,) + INNER
+        for _, g_sym, g_np in inner:
             out += _functions_of(g_sym(s), g_np(X[:, i]), every)
     for i, j in itertools.combinations(range(d), 2):
         out += _functions_of(symbols[i] * symbols[j], X[:, i] * X[:, j], PAIR_FUNCTIONS)

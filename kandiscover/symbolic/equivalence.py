@@ -36,9 +36,11 @@ the sampling box (``a*cot(a*r)`` for ``1/r`` with a small ``a``, ``5 - abs(V - 5
    ``r = median(f / t)``, is within the same bound (``r*t`` in place of ``t``). When fewer than a
    quarter of the wide points give finite real values, the sampling-box verdict of step 2 stands.
 
-Only ``found``'s constants are rounded, so ``sin(3.14159*x)`` does *not* match ``sin(pi*x)``
-(rounded to ``sin(3.14*x)`` it differs from the truth); the discovery pipeline snaps such constants
-to ``pi`` before it asks.
+The truth's float constants are rounded to the same digits (none is zeroed): a truth written with
+long constants (``4.73333333333333*(x2 + x4)/x5``, ``2.1380940889*exp(-0.54723748542*x1)``) is then
+its own answer, as it is under SRBench's rounding of the difference. Named constants and rationals
+are never rounded, so ``sin(3.14159*x)`` does *not* match ``sin(pi*x)`` (rounded to ``sin(3.14*x)``
+it differs from the truth); the discovery pipeline snaps such constants to ``pi`` before it asks.
 """
 
 from __future__ import annotations
@@ -336,6 +338,7 @@ def is_equivalent(
     found, truth = _as_expr(found, "found"), _as_expr(truth, "truth")
     found, truth = _signed_symbols(found, truth, domain)
     rounded = round_constants(found, digits)
+    truth = round_constants(truth, digits, zero_below=0.0)  # a truth with long constants is its own answer
     near = _numeric_verdict(rounded, truth, n_points, seed, domain)
     if near is False:  # neither difference nor ratio is constant on the sampling box
         return False
