@@ -36,7 +36,7 @@ from .search.closed_form import linear
 from .search.context import Context
 from .search.dimensional import units_plan
 from .search.plan import Step, build_plan, resolve
-from .selection import EXACT_NMSE, choose, estimate_noise, given_noise, reweigh
+from .selection import EXACT_NMSE, MANY_FLOATS, ROUND_OFF_NMSE, choose, estimate_noise, given_noise, reweigh
 from .support.deadline import run_until
 from .support.params import ParameterError, check_int, check_number
 from .support.progress import progress_bar
@@ -422,14 +422,17 @@ def _search(
 
 
 def _done(pool: list, level, var_y: float) -> bool:
-    """Whether the search can stop: a candidate is exact, or explains the rows to the noise level
-    with at most one fitted constant left (an overall scale). A candidate within the noise that
+    """Whether the search can stop: a candidate is exact (with :data:`MANY_FLOATS` unexplained
+    constants or more, to round-off: a series fitted to ``1e-12`` is not the law), or explains the
+    rows to the noise level with at most one fitted constant left (an overall scale). A candidate within the noise that
     needs more unexplained floats is an approximation that fits as well as the law would (a
     polynomial for a Gaussian, a Taylor-regime ``c·sin(x/c)``), so the search goes on for one
     whose constants snapped to simple values."""
     for entry in pool:
-        nmse = entry["loss"] / var_y
-        if nmse <= EXACT_NMSE or (nmse <= level.stop and len(entry["formula"].atoms(sympy.Float)) <= 1):
+        nmse, floats = entry["loss"] / var_y, len(entry["formula"].atoms(sympy.Float))
+        if nmse <= EXACT_NMSE and (floats < MANY_FLOATS or nmse <= ROUND_OFF_NMSE):
+            return True
+        if nmse <= level.stop and floats <= 1:
             return True
     return False
 

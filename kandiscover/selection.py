@@ -27,6 +27,13 @@ __all__ = ["NoiseLevel", "choose", "estimate_noise", "given_noise", "reweigh"]
 EXACT_NMSE = 1e-10
 """Validation MSE / Var(y) at which a candidate is exact: the search stops, no noise is estimated."""
 
+MANY_FLOATS = 4
+"""A candidate with this many unexplained float constants or more stops the search only at
+:data:`ROUND_OFF_NMSE`: polynomials and series reach ``EXACT_NMSE`` on smooth laws they are not."""
+
+ROUND_OFF_NMSE = 1e-20
+"""Validation MSE / Var(y) of a law computed exactly, up to round-off."""
+
 
 @dataclass
 class NoiseLevel:

@@ -9,7 +9,7 @@ import sympy
 
 import kandiscover as kd
 from kandiscover.search import surrogate as dc
-from kandiscover.search.closed_form import exp_offset_monomial, offset_monomial
+from kandiscover.search.closed_form import exp_offset_monomial, monomial, offset_monomial
 from kandiscover.search.context import Context
 from kandiscover.search.decompose import split_strategy
 from kandiscover.search.solve import solve
@@ -127,3 +127,17 @@ def test_monomials_of_inputs_of_both_signs_take_their_magnitude():
     a, c = sympy.symbols("a c")
     cols = {"a": X[:, 0], "b": X[:, 1], "c": X[:, 2]}
     assert kd.is_equivalent(polish(expr, cols, y), 7 * sympy.sqrt(sympy.Abs(a)) * sympy.sqrt(sympy.Abs(c)) + 2.5)
+
+
+def test_a_monomial_of_both_signs_takes_its_sign_from_odd_powers():
+    rng = np.random.default_rng(1)
+    X = np.column_stack([rng.uniform(-2, 2, 400), rng.uniform(-2, 2, 400), rng.uniform(1, 3, 400)])
+    y = -2 * X[:, 0] ** 3 * X[:, 1] / X[:, 2] ** 2
+    ctx = Context(X, y, ["a", "b", "c"], 0, time.monotonic() + 10)
+    (expr,) = monomial(ctx)
+    a, b, c = sympy.symbols("a b c")
+    cols = {"a": X[:, 0], "b": X[:, 1], "c": X[:, 2]}
+    assert kd.is_equivalent(polish(expr, cols, y), -2 * a**3 * b / c**2)
+    # a sign no product of odd powers gives: nothing
+    ctx = Context(X, np.sin(3 * X[:, 0]) * X[:, 2], ["a", "b", "c"], 0, time.monotonic() + 10)
+    assert monomial(ctx) == []

@@ -7,7 +7,7 @@ import pytest
 import sympy
 
 import kandiscover as kd
-from kandiscover.search.rational import backward_select, monomial_exponents, rational
+from kandiscover.search.rational import backward_select, integer_scale, monomial_exponents, rational
 from kandiscover.search.context import Context
 from kandiscover.symbolic.refit import polish
 
@@ -110,3 +110,13 @@ def test_rational_offers_no_exact_looking_pade_approximant():
     for expr in rational(ctx):
         pred = sympy.lambdify([sympy.Symbol("x")], expr, "numpy")(ctx.X[:, 0])
         assert np.mean((pred - ctx.y) ** 2) / np.var(ctx.y) > 1e-20, expr
+
+
+def test_integer_scale_turns_a_normalised_quotient_back_into_integers():
+    assert integer_scale([1 / 26, 12 / 26, 54 / 26, 1.0]) == pytest.approx(26.0)
+    assert integer_scale([0.5, 1.0, 3.0]) == 1.0  # integers and halves stay
+    assert integer_scale([3.14159, 1.0]) == 1.0  # no integer multiple within 1000
+    ctx, truth = _ctx("((x - 3)**4 + y)/((y - 2)**4 + 10)", {"x": (0, 6), "y": (0, 6)})
+    found = rational(ctx)
+    assert found and kd.is_equivalent(polish(found[0], _cols(ctx), ctx.y), truth), found[:1]
+    assert all(abs(f - round(f)) < 1e-6 for f in found[0].atoms(sympy.Float)), found[0]

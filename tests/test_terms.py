@@ -30,6 +30,9 @@ def _context(f, box, n=600, seed=0):
         (x1**3 / 5 + x2**3 / 2 - x2 - x1, lambda a, b: a**3 / 5 + b**3 / 2 - b - a, [(-3, 3), (-3, 3)]),
         (sympy.sin(x1) + sympy.sin(x2**2), lambda a, b: np.sin(a) + np.sin(b**2), [(-1, 1), (-1, 1)]),
         (2 * sympy.log(x) + 3 * sympy.sqrt(x), lambda a: 2 * np.log(a) + 3 * np.sqrt(a), [(0.5, 4)]),
+        # nearly collinear columns: exp(±x) against powers of x on [-1, 1] (the exhaustive small subsets)
+        ((sympy.exp(x) - sympy.exp(-x)) / 2, lambda a: np.sinh(a), [(-1, 1)]),
+        ((sympy.exp(x) + sympy.exp(-x)) / 2, lambda a: np.cosh(a), [(-1, 1)]),
         # inputs of both signs: |x| inside log and sqrt
         (
             sympy.Rational(3, 2) * sympy.log(sympy.Abs(x1)) + x2,
@@ -47,16 +50,18 @@ def test_sparse_sums_of_unlike_terms_are_recovered_exactly(truth, f, box):
     assert sympy.simplify(polish(found[0], cols, ctx.y) - truth) == 0
 
 
-@pytest.mark.parametrize(
-    "f, box",
-    [
-        (lambda a: 0.3 * a * np.sin(2 * np.pi * a), [(-2, 2)]),  # a product, not a sum of terms
-        (lambda a: 1 / (1 + a**2), [(-3, 3)]),  # a quotient
-    ],
-)
-def test_laws_outside_the_dictionary_give_no_candidate(f, box):
-    ctx, _ = _context(f, box)
+def test_laws_outside_the_dictionary_give_no_candidate():
+    ctx, _ = _context(lambda a: 0.3 * a * np.sin(2 * np.pi * a), [(-2, 2)])  # a product, not a sum of terms
     assert terms(ctx) == []
+
+
+def test_a_quotient_gets_no_exact_looking_stand_in():
+    # 1/(1 + x²) on [-3, 3]: with log|x| and sqrt|x| in the dictionary, four terms explain 99.9 % of
+    # the variance (a rough approximation the pipeline then judges), but none reproduces the rows
+    ctx, _ = _context(lambda a: 1 / (1 + a**2), [(-3, 3)])
+    for expr in terms(ctx):
+        pred = sympy.lambdify([x], expr, "numpy")(ctx.X[:, 0])
+        assert np.mean((pred - ctx.y) ** 2) / np.var(ctx.y) > 1e-5, expr
 
 
 def test_dictionary_size_and_degree():

@@ -32,10 +32,12 @@ def monomial(ctx: Context) -> list[sympy.Expr]:
     an integer then leaves a formula that is not real on part of the data and loses on validation.
     """
     sign = one_sign(ctx.y)
-    if not sign or np.any(ctx.X == 0):
+    if np.any(ctx.X == 0) or np.any(ctx.y == 0):
         return []
     A = np.column_stack([np.log(np.abs(ctx.X)), np.ones(len(ctx.X))])
     coef, *_ = np.linalg.lstsq(A, np.log(np.abs(ctx.y)), rcond=None)
+    if not sign:
+        return _odd_monomial(ctx, coef)
     out = []
     halves = np.round(2 * coef[:-1]) / 2
     tol = 0.05 if ctx.floor <= 1e-6 else 0.15  # data read off a surrogate is rougher
@@ -58,6 +60,27 @@ def monomial(ctx: Context) -> list[sympy.Expr]:
         else:
             expr *= s ** sympy.Float(p)
     return out + [expr]
+
+
+def _odd_monomial(ctx: Context, coef: np.ndarray) -> list[sympy.Expr]:
+    """``±C·Π x_i^{k_i}`` for a target of both signs: the sign must come from inputs of both signs
+    raised to integer powers (``x₁⁵/x₂³`` on ``[−1, 1]²``), and agree with the rows' signs on 99 %
+    of them; otherwise nothing."""
+    powers = []
+    for k, p in enumerate(coef[:-1]):
+        if np.any(ctx.X[:, k] < 0):
+            if abs(p - round(p)) > 0.05:
+                return []
+            p = int(round(p))
+        powers.append(p)
+    signs = np.prod([np.sign(ctx.X[:, k]) ** p for k, p in enumerate(powers) if isinstance(p, int)], axis=0)
+    agree = float(np.mean(signs * np.sign(ctx.y) > 0))
+    if max(agree, 1 - agree) < 0.99:
+        return []
+    expr = sympy.Float(math.exp(coef[-1]) * (1 if agree >= 0.5 else -1))
+    for s, p in zip(ctx.symbols, powers):
+        expr *= s ** (sympy.Integer(p) if isinstance(p, int) else sympy.Float(p))
+    return [expr]
 
 
 def _power(s: sympy.Symbol, p: sympy.Expr, x: np.ndarray) -> sympy.Expr:

@@ -22,7 +22,7 @@ from scipy.linalg import solve_triangular
 
 log = logging.getLogger("kandiscover")
 
-__all__ = ["monomial_exponents", "backward_select", "sparsest", "rational", "MAX_COLUMNS"]
+__all__ = ["monomial_exponents", "backward_select", "sparsest", "rational", "integer_scale", "MAX_COLUMNS"]
 
 MAX_COLUMNS = 120
 """Degrees are lowered until the design matrix has at most this many columns."""
@@ -205,10 +205,15 @@ class _Design:
         common = np.min([e for e, _ in num + den], axis=0)
         lead_unit = float(np.prod(self.unit ** np.asarray(lead, dtype=float)))
 
+        def value(e, v):
+            return v * lead_unit / float(np.prod(self.unit ** np.asarray(e, dtype=float)))
+
+        scale = integer_scale([value(e, v) for e, v in num + den])
+
         def poly(terms):
             return sympy.Add(
                 *(
-                    sympy.Float(v * lead_unit / float(np.prod(self.unit ** np.asarray(e, dtype=float))))
+                    sympy.Float(scale * value(e, v))
                     * sympy.Mul(*(s ** int(k) for s, k in zip(symbols, np.subtract(e, common)) if k))
                     for e, v in terms
                 )
@@ -223,6 +228,26 @@ class _Design:
         bottom = sum(v * self.M[:, self.q_exps.index(e)] for e, v in den)
         with np.errstate(all="ignore"):
             return top / bottom
+
+
+def integer_scale(values: list, largest: int = 1000, tol: float = 1e-7) -> float:
+    """The smallest factor that makes every value an integer (to ``tol``, relative) no larger than
+    ``largest`` — ``26`` for ``1/26, 12/26, 54/26`` — or 1 when there is none or the values are
+    integers and halves already. A quotient is fixed
+    only up to a common factor of its coefficients, and the fit fixes one monomial's to 1; scaled,
+    the constants snap to the integers of the law (``(x − 2)⁴ + 10``, not ``0.0384615·x⁴ + …``)."""
+    v = np.abs(np.asarray([x for x in values if x != 0], dtype=float))
+    if not len(v) or np.all(np.abs(2 * v - np.round(2 * v)) <= tol * np.maximum(2 * v, 1.0)):
+        return 1.0  # halves and integers already: nothing to gain
+    for base in np.unique(v):
+        for mult in range(1, 13):
+            s = mult / base
+            w = v * s
+            if w.max() > largest:
+                break
+            if np.all(np.abs(w - np.round(w)) <= tol * np.maximum(w, 1.0)):
+                return float(s)
+    return 1.0
 
 
 def sparsest(path: list, errors: dict, n: int, max_terms: int) -> int:

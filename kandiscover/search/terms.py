@@ -42,6 +42,17 @@ __all__ = ["Term", "dictionary", "terms", "max_degree", "MAX_COLUMNS", "INNER", 
 MAX_COLUMNS = 160
 """Most columns of a dictionary (monomials take at most half of them)."""
 
+MAX_CANCELLATION = 30.0
+"""A candidate whose terms, added in magnitude, exceed the target by more than this factor (medians
+over the rows) cancel to fit it and are left out."""
+
+EXACT_SUBSET = 1e-20
+"""Relative MSE (over ``Var(y)``) an exhaustively found subset must reach to be a candidate."""
+
+MAX_TRIPLES_COLUMNS = 120
+"""Dictionaries of at most this many columns have all their three-term subsets searched
+(:func:`best_subsets`); larger ones only pairs."""
+
 MAX_MONOMIAL_DEGREE = 8
 """Highest total degree of a monomial term."""
 
@@ -88,7 +99,11 @@ INNER: tuple[tuple[str, Callable, Callable], ...] = (
 
 ABS: tuple[str, Callable, Callable] = ("|x|", sympy.Abs, np.abs)
 """The inner argument added first for an input that takes both signs: ``log|x|`` and ``sqrt|x|``
-(``log(x²)`` and ``sqrt(x²)``, which only repeat them, are then dropped as repeats)."""
+(``log(x²)`` and ``sqrt(x²)``, which only repeat them, are then dropped as repeats), under the
+functions of :data:`ABS_FUNCTIONS` only (``cos|x|`` is ``cos x``)."""
+
+ABS_FUNCTIONS = ("log", "sqrt")
+"""Functions applied to ``|x|``."""
 
 
 @dataclass(frozen=True)
@@ -136,8 +151,9 @@ def dictionary(X: np.ndarray, symbols: list) -> list[Term]:
             out.append(Term(sympy.Mul(*(s**k for s, k in zip(symbols, e) if k)), v))
     every = {f[0] for f in FUNCTIONS}
     for i, s in enumerate(symbols):
-        inner = INNER if np.all(X[:, i] >= 0) or np.all(X[:, i] <= 0) else (ABS,) + INNER
-        for _, g_sym, g_np in inner:
+        if np.any(X[:, i] > 0) and np.any(X[:, i] < 0):
+            out += _functions_of(ABS[1](s), ABS[2](X[:, i]), ABS_FUNCTIONS)
+        for _, g_sym, g_np in INNER:
             out += _functions_of(g_sym(s), g_np(X[:, i]), every)
     for i, j in itertools.combinations(range(d), 2):
         out += _functions_of(symbols[i] * symbols[j], X[:, i] * X[:, j], PAIR_FUNCTIONS)
@@ -188,13 +204,83 @@ def terms(ctx: Context, max_terms: int = 6, rows: Optional[int] = 1000) -> list[
     cost = np.array([0] + [complexity(t.expr) for t in library], dtype=float)
     path = backward_select(A, y, cost=cost, tie=TIE)
     mean_sq = float(np.mean(y**2)) or 1e-300
-    errors = {k: err for k, (cols, _, err) in enumerate(path) if len(cols) <= 3 * max_terms}
+    # the exhaustive small subsets join where they reproduce the rows to round-off
+    path += [e for e in best_subsets(A, y) if e[2] <= EXACT_SUBSET * float(np.var(y)) / mean_sq]
+    errors = {
+        k: (err if _well_conditioned(A, y, cols, coef) else np.inf)
+        for k, (cols, coef, err) in enumerate(path)
+        if len(cols) <= 3 * max_terms
+    }
     k = sparsest(path, errors, len(y), max_terms + 1)
     if k < 0 or errors[k] > 0.01 * float(np.var(y)) / mean_sq:
         return []
     log.debug("terms: %d columns, %d kept, relative MSE %.2g", len(library), len(path[k][0]), errors[k])
     exprs = [terms_expression(library, *path[j][:2]) for j in (k, k - 1, k + 1) if 0 <= j < len(path)]
     return exprs
+
+
+def _well_conditioned(A: np.ndarray, y: np.ndarray, cols: list, coef: np.ndarray) -> bool:
+    """Whether the terms of the fit, added in magnitude, are at most :data:`MAX_CANCELLATION` times
+    the target (medians over the rows, which a pole such as ``1/x`` does not dominate):
+    ``3152·x − 3151·sin x`` for a small remainder is a series fitted to round-off, not a law."""
+    size = float(np.median(np.abs(y))) or 1e-300
+    parts = float(np.median(np.sum(np.abs(A[:, cols] * coef), axis=1)))
+    return parts <= MAX_CANCELLATION * size
+
+
+def best_subsets(A: np.ndarray, b: np.ndarray, max_k: int = 3, top: int = 4) -> list[tuple[list, np.ndarray, float]]:
+    """The best subsets of one to ``max_k`` columns of ``A[:, 1:]`` (column 0, the constant, always
+    in), searched exhaustively: backward elimination is greedy, and in a dictionary of nearly
+    collinear columns (``exp x``, ``exp(−x)`` and powers of ``x`` on ``[−1, 1]``) it can drop a column
+    of the exact sparse law early. Subsets are ranked by their residual from the normal equations of
+    the centred columns, and the ``top`` of each size refitted by least squares.
+
+    Parameters
+    ----------
+    A : ndarray, shape ``(n, m)``
+        Column 0 constant.
+    b : ndarray, shape ``(n,)``
+
+    Returns
+    -------
+    list of (columns, coefficients, relative MSE)
+        As :func:`kandiscover.search.rational.backward_select` gives them (columns into ``A``).
+    """
+    m = A.shape[1] - 1
+    Z = A[:, 1:] - A[:, 1:].mean(axis=0)
+    norms = np.linalg.norm(Z, axis=0)
+    norms[norms == 0] = 1.0
+    Z /= norms
+    G, g = Z.T @ Z, Z.T @ (b - b.mean())
+    scale = float(b @ b) or 1e-300
+    out = []
+    for k in range(1, max_k + 1):
+        if k == 3 and m > MAX_TRIPLES_COLUMNS:
+            break
+        subsets = np.array(list(itertools.combinations(range(m), k)))
+        if not len(subsets):
+            break
+        Gs = G[subsets[:, :, None], subsets[:, None, :]]
+        gs = g[subsets]
+        with np.errstate(all="ignore"):
+            explained = _solve_each(Gs, gs)
+        for s in subsets[np.argsort(-np.nan_to_num(explained, nan=-np.inf))[:top]]:
+            cols = [0] + [int(j) + 1 for j in s]
+            coef, *_ = np.linalg.lstsq(A[:, cols], b, rcond=None)
+            out.append((cols, coef, float(np.sum((b - A[:, cols] @ coef) ** 2)) / scale))
+    # in the order of a backward path (largest subsets first), the best of a size last
+    return sorted(out, key=lambda e: (-len(e[0]), -e[2]))
+
+
+def _solve_each(Gs: np.ndarray, gs: np.ndarray) -> np.ndarray:
+    """``g_sᵀ G_s⁻¹ g_s`` for every subset ``s`` (shapes ``(S, k, k)`` and ``(S, k)`` → ``(S,)``);
+    a singular ``G_s`` gives ``nan``."""
+    det_ok = np.abs(np.linalg.det(Gs)) > 1e-12
+    out = np.full(len(Gs), np.nan)
+    if det_ok.any():
+        sol = np.linalg.solve(Gs[det_ok], gs[det_ok][..., None])[..., 0]
+        out[det_ok] = np.einsum("si,si->s", gs[det_ok], sol)
+    return out
 
 
 def terms_expression(library: list[Term], cols: list, coef: np.ndarray) -> sympy.Expr:
