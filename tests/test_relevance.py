@@ -7,7 +7,7 @@ import sympy
 
 import kandiscover as kd
 from kandiscover.search.context import Context
-from kandiscover.search.relevance import relevant, relevant_inputs
+from kandiscover.search.relevance import factored, relevant, relevant_inputs
 from kandiscover.symbolic.refit import polish
 
 
@@ -42,3 +42,22 @@ def test_relevant_solves_the_reduced_problem():
     cols = {n: X[:, k] for k, n in enumerate(names)}
     assert any(kd.is_equivalent(polish(e, cols, y), truth) for e in found[:6]), found[:6]
     assert all(e.free_symbols <= {sympy.Symbol("x2")} for e in found)
+
+
+def test_factored_divides_out_the_integer_powers_and_solves_the_rest():
+    rng = np.random.default_rng(2)
+    names = ["a", "b", "c", "u", "v"]
+    X = rng.uniform(1, 3, (1000, 5))
+    truth = kd.parse_formula("2*a*b**2*sqrt(u**2 + v**2)/c", names)
+    y = np.asarray(sympy.lambdify(sympy.symbols(names), truth, "numpy")(*X.T), dtype=float)
+    ctx = Context(X, y, names, 0, time.monotonic() + 20)
+    found = factored(ctx)
+    cols = {n: X[:, k] for k, n in enumerate(names)}
+    assert any(kd.is_equivalent(polish(e, cols, y), truth) for e in found[:4]), found[:4]
+
+
+def test_factored_gives_nothing_for_a_plain_monomial():
+    rng = np.random.default_rng(3)
+    X = rng.uniform(1, 3, (500, 3))
+    ctx = Context(X, 3 * X[:, 0] * X[:, 1] ** 2 / X[:, 2], ["a", "b", "c"], 0, time.monotonic() + 10)
+    assert factored(ctx) == []

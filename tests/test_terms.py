@@ -8,7 +8,7 @@ import sympy
 
 from kandiscover.search.context import Context
 from kandiscover.search.rational import backward_select
-from kandiscover.search.terms import MAX_COLUMNS, dictionary, max_degree, terms
+from kandiscover.search.terms import MAX_COLUMNS, dictionary, max_degree, swapped, terms
 from kandiscover.symbolic.refit import polish
 
 x, x1, x2 = sympy.symbols("x x1 x2")
@@ -81,3 +81,21 @@ def test_backward_select_keeps_the_cheaper_of_two_columns_the_rows_cannot_tell_a
     A = np.column_stack([a, a + 1e-9 * rng.normal(size=400)])  # two columns the rows cannot tell apart
     noisy = backward_select(A, 2 * a + 0.01 * rng.normal(size=400), cost=np.array([5.0, 1.0]), tie=2.0)
     assert noisy[-1][0] == [1]  # the cheaper column stays
+
+
+def test_swaps_put_back_a_column_that_backward_elimination_dropped():
+    rng = np.random.default_rng(1)
+    X = rng.uniform(-1, 1, (500, 2))
+    y = X[:, 0] ** 3 + X[:, 0] ** 2 + X[:, 0] + np.sin(X[:, 0]) + np.sin(X[:, 1] ** 2)
+    lib = dictionary(X, [x1, x2])
+    A = np.column_stack([np.ones(len(y))] + [t.values for t in lib])
+    index = {str(t.expr): k + 1 for k, t in enumerate(lib)}
+    truth = sorted(index[s] for s in ("x1", "x1**2", "x1**3", "sin(x1)", "sin(x2**2)"))
+    # the subset the greedy path keeps at this size: a Taylor series in x2 for sin(x2²)
+    start = [0] + [index[s] for s in ("x1**2", "x1**3", "x2**6", "sin(x1)", "cos(x2)")]
+    cols, _, err = swapped(A, y, start)
+    assert sorted(c for c in cols if c) == truth and err < 1e-25
+    # and the whole search finds the law on these rows
+    found = terms(Context(X, y, ["x1", "x2"], 0, time.monotonic() + 30))
+    cols_ = {"x1": X[:, 0], "x2": X[:, 1]}
+    assert sympy.simplify(polish(found[0], cols_, y) - (x1**3 + x1**2 + x1 + sympy.sin(x1) + sympy.sin(x2**2))) == 0

@@ -18,6 +18,7 @@ name                      candidates
 ``rational``              sparse ``P(x)/Q(x)`` by linear least squares
 ``transformed``           ``g⁻¹(R(x))``: rational and terms fits of ``exp y``, ``log y``, ``y²``, ``1/y``
 ``relevant``              the problem without the inputs the target does not depend on
+``factored``              ``M(x)·g(x_S)``: the integer-power part of a power-law fit divided out, the rest solved
 ``split``                 symmetries and separability on a surrogate KAN, parts solved recursively
 ``enumerate``             ``a·g + b`` over small expressions ``g`` of one or two inputs
 ``kan-1``                 ``[d, 1, 1]`` KAN, sparse fit, pruned, edges composed
@@ -40,7 +41,7 @@ from .enumerate import enumerate_strategy
 from .kan_strategies import additive, kan_strategy, multiplicative
 from .rational import rational
 from .solve import split
-from .relevance import relevant
+from .relevance import factored, relevant
 from .terms import terms
 from .transform import transformed
 from .univariate import univariate
@@ -85,6 +86,7 @@ REGISTRY: tuple[Strategy, ...] = (
     Strategy("terms", _fixed(terms)),
     Strategy("transformed", _fixed(transformed)),
     Strategy("relevant", _fixed(relevant), min_inputs=2),
+    Strategy("factored", _fixed(factored), min_inputs=2),
     Strategy("split", _fixed(split), min_inputs=2),
     Strategy("enumerate", _fixed(enumerate_strategy), max_inputs=2),
     Strategy("kan-1", _kan(lambda d: [d, 1, 1])),

@@ -131,6 +131,10 @@ them must reproduce the rows to round-off (:data:`EXACT_ERROR`) with any number 
 high-degree quotients approximate smooth non-rational laws (a Padé approximant of ``exp``) to
 ``1e-10`` and better; true quotients reach about ``1e-30``."""
 
+DENSE_DESIGNS = ((2, 0), (3, 0), (2, 2))
+"""For three inputs or more: the low designs again with any number of terms, also accepted only at
+round-off (``(x₂ − x₁)² + (y₂ − y₁)² + (z₂ − z₁)²`` has nine)."""
+
 EXACT_ERROR = 1e-26
 """Residual MSE / Var(y) an :data:`EXACT_DESIGNS` candidate must reach."""
 
@@ -305,8 +309,9 @@ def rational(ctx, max_terms: int = 4, rows: Optional[int] = 1000) -> list[sympy.
     found: list[tuple[float, sympy.Expr]] = []
     _search_designs(ctx, X, y, unit, DESIGNS, max_terms, 0.01 * float(np.var(y)) / mean_sq, solved, found)
     exact = EXACT_ERROR * float(np.var(y)) / mean_sq
-    if d <= 2 and not (found and found[0][0] <= exact):
-        _search_designs(ctx, X, y, unit, EXACT_DESIGNS, 10**6, exact, exact, found)
+    if not (found and found[0][0] <= exact):
+        designs = EXACT_DESIGNS if d <= 2 else DENSE_DESIGNS
+        _search_designs(ctx, X, y, unit, designs, 10**6, exact, exact, found)
     return [e for _, e in found]
 
 

@@ -25,15 +25,23 @@ from .context import Context
 from .rational import rational
 from .solve import solve
 from .terms import terms
-from .transform import transformed
+from .transform import relative_error, transformed
 
 log = logging.getLogger("kandiscover")
 
-__all__ = ["relevant_inputs", "relevant", "RISE", "MAX_ROWS"]
+__all__ = ["relevant_inputs", "relevant", "factored", "RISE", "MAX_ROWS", "INTEGER_TOLERANCE", "HALF_TOLERANCE"]
 
 RISE = 1.5
 """An input is dropped when the neighbour estimate without it is at most this many times the one
 with it (noise and the estimate's own spread move it by a few per cent)."""
+
+INTEGER_TOLERANCE, HALF_TOLERANCE = 0.03, 0.005
+"""An exponent of the power-law fit within this of an integer, or of a half, counts as one
+(:func:`factored`); a factor such as ``sqrt(x² + y²)`` gives ``x`` and ``y`` exponents near but not at
+one half."""
+
+EXACT = 1e-20
+"""Relative MSE of a fit of the reduced problem after which no further search runs on it."""
 
 MAX_ROWS = 500
 """Rows the test uses (a seeded subset)."""
@@ -81,13 +89,58 @@ def relevant(ctx: Context, share: float = 1 / 3, per_search: int = 2) -> list[sy
     keep = relevant_inputs(ctx.X, ctx.y, ctx.seed)
     if len(keep) == d:
         return []
+    log.debug("relevance: the target depends on %s only", [ctx.names[k] for k in keep])
+    return _solve_reduced(ctx, ctx.y, keep, share, per_search)
+
+
+def _solve_reduced(ctx: Context, target: np.ndarray, keep: list, share: float, per_search: int) -> list[sympy.Expr]:
+    """Fits of ``target`` (shape ``(n,)``) on the inputs ``keep`` alone: the linear searches, then
+    the recursive solver, within ``share`` of the remaining time."""
     names = [ctx.names[k] for k in keep]
-    log.debug("relevance: the target depends on %s only", names)
-    sub = ctx.sub(ctx.X[:, keep], ctx.y, names, deadline=time.monotonic() + max(ctx.remaining(), 0) * share)
+    sub = ctx.sub(ctx.X[:, keep], target, names, deadline=time.monotonic() + max(ctx.remaining(), 0) * share)
     out: list[sympy.Expr] = []
-    for search in (rational, terms, transformed):
-        if sub.remaining() > 0:
-            out += search(sub)[:per_search]
-    if sub.remaining() > 0:
-        out += solve(sub)
+    for search in (rational, terms, transformed, solve):
+        if sub.remaining() <= 0:
+            break
+        fits = search(sub)
+        out += fits if search is solve else fits[:per_search]
+        if any(relative_error(e, sub) <= EXACT for e in fits[:per_search]):
+            break  # reproduced to round-off: the rest cannot do better
     return out
+
+
+def factored(ctx: Context, share: float = 1 / 3, per_search: int = 2) -> list[sympy.Expr]:
+    """``M(x)·g(x_S)``: a monomial factor of the inputs the power-law fit gives integer (or half)
+    exponents, and the rest solved on the inputs it still depends on.
+
+    ``log|y|`` is fitted on ``log|x_i|``; where some exponents come out near integers or halves and
+    others do not (``3·p·z·sqrt(x² + y²)/(4π·ε·r⁵)``: ``p``, ``z``, ``ε``, ``r`` integers, ``x``
+    and ``y`` about 0.5), the target divided by the monomial ``M`` of the first is a function of
+    fewer inputs (:func:`relevant_inputs`), solved as its own problem; its fits times ``M`` are the
+    candidates. Nothing when every exponent is near an integer (the monomial strategy covers it),
+    none is, or the quotient still depends on every input.
+
+    Parameters
+    ----------
+    ctx : kandiscover.search.context.Context
+        Rows ``X`` of shape ``(n, d)``, target ``y`` of shape ``(n,)``.
+    share, per_search : see :func:`relevant`.
+    """
+    X, y = ctx.X, ctx.y
+    if X.shape[1] < 2 or np.any(X == 0) or np.any(y == 0) or not np.all(np.isfinite(y)):
+        return []
+    A = np.column_stack([np.log(np.abs(X)), np.ones(len(X))])
+    coef, *_ = np.linalg.lstsq(A, np.log(np.abs(y)), rcond=None)
+    p = coef[:-1]
+    halves = np.round(2 * p) / 2
+    whole = (np.abs(p - np.round(p)) < INTEGER_TOLERANCE) | (np.abs(p - halves) < HALF_TOLERANCE)
+    if whole.all() or not whole.any():
+        return []
+    powers = np.where(whole, halves, 0.0)
+    target = y / np.prod(np.abs(X) ** powers, axis=1) * np.prod(np.sign(X) ** np.where(whole, halves, 0), axis=1)
+    keep = relevant_inputs(X, target, ctx.seed)
+    if len(keep) == X.shape[1] or not np.all(np.isfinite(target)):
+        return []
+    factor = sympy.Mul(*(s ** sympy.Rational(int(round(2 * p)), 2) for s, p in zip(ctx.symbols, powers) if p))
+    log.debug("factored: y / %s depends on %s only", factor, [ctx.names[k] for k in keep])
+    return [factor * e for e in _solve_reduced(ctx, target, keep, share, per_search)]

@@ -1,5 +1,5 @@
-"""The recursive solver of (sub)problems: cheap closed forms first (for one or two inputs the sparse
-linear searches too), then splitting, then general KANs.
+"""The recursive solver of (sub)problems: cheap closed forms first (for two inputs the sparse linear
+searches too), then splitting, then general KANs.
 
 :func:`solve` is what a split hands its smaller problems to (it passes itself to
 :func:`kandiscover.search.decompose.split_strategy`), so the recursion has one entry point and no
@@ -38,11 +38,12 @@ def _stages(ctx: Context, depth: int) -> list[Callable[[Context], list]]:
     """The generators tried for a (sub)problem, in order."""
     d = len(ctx.names)
     if d == 1:  # the one-variable search covers what a small KAN would find
-        return [monomial, rational, terms, univariate, offset_monomial, lambda c: enumerate_strategy(c, share=0.3)]
-    stages = [monomial, linear, offset_monomial, exp_offset_monomial]
+        # no polynomial searches here: on rows read off a surrogate a polynomial fits any smooth
+        # curve better than its law does
+        return [monomial, univariate, offset_monomial, lambda c: enumerate_strategy(c, share=0.3)]
+    stages = [monomial, linear, offset_monomial, exp_offset_monomial, multiplicative, additive]
     if d == 2:
         stages += [rational, terms]
-    stages += [multiplicative, additive]
     if depth < MAX_DEPTH:
         stages.append(lambda c: split_strategy(c, solve, depth))
     if d <= 3:

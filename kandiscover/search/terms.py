@@ -205,9 +205,11 @@ def terms(ctx: Context, max_terms: int = 6, rows: Optional[int] = 1000) -> list[
     path = backward_select(A, y, cost=cost, tie=TIE)
     mean_sq = float(np.mean(y**2)) or 1e-300
     # the exhaustive small subsets join where they reproduce the rows to round-off
-    path += [e for e in best_subsets(A, y) if e[2] <= EXACT_SUBSET * float(np.var(y)) / mean_sq]
-    errors = {
-        k: (err if _well_conditioned(A, y, cols, coef) else np.inf)
+    round_off = EXACT_SUBSET * float(np.var(y)) / mean_sq
+    path += [e for e in best_subsets(A, y) if e[2] <= round_off]
+    path += [swapped(A, y, cols) for cols, _, _ in path if 3 <= len(cols) <= max_terms + 1]
+    errors = {  # a fit above round-off whose terms cancel is a series, not a law; an exact one may cancel
+        k: (err if err <= round_off or _well_conditioned(A, y, cols, coef) else np.inf)
         for k, (cols, coef, err) in enumerate(path)
         if len(cols) <= 3 * max_terms
     }
@@ -270,6 +272,54 @@ def best_subsets(A: np.ndarray, b: np.ndarray, max_k: int = 3, top: int = 4) -> 
             out.append((cols, coef, float(np.sum((b - A[:, cols] @ coef) ** 2)) / scale))
     # in the order of a backward path (largest subsets first), the best of a size last
     return sorted(out, key=lambda e: (-len(e[0]), -e[2]))
+
+
+def swapped(A: np.ndarray, b: np.ndarray, cols: list, rounds: int = 6) -> tuple[list, np.ndarray, float]:
+    """``cols`` improved by swaps: repeatedly, the one exchange of a kept column (the constant,
+    column 0, stays) for another column of ``A`` that lowers the residual most, while one does.
+
+    Backward elimination keeps a Taylor series of ``sin(x₂²)`` in ``x₂², x₂⁴, …`` once it has dropped
+    the column itself; a swap puts it back. Each exchange is scored for every outside column at once
+    from the residual of the others and the outside columns projected off them.
+
+    Parameters
+    ----------
+    A : ndarray, shape ``(n, m)``
+    b : ndarray, shape ``(n,)``
+    cols : list of int
+
+    Returns
+    -------
+    (columns, coefficients, relative MSE)
+        As :func:`kandiscover.search.rational.backward_select` gives them.
+    """
+    norms = np.linalg.norm(A, axis=0)
+    An = A / np.where(norms > 0, norms, 1.0)
+    cols = list(cols)
+    ssr = _ssr(An, b, cols)
+    for _ in range(rounds):
+        best = (ssr * (1 - 1e-9), None, None)
+        for pos in range(1 if cols and cols[0] == 0 else 0, len(cols)):
+            rest = cols[:pos] + cols[pos + 1 :]
+            Q, _ = np.linalg.qr(An[:, rest])
+            r = b - Q @ (Q.T @ b)
+            C = An - Q @ (Q.T @ An)
+            size = np.einsum("ij,ij->j", C, C)
+            gain = np.where(size > 1e-12, (r @ C) ** 2 / np.where(size > 1e-12, size, 1.0), 0.0)
+            gain[cols] = 0.0
+            j = int(np.argmax(gain))
+            if float(r @ r) - gain[j] < best[0]:
+                best = (float(r @ r) - gain[j], pos, j)
+        if best[1] is None:
+            break
+        ssr, cols[best[1]] = best[0], best[2]
+    coef, *_ = np.linalg.lstsq(A[:, cols], b, rcond=None)
+    return cols, coef, float(np.sum((b - A[:, cols] @ coef) ** 2)) / (float(b @ b) or 1e-300)
+
+
+def _ssr(An: np.ndarray, b: np.ndarray, cols: list) -> float:
+    coef, *_ = np.linalg.lstsq(An[:, cols], b, rcond=None)
+    return float(np.sum((b - An[:, cols] @ coef) ** 2))
 
 
 def _solve_each(Gs: np.ndarray, gs: np.ndarray) -> np.ndarray:

@@ -15,14 +15,16 @@ other.
 from __future__ import annotations
 
 import logging
+import math
 import time
 from dataclasses import dataclass
-from typing import Callable, Optional
+from typing import Callable
 
 import numpy as np
 import sympy
 
 from ..symbolic.evaluate import formula_predictions
+from .closed_form import exp_offset_monomial, offset_monomial
 from .context import Context
 from .rational import rational
 from .terms import terms
@@ -30,13 +32,14 @@ from .univariate import univariate
 
 log = logging.getLogger("kandiscover")
 
-__all__ = ["Transform", "TRANSFORMS", "transformed"]
+__all__ = ["Transform", "TRANSFORMS", "transformed", "relative_error"]
 
 MIN_DIVISOR = 0.05
 """``y/x_i`` is fitted on the rows where ``|x_i|`` is at least this part of its largest value."""
 
 MAX_DIVIDED_INPUTS = 3
-"""``y/x_i`` is tried for problems of at most this many inputs."""
+"""``y/x_i`` goes to the sum-of-terms search for problems of at most this many inputs (to the closed
+forms for any number)."""
 
 MAX_EXP_RANGE = 30.0
 """``exp(y)`` is used only where ``y`` spans at most this much (beyond it the rows' weights in a
@@ -52,10 +55,6 @@ class Transform:
     applies: Callable[[np.ndarray], bool]
     forward: Callable[[np.ndarray], np.ndarray]
     inverse: Callable[[sympy.Expr, np.ndarray], sympy.Expr]
-
-
-def _away_from_zero(y: np.ndarray) -> bool:
-    return bool(np.min(np.abs(y)) > 1e-3 * np.max(np.abs(y)))
 
 
 def _one_sign(y: np.ndarray) -> bool:
@@ -82,7 +81,7 @@ TRANSFORMS: tuple[Transform, ...] = (
     ),
     Transform("log", lambda y: bool(np.all(y > 0)), np.log, lambda e, y: sympy.exp(e)),
     Transform("square", _one_sign, np.square, _signed_sqrt),
-    Transform("reciprocal", _away_from_zero, lambda y: 1.0 / y, lambda e, y: 1 / e),
+    Transform("reciprocal", _one_sign, lambda y: 1.0 / y, lambda e, y: 1 / e),
 )
 """The transforms tried, in order. ``exp`` is taken of ``y − max(y)`` (its inverse adds ``max(y)``
 back)."""
@@ -119,8 +118,8 @@ def transformed(ctx: Context, per_transform: int = 2, top: int = 4) -> list[symp
         for search in (rational, terms):
             for fit in search(sub)[:per_transform]:
                 expr = t.inverse(fit, y)
-                err = _relative_error(expr, ctx)
-                if err is not None:
+                err = relative_error(expr, ctx)
+                if math.isfinite(err):
                     found.append((err, expr))
     found += _over_inputs(ctx, per_transform)
     found.sort(key=lambda p: p[0])
@@ -132,11 +131,15 @@ def _over_inputs(ctx: Context, per_search: int) -> list[tuple[float, sympy.Expr]
     """Candidates ``x_i·R(x)`` from fits of ``y/x_i`` (``0.3·x·sin(2πx)``, ``t·exp(−t)``): for each
     input, on the rows where ``|x_i|`` is at least :data:`MIN_DIVISOR` of its largest value (near
     zero the quotient magnifies the noise), by the sum-of-terms search and, for one input, the
-    one-variable search; ``(relative MSE on all rows, expression)`` pairs."""
+    one-variable search, for at most :data:`MAX_DIVIDED_INPUTS` inputs, and for any number by the
+    closed forms ``c₀ + C·Π x^p`` and ``±exp(c₀ + C·Π x^p)`` (``n₀·exp(−m·g·x/(k·T))``);
+    ``(relative MSE on all rows, expression)`` pairs."""
     out = []
-    one = len(ctx.names) == 1
+    d = len(ctx.names)
+    searches = (terms, univariate) if d == 1 else (terms,) if d <= MAX_DIVIDED_INPUTS else ()
+    searches += (offset_monomial, exp_offset_monomial)
     for i, s in enumerate(ctx.symbols):
-        if ctx.remaining() <= 0 or len(ctx.names) > MAX_DIVIDED_INPUTS:
+        if ctx.remaining() <= 0:
             break
         x = ctx.X[:, i]
         rows = np.abs(x) >= MIN_DIVISOR * np.max(np.abs(x))
@@ -145,20 +148,20 @@ def _over_inputs(ctx: Context, per_search: int) -> list[tuple[float, sympy.Expr]
         sub = ctx.sub(
             ctx.X[rows], ctx.y[rows] / x[rows], ctx.names, deadline=time.monotonic() + max(ctx.remaining(), 0) / 4
         )
-        for search in (terms, univariate) if one else (terms,):
+        for search in searches:
             for fit in search(sub)[:per_search]:
-                err = _relative_error(s * fit, ctx)
-                if err is not None:
+                err = relative_error(s * fit, ctx)
+                if math.isfinite(err):
                     out.append((err, s * fit))
     return out
 
 
-def _relative_error(expr: sympy.Expr, ctx: Context) -> Optional[float]:
-    """MSE of ``expr`` on the context's rows over ``Var(y)``; ``None`` where it is not finite."""
+def relative_error(expr: sympy.Expr, ctx: Context) -> float:
+    """MSE of ``expr`` on the context's rows over ``Var(y)``; ``inf`` where it is not finite."""
     try:
         pred = formula_predictions(expr, ctx.X, ctx.names)
     except (ValueError, TypeError, ZeroDivisionError):
-        return None
+        return math.inf
     with np.errstate(all="ignore"):
         err = float(np.mean((pred - ctx.y) ** 2)) / (float(np.var(ctx.y)) or 1e-300)
-    return err if np.isfinite(err) else None
+    return err if np.isfinite(err) else math.inf
