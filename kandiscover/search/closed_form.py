@@ -22,7 +22,7 @@ from scipy.optimize import minimize_scalar
 
 from .context import Context, one_sign
 
-__all__ = ["monomial", "offset_monomial", "exp_offset_monomial", "linear"]
+__all__ = ["monomial", "offset_monomial", "exp_offset_monomial", "linear", "power_law_fit"]
 
 
 def monomial(ctx: Context) -> list[sympy.Expr]:
@@ -34,8 +34,7 @@ def monomial(ctx: Context) -> list[sympy.Expr]:
     sign = one_sign(ctx.y)
     if np.any(ctx.X == 0) or np.any(ctx.y == 0):
         return []
-    A = np.column_stack([np.log(np.abs(ctx.X)), np.ones(len(ctx.X))])
-    coef, *_ = np.linalg.lstsq(A, np.log(np.abs(ctx.y)), rcond=None)
+    coef = power_law_fit(ctx.X, ctx.y)
     if not sign:
         return _odd_monomial(ctx, coef)
     out = []
@@ -60,6 +59,14 @@ def monomial(ctx: Context) -> list[sympy.Expr]:
         else:
             expr *= s ** sympy.Float(p)
     return out + [expr]
+
+
+def power_law_fit(X: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Least-squares ``log|y| = Σ p_i·log|x_i| + c`` for ``X`` of shape ``(n, d)`` without zeros:
+    ``[p_1, …, p_d, c]``."""
+    A = np.column_stack([np.log(np.abs(X)), np.ones(len(X))])
+    coef, *_ = np.linalg.lstsq(A, np.log(np.abs(y)), rcond=None)
+    return coef
 
 
 def _odd_monomial(ctx: Context, coef: np.ndarray) -> list[sympy.Expr]:

@@ -21,6 +21,7 @@ import numpy as np
 import sympy
 
 from ..symbolic.noise import noise_variance
+from .closed_form import power_law_fit
 from .context import Context
 from .rational import rational
 from .solve import solve
@@ -129,9 +130,7 @@ def factored(ctx: Context, share: float = 1 / 3, per_search: int = 2) -> list[sy
     X, y = ctx.X, ctx.y
     if X.shape[1] < 2 or np.any(X == 0) or np.any(y == 0) or not np.all(np.isfinite(y)):
         return []
-    A = np.column_stack([np.log(np.abs(X)), np.ones(len(X))])
-    coef, *_ = np.linalg.lstsq(A, np.log(np.abs(y)), rcond=None)
-    p = coef[:-1]
+    p = power_law_fit(X, y)[:-1]
     halves = np.round(2 * p) / 2
     whole = (np.abs(p - np.round(p)) < INTEGER_TOLERANCE) | (np.abs(p - halves) < HALF_TOLERANCE)
     if whole.all() or not whole.any():

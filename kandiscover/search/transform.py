@@ -23,7 +23,7 @@ from typing import Callable
 import numpy as np
 import sympy
 
-from ..symbolic.evaluate import formula_predictions
+from ..symbolic.evaluate import formula_mse
 from .closed_form import exp_offset_monomial, offset_monomial
 from .context import Context
 from .rational import rational
@@ -158,10 +158,4 @@ def _over_inputs(ctx: Context, per_search: int) -> list[tuple[float, sympy.Expr]
 
 def relative_error(expr: sympy.Expr, ctx: Context) -> float:
     """MSE of ``expr`` on the context's rows over ``Var(y)``; ``inf`` where it is not finite."""
-    try:
-        pred = formula_predictions(expr, ctx.X, ctx.names)
-    except (ValueError, TypeError, ZeroDivisionError):
-        return math.inf
-    with np.errstate(all="ignore"):
-        err = float(np.mean((pred - ctx.y) ** 2)) / (float(np.var(ctx.y)) or 1e-300)
-    return err if np.isfinite(err) else math.inf
+    return formula_mse(expr, ctx.X, ctx.y, ctx.names) / (float(np.var(ctx.y)) or 1e-300)
