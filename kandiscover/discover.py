@@ -33,7 +33,7 @@ from .model import KAN
 from .result import Discovery
 from .rows import MAX_TRAIN_ROWS, Rows
 from .search.closed_form import linear
-from .search.context import Context
+from .search.context import EXACT_FLOOR, Context
 from .search.dimensional import units_plan
 from .search.plan import Step, build_plan, resolve
 from .selection import EXACT_NMSE, MANY_FLOATS, ROUND_OFF_NMSE, choose, estimate_noise, given_noise, reweigh
@@ -238,7 +238,7 @@ def _discover(table: Table, settings: Settings, start: float) -> Discovery:
         settings.seed,
         start + STRATEGY_SHARE * settings.time_budget,
         settings.lib,
-        floor=max(1e-7, level.stop),
+        floor=max(EXACT_FLOOR, level.stop),
     )
     finish = start + POLISH_SHARE * settings.time_budget
     pool, history = [_baseline(ctx, rows)], []

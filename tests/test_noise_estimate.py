@@ -123,3 +123,27 @@ def test_zoo_problems_that_once_came_back_as_a_constant_do_not(problem):
     res = kd.discover(p.sample(n=1000, seed=0), target=p.target, time_budget=10, seed=0, progress=False)
     assert res.formula.free_symbols, res.formula
     assert res.r2 > 0.5
+
+
+def test_the_neighbour_estimate_is_the_row_by_row_definition():
+    # the batched computation against its definition: each row predicted by a linear fit on its
+    # k nearest other rows, the squared error over (1 + leverage); a repeated row included
+    from scipy.spatial import cKDTree
+
+    from kandiscover.symbolic.noise import noise_variance
+
+    rng = np.random.default_rng(3)
+    X = rng.uniform(1, 3, (200, 2))
+    X[7] = X[8]
+    y = X[:, 0] * np.sin(X[:, 1]) + rng.normal(0, 0.05, 200)
+    Z = (X - X.mean(axis=0)) / X.std(axis=0)
+    k = 3
+    _, near_all = cKDTree(Z).query(Z, k=k + 1)
+    quotients = []
+    for i in range(len(y)):
+        near = [j for j in near_all[i] if j != i][:k]
+        A = np.column_stack([np.ones(k), Z[near]])
+        a = np.concatenate([[1.0], Z[i]])
+        gram = np.linalg.pinv(A.T @ A)
+        quotients.append((y[i] - a @ gram @ A.T @ y[near]) ** 2 / (1.0 + a @ gram @ a))
+    assert noise_variance(X, y) == pytest.approx(np.mean(quotients), rel=1e-6)

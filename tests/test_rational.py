@@ -120,3 +120,24 @@ def test_integer_scale_turns_a_normalised_quotient_back_into_integers():
     found = rational(ctx)
     assert found and kd.is_equivalent(polish(found[0], _cols(ctx), ctx.y), truth), found[:1]
     assert all(abs(f - round(f)) < 1e-6 for f in found[0].atoms(sympy.Float)), found[0]
+
+
+def test_the_leading_coefficient_is_no_fitted_constant():
+    # P/Q is fixed only up to a common factor; the leading monomial's 1 is that normalisation, and
+    # a float there lets a refit rescale both (703·c·ω/(702·c − 701·v)): one float per fitted term
+    ctx, _ = _ctx("omega_0*c/(c - v)", {"omega_0": (1, 5), "v": (1, 2), "c": (3, 10)}, noise=0.01)
+    ctx.floor = 1.5e-4
+    found = rational(ctx)
+    assert found
+    assert len(found[0].atoms(sympy.Float)) == 2, found[0]
+
+
+def test_weighted_leads_find_a_noisy_quotient_with_a_sum_below():
+    # (m1·r1 + m2·r2)/(m1 + m2): the linear equations weigh rows by |Q|; divided by the leading
+    # monomial the noisy rows give the law, which the unweighted fit misses
+    law, ranges = "(m1*r1 + m2*r2)/(m1 + m2)", {"m1": (1, 5), "m2": (1, 5), "r1": (1, 5), "r2": (1, 5)}
+    ctx, truth = _ctx(law, ranges, noise=0.01)
+    ctx.floor = 1.5e-4
+    noise = 0.01**2 * np.mean(ctx.y**2) / np.var(ctx.y)
+    found = rational(ctx)
+    assert any(kd.is_equivalent(polish(e, _cols(ctx), ctx.y, noise=noise), truth) for e in found[:2]), found[:2]

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import sympy
 
+import kandiscover as kd
 from kandiscover.search.context import Context
 from kandiscover.search.rational import backward_select
 from kandiscover.search.terms import MAX_COLUMNS, dictionary, max_degree, swapped, terms
@@ -99,3 +100,14 @@ def test_swaps_put_back_a_column_that_backward_elimination_dropped():
     found = terms(Context(X, y, ["x1", "x2"], 0, time.monotonic() + 30))
     cols_ = {"x1": X[:, 0], "x2": X[:, 1]}
     assert sympy.simplify(polish(found[0], cols_, y) - (x1**3 + x1**2 + x1 + sympy.sin(x1) + sympy.sin(x2**2))) == 0
+
+
+def test_quotients_of_inputs_are_terms():
+    # 1 − v²/c² is two terms once the dictionary holds quotients of inputs and their squares
+    v, c = sympy.symbols("v c")
+    rng = np.random.default_rng(0)
+    X = np.column_stack([rng.uniform(1, 2, 600), rng.uniform(3, 10, 600)])
+    ctx = Context(X, 1 - X[:, 0] ** 2 / X[:, 1] ** 2, ["v", "c"], 0, time.monotonic() + 30)
+    found = terms(ctx)
+    cols = {"v": X[:, 0], "c": X[:, 1]}
+    assert found and kd.is_equivalent(polish(found[0], cols, ctx.y), 1 - v**2 / c**2), found[:1]

@@ -52,3 +52,17 @@ def test_an_input_times_a_simple_function_is_found_from_the_quotient():
     ctx, truth = _ctx("0.5*t*cos(3*t)", {"t": (-2, 2)})
     cols = {"t": ctx.X[:, 0]}
     assert any(kd.is_equivalent(polish(e, cols, ctx.y), truth) for e in transformed(ctx)[:2])
+
+
+def test_an_inverse_square_root_law_is_found_on_noisy_rows_from_one_over_y_squared():
+    # 1/y² = 1 − v²/c² is two terms of the dictionary (a quotient of inputs, squared), varying by
+    # little beside the 1 % noise: the noise-aware acceptance and the reciprocal-square transform
+    # together give the Lorentz factor, ranked by error and constants
+    rng = np.random.default_rng(0)
+    ctx, truth = _ctx("1/sqrt(1 - v**2/c**2)", {"v": (1, 2), "c": (3, 10)})
+    ctx.y = ctx.y + rng.normal(0, 0.01 * np.sqrt(np.mean(ctx.y**2)), len(ctx.y))
+    ctx.floor = 1.5e-4  # the noise level known (1.5 × its relative MSE), as discover sets it
+    noise = 0.01**2 * np.mean(ctx.y**2) / np.var(ctx.y)
+    cols = {n: ctx.X[:, k] for k, n in enumerate(ctx.names)}
+    found = transformed(ctx)
+    assert any(kd.is_equivalent(polish(e, cols, ctx.y, noise=noise), truth) for e in found[:2]), found[:2]

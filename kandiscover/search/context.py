@@ -18,12 +18,16 @@ import torch
 from ..symbolic.library import Library, default_library
 from ..symbolic.refit import mse, refit_with_loss
 
-__all__ = ["Context", "SOLVED_NMSE", "one_sign", "stop_at"]
+__all__ = ["Context", "SOLVED_NMSE", "EXACT_FLOOR", "one_sign", "stop_at"]
 
 SOLVED_NMSE = 1e-8
 """Relative MSE (``MSE / Var(y)``) below which a candidate counts as solving its (sub)problem,
 whatever the context's own ``floor``: parts combined from a split are judged on the real rows,
 where round-off of a refit stays below this."""
+
+EXACT_FLOOR = 1e-7
+"""The ``floor`` of a context on exact rows; a higher one says the rows are noisy
+(:attr:`Context.noisy`)."""
 
 
 def one_sign(y: np.ndarray) -> int:
@@ -68,12 +72,17 @@ class Context:
     deadline: float
     lib: Library = field(default_factory=default_library)
     models: list = field(default_factory=list)
-    floor: float = 1e-7
+    floor: float = EXACT_FLOOR
     refits: dict = field(default_factory=dict, repr=False)
 
     @property
     def symbols(self) -> list:
         return [sympy.Symbol(n) for n in self.names]
+
+    @property
+    def noisy(self) -> bool:
+        """Whether the rows carry a known noise (the floor was raised to it)."""
+        return self.floor > EXACT_FLOOR
 
     def remaining(self) -> float:
         """Seconds left before the deadline (negative past it)."""

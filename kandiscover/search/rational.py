@@ -14,15 +14,26 @@ from __future__ import annotations
 
 import itertools
 import logging
+import math
 from typing import Optional
 
 import numpy as np
 import sympy
 from scipy.linalg import solve_triangular
 
+from ..symbolic.noise import noise_variance
+
 log = logging.getLogger("kandiscover")
 
-__all__ = ["monomial_exponents", "backward_select", "sparsest", "rational", "integer_scale", "MAX_COLUMNS"]
+__all__ = [
+    "monomial_exponents",
+    "backward_select",
+    "sparsest",
+    "rational",
+    "integer_scale",
+    "acceptable_error",
+    "MAX_COLUMNS",
+]
 
 MAX_COLUMNS = 120
 """Degrees are lowered until the design matrix has at most this many columns."""
@@ -135,6 +146,10 @@ DENSE_DESIGNS = ((2, 0), (3, 0), (2, 2))
 """For three inputs or more: the low designs again with any number of terms, also accepted only at
 round-off (``(x₂ − x₁)² + (y₂ − y₁)² + (z₂ − z₁)²`` has nine)."""
 
+LOW_LEADS = 6
+"""Leading denominator monomials tried in the low designs besides the constant (each with the rows
+weighted by it); the larger designs, accepted only at round-off, try two."""
+
 EXACT_ERROR = 1e-26
 """Residual MSE / Var(y) an :data:`EXACT_DESIGNS` candidate must reach."""
 
@@ -171,7 +186,8 @@ class _Design:
         A = np.column_stack([self.P, -y[:, None] * self.M])
         self.norms = np.linalg.norm(A, axis=0)
         self.norms[self.norms == 0] = 1.0
-        self.R = np.linalg.qr(A / self.norms, mode="r")
+        self.A = A / self.norms
+        self.R = np.linalg.qr(self.A, mode="r")
 
     @property
     def size(self) -> int:
@@ -189,13 +205,24 @@ class _Design:
             out += [self.q_exps[j] for j in np.argsort(-np.abs(v)) if self.q_exps[j] != const][:extra]
         return out
 
-    def path(self, lead: tuple) -> tuple[list, list]:
+    def path(self, lead: tuple, weighted: bool = False) -> tuple[list, list]:
         """:func:`backward_select` path with ``lead``'s coefficient fixed to 1, and the indices
-        (into numerator then denominator monomials) its column numbers stand for."""
+        (into numerator then denominator monomials) its column numbers stand for; ``weighted``:
+        the rows divided by the leading monomial (:meth:`_weighted`)."""
         at = len(self.p_exps) + self.q_exps.index(lead)
         others = [j for j in range(self.size) if j != at]
-        rhs = -self.norms[at] * self.R[:, at]
-        return backward_select(self.R[:, others] * self.norms[others], rhs), others
+        R = self._weighted(self.M[:, self.q_exps.index(lead)]) if weighted and any(lead) else self.R
+        rhs = -self.norms[at] * R[:, at]
+        return backward_select(R[:, others] * self.norms[others], rhs), others
+
+    def _weighted(self, lead_values: np.ndarray) -> np.ndarray:
+        """The R factor of the rows divided by the leading monomial's values (shape ``(n,)``): the
+        equations ``P − Q·y = 0`` weigh each row by ``|Q|``, and with ``Q ≈ c²`` the rows of large
+        ``c`` would decide alone — where ``1 − v²/c²`` hardly depends on ``v`` (the first step of
+        Sanathanan and Koerner's iteration, with ``Q`` taken as its leading monomial)."""
+        size = np.abs(lead_values)
+        w = 1.0 / np.maximum(size, 1e-3 * (size.max() or 1.0))
+        return np.linalg.qr(self.A * w[:, None], mode="r")
 
     def _terms(self, cols: list, coef: np.ndarray, lead: tuple):
         num = [(self.p_exps[c], v) for c, v in zip(cols, coef) if c < len(self.p_exps)]
@@ -214,11 +241,17 @@ class _Design:
 
         scale = integer_scale([value(e, v) for e, v in num + den])
 
+        def coefficient(e, v):
+            if e == lead and v == 1.0 and abs(scale - round(scale)) <= 1e-9 * scale:
+                # the normalisation, not a fitted constant: a float there would let a refit
+                # rescale numerator and denominator together (703·c·ω/(702·c − 701·v))
+                return sympy.Integer(round(scale))
+            return sympy.Float(scale * value(e, v))
+
         def poly(terms):
             return sympy.Add(
                 *(
-                    sympy.Float(scale * value(e, v))
-                    * sympy.Mul(*(s ** int(k) for s, k in zip(symbols, np.subtract(e, common)) if k))
+                    coefficient(e, v) * sympy.Mul(*(s ** int(k) for s, k in zip(symbols, np.subtract(e, common)) if k))
                     for e, v in terms
                 )
             )
@@ -254,20 +287,54 @@ def integer_scale(values: list, largest: int = 1000, tol: float = 1e-7) -> float
     return 1.0
 
 
-def sparsest(path: list, errors: dict, n: int, max_terms: int) -> int:
+UNEXPLAINED = 0.01
+"""Part of ``Var(y)`` a sparse linear candidate may leave unexplained on rows without noise."""
+
+NOISE_MARGIN = 3.0
+"""On noisy rows, a candidate may leave this many times the rows' own noise variance unexplained."""
+
+
+def acceptable_error(X: np.ndarray, y: np.ndarray, seed: int = 0, noisy: bool = False) -> float:
+    """The residual MSE / ``mean(y²)`` a sparse linear candidate may have: :data:`UNEXPLAINED` of
+    ``Var(y)``, or on ``noisy`` rows :data:`NOISE_MARGIN` times the noise variance they show
+    (:func:`kandiscover.symbolic.noise.noise_variance`, ``X`` of shape ``(n, d)``, ``y`` of shape
+    ``(n,)``) where that is more. A target whose variation is small beside its noise — a transformed
+    one such as ``1/y² = 1 − v²/c²`` on 1 % noise, or a quotient left by a factor — is explained
+    by its law only to the noise, and the law must not be refused for it. On exact rows the
+    neighbour estimate measures the law's curvature, not noise, and is not used."""
+    var = float(np.var(y))
+    if not noisy:
+        return UNEXPLAINED * var / (float(np.mean(y**2)) or 1e-300)
+    noise = noise_variance(X, y, seed=seed)
+    allowed = max(UNEXPLAINED * var, NOISE_MARGIN * noise if np.isfinite(noise) else 0.0)
+    return allowed / (float(np.mean(y**2)) or 1e-300)
+
+
+def per_column(n: int, noisy: bool = True) -> float:
+    """Relative rise of the error a column must buy to stay in a fit on ``n`` rows. On noisy rows
+    ``log(n)/n``, the Bayesian information criterion's price of a parameter (a column chosen from a
+    hundred explains about ``2·log(100)/n`` of pure noise, more than AIC's ``2/n``); on exact rows
+    ``3/n``, where the rule only has to absorb the full fit's round-off and a larger price would
+    let a sparse approximation (a cubic for ``x·sin θ``) pass for the law."""
+    return math.log(max(n, 2)) / max(n, 1) if noisy else 3.0 / max(n, 1)
+
+
+def sparsest(path: list, errors: dict, n: int, max_terms: int, noisy: bool = False) -> int:
     """Index in ``path`` of the smallest subset (at most ``max_terms`` columns) that predicts about
-    as well as the best one: its error (``errors``, by index) may exceed the best's by ``3/n`` per
-    column fewer (about what fitting noise with a column buys), or by ``1e-20`` of ``mean(y²)`` on
-    exact rows. ``-1`` when no subset qualifies."""
+    as well as the best one: its error (``errors``, by index) may exceed the best's by
+    :func:`per_column` per column fewer (about what fitting noise with a column buys), or by
+    ``1e-20`` of ``mean(y²)`` on exact rows; of several such of one size, the best fitting. ``-1``
+    when no subset qualifies."""
     if not errors:
         return -1
     ref = min(errors, key=errors.get)
-    best = -1
-    for k, err in errors.items():
-        fewer = max(len(path[ref][0]) - len(path[k][0]), 0)
-        if len(path[k][0]) <= max_terms and err <= errors[ref] * (1 + 3.0 * fewer / n) + 1e-20:
-            best = k
-    return best
+    qualified = [
+        k
+        for k, err in errors.items()
+        if len(path[k][0]) <= max_terms
+        and err <= errors[ref] * (1 + per_column(n, noisy) * max(len(path[ref][0]) - len(path[k][0]), 0)) + 1e-20
+    ]
+    return min(qualified, key=lambda k: (len(path[k][0]), errors[k]), default=-1)
 
 
 def rational(ctx, max_terms: int = 4, rows: Optional[int] = 1000) -> list[sympy.Expr]:
@@ -307,7 +374,8 @@ def rational(ctx, max_terms: int = 4, rows: Optional[int] = 1000) -> list[sympy.
     mean_sq = float(np.mean(y**2)) or 1e-300
     solved = ctx.floor * float(np.var(y)) / mean_sq  # the context's floor, relative to mean(y²)
     found: list[tuple[float, sympy.Expr]] = []
-    _search_designs(ctx, X, y, unit, DESIGNS, max_terms, 0.01 * float(np.var(y)) / mean_sq, solved, found)
+    accept = acceptable_error(X, y, ctx.seed, ctx.noisy)
+    _search_designs(ctx, X, y, unit, DESIGNS, max_terms, accept, solved, found, LOW_LEADS)
     exact = EXACT_ERROR * float(np.var(y)) / mean_sq
     if not (found and found[0][0] <= exact):
         designs = EXACT_DESIGNS if d <= 2 else DENSE_DESIGNS
@@ -315,9 +383,13 @@ def rational(ctx, max_terms: int = 4, rows: Optional[int] = 1000) -> list[sympy.
     return [e for _, e in found]
 
 
-def _search_designs(ctx, X, y, unit, designs, max_terms: int, accept: float, solved: float, found: list) -> None:
+def _search_designs(
+    ctx, X, y, unit, designs, max_terms: int, accept: float, solved: float, found: list, leads: int = 2
+) -> None:
     """Add to ``found`` (pairs ``(score, expression)``, kept sorted) the candidates of each design of
-    ``designs`` whose relative MSE is at most ``accept``, stopping once one reaches ``solved``."""
+    ``designs`` whose relative MSE is at most ``accept``, stopping once one reaches ``solved``;
+    ``leads``: the denominator monomials tried as the leading one besides the constant (more than
+    two: with the rows weighted by it, :meth:`_Design._weighted`)."""
     n, d = X.shape
     mean_sq = float(np.mean(y**2)) or 1e-300
     for pd_, qd in dict.fromkeys(_degrees(d, p, q) for p, q in designs):
@@ -326,10 +398,10 @@ def _search_designs(ctx, X, y, unit, designs, max_terms: int, accept: float, sol
         design = _Design(X, y, unit, pd_, qd)
         if design.size > n // 4:
             continue
-        for lead in design.leads():
+        for lead in design.leads(extra=leads):
             if ctx.remaining() <= 0 or (found and found[0][0] <= solved):
                 break
-            path, index = design.path(lead)
+            path, index = design.path(lead, weighted=leads > 2)
             path = [([index[c] for c in cols], coef, err) for cols, coef, err in path]
             # judged on the real residual y − P/Q: the linear one can fit part of the noise through
             # the columns −y·m(x), which carry it
@@ -338,8 +410,8 @@ def _search_designs(ctx, X, y, unit, designs, max_terms: int, accept: float, sol
                 if len(cols) <= 3 * max_terms:
                     err = float(np.mean((y - design.prediction(cols, coef, lead)) ** 2)) / mean_sq
                     errors[k] = err if np.isfinite(err) else np.inf
-            k = sparsest(path, errors, n, max_terms)
-            if k < 0 or errors[k] > accept:  # by default: explains < 99 % of the variance
+            k = sparsest(path, errors, n, max_terms, ctx.noisy)
+            if k < 0 or errors[k] > accept:
                 continue
             log.debug(
                 "rational (degrees %d/%d, lead %s): %d terms, relative MSE %.2g",
@@ -352,7 +424,6 @@ def _search_designs(ctx, X, y, unit, designs, max_terms: int, accept: float, sol
             for j in (k, k - 1) if k > 0 else (k,):
                 cols, coef, _ = path[j]
                 # best fitting first; on a tie (exact rows) the smaller one
-                found.append(
-                    ((errors[j] + 1e-20) * (1 + 3.0 * len(cols) / n), design.expression(ctx.symbols, cols, coef, lead))
-                )
+                score = (errors[j] + 1e-20) * (1 + per_column(n, ctx.noisy) * len(cols))
+                found.append((score, design.expression(ctx.symbols, cols, coef, lead)))
             found.sort(key=lambda t: t[0])

@@ -10,15 +10,17 @@ linear combination of a few *terms*. The dictionary holds, for the context's inp
   :data:`FUNCTIONS` (``sin``, ``cos``, ``exp``, ``exp(−·)``,
   ``log``, ``sqrt``, ``1/·``, ``1/·²``) wherever it is finite and well scaled on the rows;
 * with several inputs, the same functions of products ``x_i·x_j`` and sums ``x_i + x_j`` of pairs
-  (those of :data:`PAIR_FUNCTIONS`).
+  (those of :data:`PAIR_FUNCTIONS`), and the quotients ``x_i/x_j`` with their squares
+  (:data:`RATIO_POWERS`).
 
 Columns that repeat another one (to round-off, after scaling) are dropped. The coefficients come from
 one least-squares fit of all columns, then columns are eliminated backward
 (:func:`kandiscover.search.rational.backward_select`), the most complex first among those the data
-cannot tell apart (within :data:`TIE` residual variances); the smallest subset that predicts about as well
-as the best (:func:`kandiscover.search.rational.sparsest`: ``3/n`` of the error per column fewer, what
-fitting noise with a column buys) is the candidate, with its neighbours on the path. The pipeline then
-refits and snaps their constants on the rows.
+cannot tell apart (within :data:`TIE` residual variances); the smallest subset that predicts about as
+well as the best (:func:`kandiscover.search.rational.sparsest`: ``3/n`` of the error per column fewer
+on exact rows, ``log(n)/n`` on noisy ones, about what fitting noise with the best of many columns
+buys) is the candidate, with its neighbours on the path. The pipeline then refits and snaps their
+constants on the rows.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ import sympy
 
 from ..symbolic.complexity import complexity
 from .context import Context
-from .rational import backward_select, monomial_exponents, sparsest
+from .rational import acceptable_error, backward_select, monomial_exponents, sparsest
 
 log = logging.getLogger("kandiscover")
 
@@ -97,6 +99,9 @@ INNER: tuple[tuple[str, Callable, Callable], ...] = (
 )
 """Inner arguments ``g(x_i)`` of the one-input terms."""
 
+RATIO_POWERS = (1, 2)
+"""Powers of the quotients of pairs of inputs in the dictionary."""
+
 ABS: tuple[str, Callable, Callable] = ("|x|", sympy.Abs, np.abs)
 """The inner argument added first for an input that takes both signs: ``log|x|`` and ``sqrt|x|``
 (``log(x²)`` and ``sqrt(x²)``, which only repeat them, are then dropped as repeats), under the
@@ -158,7 +163,23 @@ def dictionary(X: np.ndarray, symbols: list) -> list[Term]:
     for i, j in itertools.combinations(range(d), 2):
         out += _functions_of(symbols[i] * symbols[j], X[:, i] * X[:, j], PAIR_FUNCTIONS)
         out += _functions_of(symbols[i] + symbols[j], X[:, i] + X[:, j], PAIR_FUNCTIONS)
+    out += _ratios(X, symbols)
     return _distinct(out)[:MAX_COLUMNS]
+
+
+def _ratios(X: np.ndarray, symbols: list) -> list[Term]:
+    """The quotients ``x_i/x_j`` of pairs of inputs and their squares, both ways (``1 − v²/c²``,
+    ``u·v/c²``'s neighbour ``v/c``): monomials with a negative exponent, which the dictionary's
+    polynomial part lacks, wherever the divisor has no zero on the rows."""
+    out = []
+    for i, j in itertools.permutations(range(X.shape[1]), 2):
+        if not _nonzero(X[:, j]):
+            continue
+        q = X[:, i] / X[:, j]
+        for k in RATIO_POWERS:
+            if _usable(q**k):
+                out.append(Term((symbols[i] / symbols[j]) ** k, q**k))
+    return out
 
 
 def _distinct(found: list[Term]) -> list[Term]:
@@ -189,7 +210,9 @@ def terms(ctx: Context, max_terms: int = 6, rows: Optional[int] = 1000) -> list[
     -------
     list of sympy.Expr
         The sparsest subset that predicts as well as the best, then the subsets one term larger and
-        one smaller; empty when no subset of at most ``max_terms`` explains 99 % of the variance.
+        one smaller; empty when no subset of at most ``max_terms`` leaves at most the unexplained part
+        :func:`kandiscover.search.rational.acceptable_error` allows (1 % of the variance, or on noisy rows
+        three times their noise variance where that is more).
     """
     X, y = ctx.X, ctx.y
     if rows is not None and len(y) > rows:
@@ -206,15 +229,17 @@ def terms(ctx: Context, max_terms: int = 6, rows: Optional[int] = 1000) -> list[
     mean_sq = float(np.mean(y**2)) or 1e-300
     # the exhaustive small subsets join where they reproduce the rows to round-off
     round_off = EXACT_SUBSET * float(np.var(y)) / mean_sq
-    path += [e for e in best_subsets(A, y) if e[2] <= round_off]
+    # (on noisy rows all of them: there the greedy path drops a column of the law that a few
+    # others stand in for to the noise, 1 − v²/c² for log c and log(c + v))
+    path += [e for e in best_subsets(A, y) if ctx.noisy or e[2] <= round_off]
     path += [swapped(A, y, cols) for cols, _, _ in path if 3 <= len(cols) <= max_terms + 1]
     errors = {  # a fit above round-off whose terms cancel is a series, not a law; an exact one may cancel
         k: (err if err <= round_off or _well_conditioned(A, y, cols, coef) else np.inf)
         for k, (cols, coef, err) in enumerate(path)
         if len(cols) <= 3 * max_terms
     }
-    k = sparsest(path, errors, len(y), max_terms + 1)
-    if k < 0 or errors[k] > 0.01 * float(np.var(y)) / mean_sq:
+    k = sparsest(path, errors, len(y), max_terms + 1, ctx.noisy)
+    if k < 0 or errors[k] > acceptable_error(X, y, ctx.seed, ctx.noisy):
         return []
     log.debug("terms: %d columns, %d kept, relative MSE %.2g", len(library), len(path[k][0]), errors[k])
     exprs = [terms_expression(library, *path[j][:2]) for j in (k, k - 1, k + 1) if 0 <= j < len(path)]

@@ -2,7 +2,8 @@
 
 ``log(x + 1.4) + log(x² + 1.3)`` is the logarithm of a polynomial, ``x₂/sqrt(x₁² + x₂² + x₃²)`` the
 square root of a quotient, ``1/(1 + sin x)`` the reciprocal of a sum of terms. AI Feynman tries such
-transformations of the target before anything else; here each transform ``g`` of
+transformations of the target before anything else (``m/sqrt(1 − v²/c²)`` is ``1/y² = (1 − v²/c²)/m²``);
+here each transform ``g`` of
 :data:`TRANSFORMS` that is defined and well scaled on the rows maps ``y`` to ``g(y)``, the sparse
 linear searches (:func:`kandiscover.search.rational.rational` and
 :func:`kandiscover.search.terms.terms`) run on it, and every fit they return is mapped back through
@@ -26,13 +27,13 @@ import sympy
 from ..symbolic.evaluate import formula_mse
 from .closed_form import exp_offset_monomial, offset_monomial
 from .context import Context
-from .rational import rational
+from .rational import per_column, rational
 from .terms import terms
 from .univariate import univariate
 
 log = logging.getLogger("kandiscover")
 
-__all__ = ["Transform", "TRANSFORMS", "transformed", "relative_error"]
+__all__ = ["Transform", "TRANSFORMS", "transformed", "relative_error", "ranking"]
 
 MIN_DIVISOR = 0.05
 """``y/x_i`` is fitted on the rows where ``|x_i|`` is at least this part of its largest value."""
@@ -82,6 +83,7 @@ TRANSFORMS: tuple[Transform, ...] = (
     Transform("log", lambda y: bool(np.all(y > 0)), np.log, lambda e, y: sympy.exp(e)),
     Transform("square", _one_sign, np.square, _signed_sqrt),
     Transform("reciprocal", _one_sign, lambda y: 1.0 / y, lambda e, y: 1 / e),
+    Transform("reciprocal-square", _one_sign, lambda y: 1.0 / np.square(y), lambda e, y: 1 / _signed_sqrt(e, y)),
 )
 """The transforms tried, in order. ``exp`` is taken of ``y − max(y)`` (its inverse adds ``max(y)``
 back)."""
@@ -97,7 +99,8 @@ def transformed(ctx: Context, per_transform: int = 2, top: int = 4) -> list[symp
     per_transform : int
         Fits kept from each linear search on each transformed target.
     top : int
-        Candidates returned, the lowest error on ``y`` first.
+        Candidates returned, the lowest error on ``y`` first (on noisy rows, the best by
+        :func:`ranking`).
 
     Returns
     -------
@@ -122,7 +125,7 @@ def transformed(ctx: Context, per_transform: int = 2, top: int = 4) -> list[symp
                 if math.isfinite(err):
                     found.append((err, expr))
     found += _over_inputs(ctx, per_transform)
-    found.sort(key=lambda p: p[0])
+    found.sort(key=lambda p: ranking(p[0], p[1], ctx))
     log.debug("transformed: %d candidates, best relative MSE %s", len(found), found[0][0] if found else None)
     return [e for _, e in found[:top]]
 
@@ -154,6 +157,16 @@ def _over_inputs(ctx: Context, per_search: int) -> list[tuple[float, sympy.Expr]
                 if math.isfinite(err):
                     out.append((err, s * fit))
     return out
+
+
+def ranking(error: float, expr: sympy.Expr, ctx: Context) -> float:
+    """A candidate's rank among others (lower first): its relative error, on noisy rows raised by
+    :func:`kandiscover.search.rational.per_column` per fitted constant (a float) of the expression,
+    the Bayesian information criterion's price — within the noise, fits differ by what their
+    constants fit of it."""
+    if not ctx.noisy:
+        return error
+    return error * (1 + per_column(len(ctx.y)) * len(expr.atoms(sympy.Float)))
 
 
 def relative_error(expr: sympy.Expr, ctx: Context) -> float:

@@ -74,15 +74,24 @@ def noise_variance(X, y, *, k: Optional[int] = None, seed: int = 0) -> float:
     if d == 0:
         return float(np.var(y, ddof=1))
     _, neighbours = cKDTree(Z).query(Z, k=k + 1)
-    quotients = np.empty(n)
-    for i in range(n):
-        near = [j for j in neighbours[i] if j != i][:k]
-        A = np.column_stack([np.ones(k), Z[near]])
-        a = np.concatenate([[1.0], Z[i]])
-        gram = np.linalg.pinv(A.T @ A)
-        coef = gram @ A.T @ y[near]
-        quotients[i] = (y[i] - a @ coef) ** 2 / (1.0 + a @ gram @ a)
-    return float(np.mean(quotients))
+    near = _others(neighbours, k)  # (n, k): each row's neighbours, itself left out
+    A = np.concatenate([np.ones((n, k, 1)), Z[near]], axis=2)  # (n, k, d + 1)
+    a = np.concatenate([np.ones((n, 1)), Z], axis=1)  # (n, d + 1)
+    gram = np.linalg.pinv(np.transpose(A, (0, 2, 1)) @ A)  # (n, d + 1, d + 1)
+    coef = gram @ np.einsum("nkj,nk->nj", A, y[near])[:, :, None]  # (n, d + 1, 1)
+    prediction = np.einsum("nj,nj->n", a, coef[:, :, 0])
+    leverage = np.einsum("ni,nij,nj->n", a, gram, a)
+    return float(np.mean((y - prediction) ** 2 / (1.0 + leverage)))
+
+
+def _others(neighbours: np.ndarray, k: int) -> np.ndarray:
+    """The first ``k`` neighbours of each row other than the row itself (``neighbours`` of shape
+    ``(n, k + 1)`` from a tree query that usually, not always, lists the row first)."""
+    n = len(neighbours)
+    is_self = neighbours == np.arange(n)[:, None]
+    # rows where the query listed the row itself keep the other k; the rest drop their last
+    order = np.argsort(is_self, axis=1, kind="stable")
+    return np.take_along_axis(neighbours, order, axis=1)[:, :k]
 
 
 #: The smallest p-value a formula is accepted with by :func:`chi2_test` and :func:`lack_of_fit_test`.
