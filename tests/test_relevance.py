@@ -50,7 +50,7 @@ def test_factored_divides_out_the_integer_powers_and_solves_the_rest():
     X = rng.uniform(1, 3, (1000, 5))
     truth = kd.parse_formula("2*a*b**2*sqrt(u**2 + v**2)/c", names)
     y = np.asarray(sympy.lambdify(sympy.symbols(names), truth, "numpy")(*X.T), dtype=float)
-    ctx = Context(X, y, names, 0, time.monotonic() + 20)
+    ctx = Context(X, y, names, 0, time.monotonic() + 60)
     found = factored(ctx)
     cols = {n: X[:, k] for k, n in enumerate(names)}
     assert any(kd.is_equivalent(polish(e, cols, y), truth) for e in found[:4]), found[:4]
