@@ -63,6 +63,11 @@ class Context:
         Trained KANs, kept for the report (name, model) — the last one drawn is shown.
     floor : float
         Relative MSE that counts as solved (raised for data read off a surrogate).
+    refits : dict
+        Refits of the candidates scored on these rows (:meth:`refit`).
+    cache : dict
+        What strategies share about these rows (the KAN surrogate, see
+        :func:`kandiscover.search.surrogate.cached_surrogate`).
     """
 
     X: np.ndarray
@@ -74,6 +79,7 @@ class Context:
     models: list = field(default_factory=list)
     floor: float = EXACT_FLOOR
     refits: dict = field(default_factory=dict, repr=False)
+    cache: dict = field(default_factory=dict, repr=False)
 
     @property
     def symbols(self) -> list:

@@ -23,7 +23,7 @@ import sympy
 
 from ..symbolic.export import to_numpy
 from .context import Context
-from .surrogate import Surrogate, fit_surrogate, mul_transform, offsets, separable_groups, symmetries, transforms
+from .surrogate import Surrogate, cached_surrogate, mul_transform, offsets, separable_groups, symmetries, transforms
 
 log = logging.getLogger("kandiscover")
 
@@ -216,7 +216,7 @@ def split_strategy(ctx: Context, solve: Callable, depth: int = 0) -> list[sympy.
     d = len(ctx.names)
     if d < 2 or ctx.remaining() < 2:
         return []
-    sur = fit_surrogate(ctx)
+    sur = cached_surrogate(ctx)
     log.info("surrogate for %s: relative RMSE %.2g", ctx.names, sur.rel_rmse)
     if not math.isfinite(sur.rel_rmse) or sur.rel_rmse > 0.05:
         return []

@@ -18,6 +18,7 @@ name                      candidates
 ``rational``              sparse ``P(x)/Q(x)`` by linear least squares
 ``transformed``           ``g⁻¹(R(x))``: rational and terms fits of ``exp y``, ``log y``, ``y²``, ``1/y``
 ``relevant``              the problem without the inputs the target does not depend on
+``argument``              ``M(x)·F(Π x_i^{a_i})``: the argument read off a surrogate KAN's gradients, ``F`` solved
 ``factored``              ``M(x)·g(x_S)``: the integer-power part of a power-law fit divided out, the rest solved
 ``split``                 symmetries and separability on a surrogate KAN, parts solved recursively
 ``enumerate``             ``a·g + b`` over small expressions ``g`` of one or two inputs
@@ -35,6 +36,7 @@ from dataclasses import dataclass
 from typing import Callable, Optional, Sequence
 
 from ..support.params import ParameterError
+from .argument import argument
 from .closed_form import exp_offset_monomial, linear, monomial, offset_monomial
 from .context import Context
 from .enumerate import enumerate_strategy
@@ -84,6 +86,7 @@ REGISTRY: tuple[Strategy, ...] = (
     Strategy("additive", _fixed(additive)),
     Strategy("rational", _fixed(rational)),
     Strategy("terms", _fixed(terms)),
+    Strategy("argument", _fixed(argument), min_inputs=2),
     Strategy("factored", _fixed(factored), min_inputs=2),
     Strategy("transformed", _fixed(transformed)),
     Strategy("relevant", _fixed(relevant), min_inputs=2),

@@ -35,6 +35,7 @@ log = logging.getLogger("kandiscover")
 __all__ = [
     "Surrogate",
     "fit_surrogate",
+    "cached_surrogate",
     "separability",
     "separable_groups",
     "symmetries",
@@ -94,6 +95,14 @@ def fit_surrogate(ctx: Context, max_rows: int = 1000, steps: int = 50) -> Surrog
         if best is None or err < best.rel_rmse:
             best = Surrogate(model, scale, err if math.isfinite(err) else math.inf)
     return best
+
+
+def cached_surrogate(ctx: Context) -> Surrogate:
+    """:func:`fit_surrogate` of the context, trained once and shared by the strategies that read
+    it (the splits' tests and the argument search)."""
+    if "surrogate" not in ctx.cache:
+        ctx.cache["surrogate"] = fit_surrogate(ctx)
+    return ctx.cache["surrogate"]
 
 
 # ------------------------------------------------------------------------------------ separability

@@ -6,8 +6,9 @@ transformations of the target before anything else (``m/sqrt(1 − v²/c²)`` is
 here each transform ``g`` of
 :data:`TRANSFORMS` that is defined and well scaled on the rows maps ``y`` to ``g(y)``, the sparse
 linear searches (:func:`kandiscover.search.rational.rational` and
-:func:`kandiscover.search.terms.terms`) run on it, and every fit they return is mapped back through
-``g``'s inverse. A law that is an input times a
+:func:`kandiscover.search.terms.terms`; with one input also the one-variable search, so
+``1/(exp(u/2π) − 1)`` is the inverse of ``1 + 1/y = exp(u/2π)``) run on it, and every fit they
+return is mapped back through ``g``'s inverse. A law that is an input times a
 simple function (``0.3·x·sin(2πx)``, ``t·exp(−t)``) is found the same way from ``y/x_i``. The
 candidates are ranked by their error on ``y`` itself; the pipeline refits and judges them like any
 other.
@@ -118,7 +119,7 @@ def transformed(ctx: Context, per_transform: int = 2, top: int = 4) -> list[symp
         if not np.all(np.isfinite(gy)) or np.ptp(gy) <= 1e-12 * (np.max(np.abs(gy)) + 1e-300):
             continue
         sub = ctx.sub(ctx.X, gy, ctx.names, deadline=time.monotonic() + max(ctx.remaining(), 0) / 3)
-        for search in (rational, terms):
+        for search in (rational, terms, univariate) if ctx.X.shape[1] == 1 else (rational, terms):
             for fit in search(sub)[:per_transform]:
                 expr = t.inverse(fit, y)
                 err = relative_error(expr, ctx)
