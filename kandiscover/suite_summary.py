@@ -24,6 +24,8 @@ from typing import Optional
 import numpy as np
 import pandas as pd
 
+from .search.plan import KAN_TRAINED
+
 log = logging.getLogger("kandiscover")
 
 __all__ = ["summarize", "load_results", "ResultsFile", "PUBLISHED", "RESULTS_FILE"]
@@ -384,16 +386,26 @@ def _by_strategy(df: pd.DataFrame) -> list[str]:
     runs = df[df["truth"].notna()].copy()
     runs["by"] = runs["strategy"].fillna("(none)").astype(str).str.replace(" (raw)", "", regex=False)
     runs["hit"] = runs["exact"].fillna(False).astype(bool)
+    runs["kan"] = runs["by"].str.replace("direct-", "", regex=False).isin(KAN_TRAINED)
     lines = [
         "## Exact recoveries by strategy",
         "",
-        "Strategy that produced the chosen formula (`linear` is the baseline every search scores).",
+        "Strategy that produced the chosen formula (`linear` is the baseline every search scores; "
+        "`direct-` marks the plan on the original inputs of a search with units).",
         "",
-        "| strategy | exact | runs chosen from it |",
-        "|---|---|---|",
+        "| strategy | trains a KAN | exact | runs chosen from it |",
+        "|---|---|---|---|",
     ]
-    grouped = runs.groupby("by")["hit"].agg(["sum", "count"]).sort_values(["sum", "count"], ascending=False)
-    lines += [f"| {name} | {int(r['sum'])} | {int(r['count'])} |" for name, r in grouped.iterrows()]
+    grouped = runs.groupby("by").agg(sum=("hit", "sum"), count=("hit", "count"), kan=("kan", "first"))
+    grouped = grouped.sort_values(["sum", "count"], ascending=False)
+    lines += [
+        f"| {name} | {'yes' if r['kan'] else ''} | {int(r['sum'])} | {int(r['count'])} |"
+        for name, r in grouped.iterrows()
+    ]
+    hits = int(runs["hit"].sum())
+    by_kan = int((runs["hit"] & runs["kan"]).sum())
+    share = f" ({100 * by_kan / hits:.1f} %)" if hits else ""
+    lines += ["", f"Strategies that train a KAN produced {by_kan} of the {hits} exact recoveries{share}."]
     return lines + [""]
 
 

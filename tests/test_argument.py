@@ -3,6 +3,7 @@
 import time
 
 import numpy as np
+import pandas as pd
 import pytest
 import sympy
 
@@ -78,3 +79,22 @@ def test_argument_declines_rows_it_cannot_take_logs_of():
     X, y, names, _ = _rows("x1*tanh(x2*x3)", low=-1.0, high=1.0)
     assert argument(_ctx(X, y, names)) == []  # inputs and target change sign
     assert argument(_ctx(X[:, :1], y, names[:1])) == []  # one input: the one-variable search's
+
+
+def test_the_kan_based_group_names_every_strategy_that_trains_a_kan_and_the_summary_counts_them():
+    from kandiscover.search.plan import resolve
+    from kandiscover.suite_summary import _by_strategy
+
+    chosen = resolve(["kan-based"])
+    assert {"argument", "split", "multiplicative", "additive", "kan-1"} <= set(chosen)
+    assert not {"monomial", "rational", "terms", "factored", "transformed"} & set(chosen)
+    runs = pd.DataFrame(
+        {
+            "truth": ["a", "b", "c", "d"],
+            "strategy": ["argument", "monomial", "direct-split (raw)", "split"],
+            "exact": [True, True, True, False],
+        }
+    )
+    lines = _by_strategy(runs)
+    assert "Strategies that train a KAN produced 2 of the 3 exact recoveries (66.7 %)." in lines
+    assert "| argument | yes | 1 | 1 |" in lines and "| monomial |  | 1 | 1 |" in lines

@@ -296,7 +296,7 @@ def test_summary_tabulates_exact_recoveries_by_strategy_and_family(tmp_path):
     ]
     (tmp_path / "results.jsonl").write_text("\n".join(json.dumps(r) for r in recs) + "\n")
     text = summarize(tmp_path).read_text()
-    assert "| split | 1 | 2 |" in text and "| monomial | 1 | 1 |" in text
+    assert "| split | yes | 1 | 2 |" in text and "| monomial |  | 1 | 1 |" in text
     assert "| Keijzer | 2 | 2 |" in text and "| Korns | 0 | 1 |" in text
     assert "AI Feynman" not in text  # published Feynman rates only beside a Feynman run
 

@@ -17,7 +17,7 @@ module                        holds
 """
 
 from .context import SOLVED_NMSE, Context
-from .plan import DEFAULT, GROUPS, NAMES, REGISTRY, Strategy, build_plan, default_plan, resolve
+from .plan import DEFAULT, GROUPS, KAN_TRAINED, NAMES, REGISTRY, Strategy, build_plan, default_plan, resolve
 from .solve import solve
 
 __all__ = [
@@ -29,6 +29,7 @@ __all__ = [
     "NAMES",
     "DEFAULT",
     "GROUPS",
+    "KAN_TRAINED",
     "build_plan",
     "default_plan",
     "resolve",

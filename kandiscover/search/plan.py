@@ -48,7 +48,7 @@ from .terms import terms
 from .transform import transformed
 from .univariate import univariate
 
-__all__ = ["Strategy", "REGISTRY", "NAMES", "DEFAULT", "GROUPS", "default_plan", "build_plan", "resolve"]
+__all__ = ["Strategy", "REGISTRY", "NAMES", "DEFAULT", "GROUPS", "KAN_TRAINED", "default_plan", "build_plan", "resolve"]
 
 Step = tuple[str, Callable[[Context], list]]
 """One step of a plan: ``(name, strategy)``; ``strategy(ctx)`` returns raw sympy candidates."""
@@ -58,13 +58,16 @@ Step = tuple[str, Callable[[Context], list]]
 class Strategy:
     """A named candidate generator: ``make(d)`` gives the strategy for ``d`` inputs,
     ``strategy(ctx) -> list[sympy.Expr]``; it applies to ``min_inputs`` inputs or more and is part
-    of :func:`default_plan` when ``default``; it applies to at most ``max_inputs`` inputs."""
+    of :func:`default_plan` when ``default``; it applies to at most ``max_inputs`` inputs.
+    ``trains_kan``: a KAN is trained on the rows by the engine's optimisers and its edges or its
+    structure (separability, symmetries, gradients) produce the candidates."""
 
     name: str
     make: Callable[[int], Callable[[Context], list]]
     min_inputs: int = 1
     default: bool = True
     max_inputs: int = 10**9
+    trains_kan: bool = False
 
 
 def _fixed(fn: Callable[[Context], list]) -> Callable[[int], Callable[[Context], list]]:
@@ -82,23 +85,23 @@ REGISTRY: tuple[Strategy, ...] = (
     Strategy("offset-monomial", _fixed(offset_monomial)),
     Strategy("univariate", _fixed(univariate), max_inputs=1),
     Strategy("exp-monomial", _fixed(exp_offset_monomial)),
-    Strategy("multiplicative", _fixed(multiplicative)),
-    Strategy("additive", _fixed(additive)),
+    Strategy("multiplicative", _fixed(multiplicative), trains_kan=True),
+    Strategy("additive", _fixed(additive), trains_kan=True),
     Strategy("rational", _fixed(rational)),
     Strategy("terms", _fixed(terms)),
-    Strategy("argument", _fixed(argument), min_inputs=2),
+    Strategy("argument", _fixed(argument), min_inputs=2, trains_kan=True),
     Strategy("factored", _fixed(factored), min_inputs=2),
     Strategy("transformed", _fixed(transformed)),
     Strategy("relevant", _fixed(relevant), min_inputs=2),
-    Strategy("split", _fixed(split), min_inputs=2),
+    Strategy("split", _fixed(split), min_inputs=2, trains_kan=True),
     Strategy("enumerate", _fixed(enumerate_strategy), max_inputs=2),
-    Strategy("kan-1", _kan(lambda d: [d, 1, 1])),
-    Strategy("kan-mult", _kan(lambda d: [d, [min(d, 2), 1], 1] if d > 1 else [1, 2, 1])),
-    Strategy("kan-sum", _kan(lambda d: [d, d + 1, 1])),
-    Strategy("kan-mult-s1", _kan(lambda d: [d, [min(d, 2), 2], 1], seed_offset=1)),
-    Strategy("kan-deep-s1", _kan(lambda d: [d, d + 1, 2, 1], seed_offset=1)),
-    Strategy("kan-mult-s2", _kan(lambda d: [d, [min(d, 2), 2], 1], seed_offset=2)),
-    Strategy("kan-deep-s2", _kan(lambda d: [d, d + 1, 2, 1], seed_offset=2)),
+    Strategy("kan-1", _kan(lambda d: [d, 1, 1]), trains_kan=True),
+    Strategy("kan-mult", _kan(lambda d: [d, [min(d, 2), 1], 1] if d > 1 else [1, 2, 1]), trains_kan=True),
+    Strategy("kan-sum", _kan(lambda d: [d, d + 1, 1]), trains_kan=True),
+    Strategy("kan-mult-s1", _kan(lambda d: [d, [min(d, 2), 2], 1], seed_offset=1), trains_kan=True),
+    Strategy("kan-deep-s1", _kan(lambda d: [d, d + 1, 2, 1], seed_offset=1), trains_kan=True),
+    Strategy("kan-mult-s2", _kan(lambda d: [d, [min(d, 2), 2], 1], seed_offset=2), trains_kan=True),
+    Strategy("kan-deep-s2", _kan(lambda d: [d, d + 1, 2, 1], seed_offset=2), trains_kan=True),
 )
 """Every strategy, in the order a plan runs them."""
 
@@ -108,8 +111,15 @@ NAMES: tuple[str, ...] = tuple(s.name for s in REGISTRY)
 DEFAULT: tuple[str, ...] = tuple(s.name for s in REGISTRY if s.default)
 """The strategies :func:`default_plan` runs (where they apply)."""
 
-GROUPS: dict[str, tuple[str, ...]] = {"kan": tuple(n for n in NAMES if n.startswith("kan-"))}
-"""Names that stand for several strategies."""
+KAN_TRAINED: tuple[str, ...] = tuple(s.name for s in REGISTRY if s.trains_kan)
+"""The strategies in which a trained KAN produces the candidates (:attr:`Strategy.trains_kan`)."""
+
+GROUPS: dict[str, tuple[str, ...]] = {
+    "kan": tuple(n for n in NAMES if n.startswith("kan-")),
+    "kan-based": KAN_TRAINED,
+}
+"""Names that stand for several strategies: ``kan`` the general KANs (train, prune, match edges,
+compose), ``kan-based`` every strategy that trains a KAN (:data:`KAN_TRAINED`)."""
 
 
 def resolve(names: Sequence[str], parameter: str = "plan", optional: bool = False) -> list[str]:
