@@ -34,7 +34,7 @@ import torch
 
 from .context import Context, one_sign
 from .enumerate import enumerate_strategy
-from .closed_form import power_law_fit
+from .closed_form import divided_by_monomial, half_monomial, power_law_fit
 from .surrogate import Surrogate, cached_surrogate, fit_surrogate
 from .transform import transformed
 from .univariate import univariate
@@ -128,10 +128,6 @@ def prefactors(mean: np.ndarray, a: np.ndarray, count: int = PREFACTORS) -> list
     return ranked[:count]
 
 
-def _monomial(symbols: list, powers: np.ndarray) -> sympy.Expr:
-    return sympy.Mul(*(s ** sympy.Rational(int(round(2 * p)), 2) for s, p in zip(symbols, powers) if p))
-
-
 def _gradient_rows(ctx: Context, sur: Surrogate) -> Optional[np.ndarray]:
     """The log-gradients on the rows where the surrogate is not near zero and all are finite."""
     rows = np.random.default_rng(ctx.seed).permutation(len(ctx.y))[:500]
@@ -202,10 +198,10 @@ def argument(ctx: Context, share: float = 0.5) -> list[sympy.Expr]:
     ints, mean = found
     problems = []
     for powers, sense in _pairs(mean, ints):
-        target = y / np.prod(np.abs(X) ** powers * np.sign(X) ** np.round(powers), axis=1)
+        target = divided_by_monomial(X, y, powers)
         u = np.prod(X ** (sense * ints), axis=1)
         if np.all(np.isfinite(target)) and np.all(np.isfinite(u)):
-            problems.append((_monomial(ctx.symbols, powers), _monomial(ctx.symbols, sense * ints), u, target))
+            problems.append((half_monomial(ctx.symbols, powers), half_monomial(ctx.symbols, sense * ints), u, target))
     out = []
     # every pair gets the cheap search before any gets the dearer ones
     for search in ONE_VARIABLE:

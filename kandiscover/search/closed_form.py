@@ -22,7 +22,15 @@ from scipy.optimize import minimize_scalar
 
 from .context import Context, one_sign
 
-__all__ = ["monomial", "offset_monomial", "exp_offset_monomial", "linear", "power_law_fit"]
+__all__ = [
+    "monomial",
+    "offset_monomial",
+    "exp_offset_monomial",
+    "linear",
+    "power_law_fit",
+    "half_monomial",
+    "divided_by_monomial",
+]
 
 
 def monomial(ctx: Context) -> list[sympy.Expr]:
@@ -67,6 +75,18 @@ def power_law_fit(X: np.ndarray, y: np.ndarray) -> np.ndarray:
     A = np.column_stack([np.log(np.abs(X)), np.ones(len(X))])
     coef, *_ = np.linalg.lstsq(A, np.log(np.abs(y)), rcond=None)
     return coef
+
+
+def half_monomial(symbols: list, powers: np.ndarray) -> sympy.Expr:
+    """``Π s_i^{p_i}`` for exponents ``powers`` (shape ``(d,)``) that are multiples of ``1/2``, as
+    exact rationals."""
+    return sympy.Mul(*(s ** sympy.Rational(int(round(2 * p)), 2) for s, p in zip(symbols, powers) if p))
+
+
+def divided_by_monomial(X: np.ndarray, y: np.ndarray, powers: np.ndarray) -> np.ndarray:
+    """``y / Π x_i^{p_i}`` for rows ``X`` of shape ``(n, d)``, shape ``(n,)``: the signs of the
+    inputs raised to their powers too (not finite where a negative input has a half power)."""
+    return y / np.prod(np.abs(X) ** powers, axis=1) * np.prod(np.sign(X) ** powers, axis=1)
 
 
 def _odd_monomial(ctx: Context, coef: np.ndarray) -> list[sympy.Expr]:

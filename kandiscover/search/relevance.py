@@ -21,7 +21,7 @@ import numpy as np
 import sympy
 
 from ..symbolic.noise import noise_variance
-from .closed_form import power_law_fit
+from .closed_form import divided_by_monomial, half_monomial, power_law_fit
 from .context import Context
 from .rational import rational
 from .solve import solve
@@ -136,10 +136,10 @@ def factored(ctx: Context, share: float = 1 / 3, per_search: int = 2) -> list[sy
     if whole.all() or not whole.any():
         return []
     powers = np.where(whole, halves, 0.0)
-    target = y / np.prod(np.abs(X) ** powers, axis=1) * np.prod(np.sign(X) ** np.where(whole, halves, 0), axis=1)
+    target = divided_by_monomial(X, y, powers)
     keep = relevant_inputs(X, target, ctx.seed)
     if len(keep) == X.shape[1] or not np.all(np.isfinite(target)):
         return []
-    factor = sympy.Mul(*(s ** sympy.Rational(int(round(2 * p)), 2) for s, p in zip(ctx.symbols, powers) if p))
+    factor = half_monomial(ctx.symbols, powers)
     log.debug("factored: y / %s depends on %s only", factor, [ctx.names[k] for k in keep])
     return [factor * e for e in _solve_reduced(ctx, target, keep, share, per_search)]
