@@ -276,6 +276,7 @@ def _discover(table: Table, settings: Settings, start: float) -> Discovery:
         table.target,
         n_cv=len(y_va) if rows.small else None,
         n_noisy=len(y_va) if level.nmse > 0 else None,
+        notes=table.notes,
     )
     late = start + LAST_SHARE * settings.time_budget + 1.0
     weights = rows.error_weights(chosen["formula"]) if noisy else None

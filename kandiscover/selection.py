@@ -115,6 +115,7 @@ def choose(
     target: str = "",
     n_cv: Optional[int] = None,
     n_noisy: Optional[int] = None,
+    notes: Optional[list] = None,
 ) -> tuple[pd.DataFrame, pd.Series, str]:
     """The Pareto front of the pool (with a ``chosen`` column), the chosen entry and the criterion
     that chose it, in words.
@@ -137,16 +138,16 @@ def choose(
       parameter would keep it.
 
     With units (``dims``), dimensionally inconsistent candidates (the linear baseline, say) are
-    dropped while a consistent one exists: a formula whose units disagree is not a law, however
-    well it fits. A constant is never chosen while a non-constant candidate explains more than half
-    the variance of the choosing rows (validation R² > 0.5): on rows that vary, a constant is the
-    absence of an answer, however a criterion weighs its simplicity."""
+    dropped while a consistent one fits (:func:`_consistent`): a formula whose units disagree is
+    not a law, however well it fits — unless the units themselves are wrong, which the data then
+    shows (``notes`` receives the warning). A constant is never chosen while a non-constant
+    candidate explains more than half the variance of the choosing rows (validation R² > 0.5): on
+    rows that vary, a constant is the absence of an answer, however a criterion weighs its
+    simplicity."""
     frame = pd.DataFrame(pool)
     frame = frame[np.isfinite(frame["loss"])]
     if dims is not None:
-        consistent = frame["formula"].map(lambda e: unit_mismatch(e, dims, target) is None)
-        if consistent.any():
-            frame = frame[consistent]
+        frame = _consistent(frame, dims, target, var_y, notes)
     if frame.empty:
         raise RuntimeError("no candidate formula could be evaluated; try a larger time_budget")
     constant = frame["formula"].map(lambda e: not e.free_symbols).to_numpy(dtype=bool)
@@ -166,6 +167,36 @@ def choose(
         criterion = "the simplest formula whose validation loss is within 50 % of the best"
     front["chosen"] = front.index == chosen_idx
     return front, front.loc[chosen_idx], criterion
+
+
+UNITS_MISFIT = 0.1
+"""Validation loss, as a share of the target's variance, above which the best dimensionally
+consistent candidate is taken as evidence against the units (validation R² below 0.9)."""
+
+
+def _consistent(frame: pd.DataFrame, dims: dict, target: str, var_y: float, notes: Optional[list]) -> pd.DataFrame:
+    """The dimensionally consistent rows of ``frame`` — or all of them, with a warning in
+    ``notes``, when the best consistent one leaves more than :data:`UNITS_MISFIT` of the variance
+    and an inconsistent one fits ten times better.
+
+    A wrong unit in the table (a column's unit mistyped, a constant left out) leaves only laws
+    that the data refuses; an answer of R² < 0.9 chosen for its units would hide the mistake,
+    while the inconsistent formula that fits, reported as inconsistent, points at it."""
+    consistent = frame["formula"].map(lambda e: unit_mismatch(e, dims, target) is None).to_numpy(dtype=bool)
+    if not consistent.any():
+        return frame
+    loss = frame["loss"].to_numpy(dtype=float)
+    best_consistent = float(loss[consistent].min())
+    best_other = float(loss[~consistent].min()) if (~consistent).any() else np.inf
+    if best_consistent > UNITS_MISFIT * var_y and best_other < 0.1 * best_consistent:
+        if notes is not None:
+            notes.append(
+                f"units: no dimensionally consistent formula fits the data (best validation R² "
+                f"{1 - best_consistent / var_y:.3g}); inconsistent formulas were kept — check the "
+                "columns' units"
+            )
+        return frame
+    return frame[consistent]
 
 
 def _by_criterion(frame: pd.DataFrame, front: pd.DataFrame, var_y: float, n: int, per_parameter: float) -> tuple:

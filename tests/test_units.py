@@ -182,3 +182,16 @@ def test_verify_names_the_unit_mismatch_of_a_wrong_formula(tmp_path, capsys):
     code = main(["verify", str(path), "--target", "E", "--formula", "m*c", "--units", "m=kg,c=m/s,E=J", "--json"])
     payload = json.loads(capsys.readouterr().out)
     assert code == 0 and payload["ok"] is False and "kg·m/s" in payload["unit_mismatch"]
+
+
+def test_a_mistyped_unit_the_data_refutes_gives_the_fitting_law_and_says_so():
+    # R typed as a resistivity (ohm·m): the only consistent laws are C·V·L/R, which the data,
+    # made by Ohm's law with L unrelated, refutes
+    cols = _rows(300, 2, V=(1, 5), R=(1, 5), L=(1, 5))
+    df = pd.DataFrame(cols)
+    df["I"] = df.V / df.R
+    units = {"V": "V", "R": "ohm*m", "L": "m", "I": "A"}
+    found = kd.discover(df, target="I", time_budget=10, progress=False, units=units)
+    assert kd.is_equivalent(found.formula, S("V") / S("R"))
+    assert any("no dimensionally consistent formula fits" in n for n in found.notes)
+    assert unit_mismatch(found.formula, parse_units(units, list(units)), "I") is not None

@@ -20,6 +20,7 @@ import sympy
 from scipy import stats
 
 from ..support.timeout import call_with_timeout
+from .domain import on_rows
 from .evaluate import ConstantFit, formula_mse
 from .uncertainty import LEVEL, Estimate, linearised, significant_digits, t_quantile
 
@@ -377,14 +378,19 @@ def _score(err: float, cand: sympy.Expr, trial: sympy.Expr, n: int) -> float:
     return n * float(np.log(max(err, 1e-300))) + 2.0 * (_cost(cand) + shape)
 
 
-def _simplify(expr):
-    return sympy.simplify(expr)
+def _simplify(expr, data=None):
+    out = sympy.simplify(expr)
+    return out if data is None else on_rows(out, data)
 
 
-def simplify_timed(expr: sympy.Expr, timeout: float = 5.0) -> sympy.Expr:
+def simplify_timed(
+    expr: sympy.Expr, timeout: float = 5.0, data: Optional[Mapping[str, np.ndarray]] = None
+) -> sympy.Expr:
     """``sympy.simplify(expr)`` if it finishes within ``timeout`` seconds (and is no longer than
-    ``expr``), else ``expr``. The work is killed at the deadline (:mod:`kandiscover.support.timeout`)."""
-    ok, out = call_with_timeout(_simplify, (expr,), timeout)
+    ``expr``), else ``expr``. The work is killed at the deadline (:mod:`kandiscover.support.timeout`).
+    With ``data`` (column -> values), squares are then taken out of roots and absolute values with
+    the signs they have on those rows (:func:`kandiscover.symbolic.domain.on_rows`)."""
+    ok, out = call_with_timeout(_simplify, (expr, None if data is None else dict(data)), timeout)
     if not ok or not isinstance(out, sympy.Expr):
         log.info("sympy.simplify did not finish within %.1f s; keeping the unsimplified formula", timeout)
         return expr
@@ -455,6 +461,10 @@ def polish(
 ) -> sympy.Expr:
     """Refit, snap, simplify, then snap and round again: the formula a person reads.
 
+    The simplification also takes squares out of roots with the sign they have on the rows of
+    ``data`` (:func:`kandiscover.symbolic.domain.on_rows`): ``sqrt((x − tu)²/(c² − u²))`` becomes
+    ``(x − tu)/sqrt(c² − u²)`` where ``x > tu`` on every row.
+
     ``deadline`` (a ``time.monotonic()`` value) cuts snapping short and bounds the simplification;
     ``noise`` is the data's known relative MSE and ``residual_is_noise`` says that whatever the
     formula leaves is noise (see :func:`snap_constants`): then a snapped value must lie inside the
@@ -474,7 +484,7 @@ def polish(
     )
     expr = refit_with_loss(expr, data, y, deadline=deadline, weights=weights)[0] if expr.atoms(sympy.Float) else expr
     expr = snap_timed(expr, data, y, record=record, **opts)
-    expr = simplify_timed(expr, simplify_timeout)
+    expr = simplify_timed(expr, simplify_timeout, data)
     if expr.atoms(sympy.Float):
         expr = refit_with_loss(expr, data, y, deadline=deadline, weights=weights)[0]
         expr = snap_timed(expr, data, y, record=record, **opts)

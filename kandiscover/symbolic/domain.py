@@ -1,0 +1,114 @@
+"""Rewrites that hold on the rows: squares taken out of roots with the sign they have there.
+
+A fitted formula often carries a law inside a root as its square:
+``x/sqrt((1 − u²/c²)/(t²u²/x² − 2tu/x + 1))`` is ``c·(x − tu)/sqrt(c² − u²)`` wherever
+``x − tu`` keeps one sign, and only there. sympy cannot take the square out — for real symbols
+``sqrt(f²)`` is ``|f|`` — but the data can: when ``f`` has one sign on every row, ``|f|`` is
+``±f`` on the whole sampled domain. :func:`pull_squares` factors the base of every square root
+(every power with a half-integer exponent), takes each squared factor out with the sign it has on
+the rows, and leaves inside what has no constant sign. :func:`absolute_values` does the same for
+``Abs``. Both change the formula only where it was ambiguous between the two branches — nowhere on
+the rows.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Mapping
+
+import numpy as np
+import sympy
+
+from .evaluate import formula_predictions
+
+log = logging.getLogger("kandiscover")
+
+__all__ = ["pull_squares", "absolute_values", "on_rows"]
+
+
+def _sign_on(f: sympy.Expr, data: Mapping[str, np.ndarray]) -> int:
+    """``+1`` or ``-1`` when ``f`` is finite and of that strict sign on every row, else 0."""
+    names = sorted(s.name for s in f.free_symbols)
+    if not names or any(n not in data for n in names):
+        return 0
+    X = np.column_stack([np.asarray(data[n], dtype=float) for n in names])
+    try:
+        v = formula_predictions(f, X, names)
+    except (ValueError, TypeError, ZeroDivisionError):
+        return 0
+    if not np.all(np.isfinite(v)):
+        return 0
+    return 1 if np.all(v > 0) else -1 if np.all(v < 0) else 0
+
+
+def _root_rewritten(p: sympy.Pow, data: Mapping[str, np.ndarray]) -> sympy.Expr:
+    """``base**(m/2)`` with every factor ``f**k`` of ``base`` (``k ≥ 2``) of one sign on the rows
+    written ``(±f)**(m·(k//2)) · (f**(k%2))**(m/2)``; ``p`` itself when no factor qualifies."""
+    m = int(p.exp.p)
+    num, den = sympy.fraction(sympy.together(p.base))
+    inside, outside, changed = sympy.Integer(1), sympy.Integer(1), False
+    for part, side in ((num, 1), (den, -1)):
+        coeff, factors = sympy.factor_list(part)
+        inside *= coeff**side
+        for f, k in factors:
+            pairs, rest = divmod(int(k), 2)
+            sign = _sign_on(f, data) if pairs else 0
+            if sign:
+                outside *= (sign * f) ** (side * pairs * m)
+                inside *= f ** (side * rest)
+                changed = True
+            else:
+                inside *= f ** (side * int(k))
+    return outside * inside ** sympy.Rational(m, 2) if changed else p
+
+
+def pull_squares(expr: sympy.Expr, data: Mapping[str, np.ndarray]) -> sympy.Expr:
+    """``expr`` with the squared factors of its roots' bases taken out, each with its sign on the
+    rows (see the module doc).
+
+    Parameters
+    ----------
+    expr : sympy.Expr
+    data : mapping of str to ndarray
+        Column name -> values, shape ``(n,)`` each; the rows on which the signs are read.
+
+    Returns
+    -------
+    sympy.Expr
+        Equal to ``expr`` on every row of ``data``.
+
+    Examples
+    --------
+    >>> import numpy as np, sympy
+    >>> x, y = sympy.symbols("x y")
+    >>> pull_squares(sympy.sqrt((x - 3) ** 2 * y), {"x": np.array([1.0, 2.0]), "y": np.array([1.0, 4.0])})
+    sqrt(y)*(3 - x)
+    """
+
+    def is_root(a) -> bool:
+        return a.is_Pow and a.exp.is_Rational and a.exp.q == 2 and bool(a.base.free_symbols)
+
+    return expr.replace(is_root, lambda p: _root_rewritten(p, data))
+
+
+def absolute_values(expr: sympy.Expr, data: Mapping[str, np.ndarray]) -> sympy.Expr:
+    """``expr`` with every ``Abs(f)`` whose argument has one sign on the rows written ``±f``."""
+
+    def rewrite(a):
+        sign = _sign_on(a.args[0], data)
+        return sign * a.args[0] if sign else a
+
+    return expr.replace(lambda a: isinstance(a, sympy.Abs), rewrite)
+
+
+def on_rows(expr: sympy.Expr, data: Mapping[str, np.ndarray]) -> sympy.Expr:
+    """:func:`absolute_values` and :func:`pull_squares`, then ``sympy.simplify`` when either changed
+    something; ``expr`` unless the result is shorter (``sympy.count_ops``)."""
+    out = pull_squares(absolute_values(expr, data), data)
+    if out == expr:
+        return expr
+    out = sympy.simplify(out)
+    if sympy.count_ops(out) < sympy.count_ops(expr):
+        log.debug("squares taken out of roots with their signs on the rows: %s -> %s", expr, out)
+        return out
+    return expr
