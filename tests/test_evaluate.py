@@ -88,3 +88,13 @@ def test_constant_fit_closed_form_and_restarts():
     fit = ConstantFit(["x"], [xs], np.cos(5 * xs))
     theta, err = fit.fit(sympy.cos(c * x), [c], np.array([0.1]), restarts=8, seed=0, tol=1e-15, max_nfev=400)
     assert abs(abs(theta[0]) - 5) < 1e-6 and err < 1e-20
+
+
+def test_an_integer_beyond_int64_inside_a_function_evaluates():
+    # snapping can leave log(522212626589775243387136) in a formula; numpy would hold the Python
+    # int in an object array without a log method
+    w = sympy.Symbol("w")
+    big = sympy.Integer(522212626589775243387136)
+    expr = sympy.exp(w * sympy.log(big, evaluate=False))
+    got = formula_predictions(expr, np.array([[0.01], [0.02]]), ["w"])
+    assert np.allclose(got, np.exp(np.array([0.01, 0.02]) * math.log(float(big))))

@@ -191,6 +191,16 @@ def _reserved() -> frozenset:
     return frozenset(namespace) | frozenset(dir(builtins))
 
 
+_INT64 = 2**63 - 1
+
+
+def _wide_integers_as_floats(expr: sympy.Expr) -> sympy.Expr:
+    """``expr`` with every integer beyond int64 written as a float: printed as a Python int, numpy
+    holds it in an object array, where ``log(522212626589775243387136)`` has no ``log`` method."""
+    wide = {i: sympy.Float(i) for i in expr.atoms(sympy.Integer) if abs(int(i)) > _INT64}
+    return expr.xreplace(wide) if wide else expr
+
+
 def _lambdify(symbols, expr) -> Callable:
     """``lambdify`` with the symbols' own names as arguments, unless a name would clash with one the
     printed code uses (a column called ``e``, ``gamma`` or ``sin``) or is no Python identifier (a
@@ -200,6 +210,7 @@ def _lambdify(symbols, expr) -> Callable:
     one compile to the next, and their numbers set the order of the printed sums, so two compiles
     of one formula could add its terms in another order and differ in the last bits."""
     names = [s.name for s in symbols]
+    expr = _wide_integers_as_floats(expr)
     if not _reserved().isdisjoint(names) or not all(n.isidentifier() and not keyword.iskeyword(n) for n in names):
         placeholders = [sympy.Symbol(f"_kd{k}") for k in range(len(symbols))]
         expr = expr.xreplace(dict(zip(symbols, placeholders)))
