@@ -195,3 +195,13 @@ def test_a_mistyped_unit_the_data_refutes_gives_the_fitting_law_and_says_so():
     assert kd.is_equivalent(found.formula, S("V") / S("R"))
     assert any("no dimensionally consistent formula fits" in n for n in found.notes)
     assert unit_mismatch(found.formula, parse_units(units, list(units)), "I") is not None
+
+
+def test_logarithms_of_dimensional_quantities_count_together():
+    units = {"T": "K", "kb": "J/K", "n": "", "V1": "m^3", "V2": "m^3", "E": "J"}
+    dims = parse_units(units, list(units))
+    T, kb, n, V1, V2 = (S(k) for k in ("T", "kb", "n", "V1", "V2"))
+    assert unit_mismatch(T * kb * n * (sympy.log(V2) - sympy.log(V1)), dims, "E") is None
+    assert unit_mismatch(T * kb * n * sympy.log(V2) - T * kb * n * sympy.log(V1), dims, "E") is None
+    assert "do not combine" in unit_mismatch(T * kb * (2 * sympy.log(V2) - sympy.log(V1)), dims, "E")
+    assert "argument V2 of log" in unit_mismatch(T * kb * n * sympy.log(V2), dims, "E")

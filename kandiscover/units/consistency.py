@@ -69,15 +69,10 @@ def dimension_of(expr: sympy.Expr, dims: dict) -> Dimension:
         if k is None:
             raise Inconsistent(f"{base} (unit {format_dimension(dim)}) is raised to the non-constant power {exp}")
         return _mul({}, dim, k)
-    if expr.is_Add or isinstance(expr, (sympy.Min, sympy.Max)) or expr.is_Relational:
-        terms = [(a, dimension_of(a, dims)) for a in expr.args]
-        first, d0 = terms[0]
-        for a, d in terms[1:]:
-            if d != d0:
-                raise Inconsistent(
-                    f"the terms {first} ({format_dimension(d0)}) and {a} ({format_dimension(d)}) of a sum disagree"
-                )
-        return d0
+    if expr.is_Add:
+        return _sum_dimension(expr, dims)
+    if isinstance(expr, (sympy.Min, sympy.Max)) or expr.is_Relational:
+        return _agreeing([(a, dimension_of(a, dims)) for a in expr.args])
     if isinstance(expr, (sympy.Abs, sympy.sign)) or expr.func in (sympy.re, sympy.im):
         return dimension_of(expr.args[0], dims) if isinstance(expr, sympy.Abs) else {}
     if isinstance(expr, sympy.Piecewise):
@@ -87,6 +82,55 @@ def dimension_of(expr: sympy.Expr, dims: dict) -> Dimension:
         if d:
             raise Inconsistent(f"the argument {a} of {expr.func.__name__} has unit {format_dimension(d)}")
     return {}
+
+
+def _agreeing(terms: list) -> Dimension:
+    """The common dimension of ``(term, dimension)`` pairs that must agree."""
+    first, d0 = terms[0]
+    for a, d in terms[1:]:
+        if d != d0:
+            raise Inconsistent(
+                f"the terms {first} ({format_dimension(d0)}) and {a} ({format_dimension(d)}) of a sum disagree"
+            )
+    return d0
+
+
+def _log_term(term: sympy.Expr):
+    """``(c, a)`` for a term ``c·log(a)`` with ``c`` a number, else None."""
+    c, rest = term.as_coeff_Mul()
+    if isinstance(rest, sympy.log) and c.is_Number:
+        return c, rest.args[0]
+    return None
+
+
+def _sum_dimension(expr: sympy.Add, dims: dict) -> Dimension:
+    """The dimension of a sum. Its logarithms with numeric coefficients count together:
+    ``Σ c_i·log(a_i) = log(Π a_i^c_i)`` is dimensionless when the ``a_i``'s dimensions, weighted
+    by the ``c_i``, cancel (``log(V2) − log(V1)``); a common factor of all terms is taken out
+    first when the terms disagree as written (``n·log(V2) − n·log(V1)``)."""
+    terms, logs = [], []
+    for a in expr.args:
+        lt = _log_term(a)
+        (logs if lt is not None else terms).append(lt if lt is not None else a)
+    try:
+        pairs = [(a, dimension_of(a, dims)) for a in terms]
+        if logs:
+            combined: Dimension = {}
+            for c, arg in logs:
+                k = _exponent(c)
+                combined = _mul(combined, dimension_of(arg, dims), k if k is not None else Fraction(1))
+            if combined:
+                raise Inconsistent(
+                    f"the logarithms of {expr} do not combine into one of a dimensionless quantity "
+                    f"(unit {format_dimension(combined)})"
+                )
+            pairs.append((sympy.Add(*[c * sympy.log(a) for c, a in logs]), {}))
+        return _agreeing(pairs)
+    except Inconsistent:
+        factored = sympy.factor_terms(expr)
+        if factored.is_Add or factored == expr:
+            raise
+        return dimension_of(factored, dims)
 
 
 def unit_mismatch(expr: sympy.Expr, dims: dict, target: str) -> Optional[str]:
