@@ -15,6 +15,7 @@ import numpy as np
 import sympy
 import torch
 
+from ..symbolic.domain import one_sign
 from ..symbolic.library import Library, default_library
 from ..symbolic.refit import mse, refit_with_loss
 
@@ -28,15 +29,6 @@ where round-off of a refit stays below this."""
 EXACT_FLOOR = 1e-7
 """The ``floor`` of a context on exact rows; a higher one says the rows are noisy
 (:attr:`Context.noisy`)."""
-
-
-def one_sign(y: np.ndarray) -> int:
-    """``1`` when every value of ``y`` is positive, ``-1`` when every value is negative, else ``0``."""
-    if np.all(y > 0):
-        return 1
-    if np.all(y < 0):
-        return -1
-    return 0
 
 
 def stop_at(deadline: float) -> Callable:

@@ -27,7 +27,7 @@ import sympy
 
 from ..symbolic.evaluate import formula_mse
 from .closed_form import exp_offset_monomial, offset_monomial
-from .context import Context
+from .context import Context, one_sign
 from .rational import per_column, rational
 from .terms import terms
 from .univariate import univariate
@@ -60,7 +60,7 @@ class Transform:
 
 
 def _one_sign(y: np.ndarray) -> bool:
-    return bool(np.all(y > 0) or np.all(y < 0))
+    return one_sign(y) != 0
 
 
 def _log_of_scaled(expr: sympy.Expr, shift: float) -> sympy.Expr:

@@ -23,11 +23,20 @@ from .evaluate import formula_predictions
 
 log = logging.getLogger("kandiscover")
 
-__all__ = ["pull_squares", "absolute_values", "on_rows"]
+__all__ = ["one_sign", "pull_squares", "absolute_values", "on_rows"]
+
+
+def one_sign(y: np.ndarray) -> int:
+    """``1`` when every value of ``y`` is positive, ``-1`` when every value is negative, else ``0``."""
+    if np.all(y > 0):
+        return 1
+    if np.all(y < 0):
+        return -1
+    return 0
 
 
 def _sign_on(f: sympy.Expr, data: Mapping[str, np.ndarray]) -> int:
-    """``+1`` or ``-1`` when ``f`` is finite and of that strict sign on every row, else 0."""
+    """:func:`one_sign` of ``f``'s values on the rows; 0 where ``f`` is not finite on every row."""
     names = sorted(s.name for s in f.free_symbols)
     if not names or any(n not in data for n in names):
         return 0
@@ -36,9 +45,7 @@ def _sign_on(f: sympy.Expr, data: Mapping[str, np.ndarray]) -> int:
         v = formula_predictions(f, X, names)
     except (ValueError, TypeError, ZeroDivisionError):
         return 0
-    if not np.all(np.isfinite(v)):
-        return 0
-    return 1 if np.all(v > 0) else -1 if np.all(v < 0) else 0
+    return one_sign(v) if np.all(np.isfinite(v)) else 0
 
 
 def _root_rewritten(p: sympy.Pow, data: Mapping[str, np.ndarray]) -> sympy.Expr:

@@ -98,7 +98,7 @@ def _agreeing(terms: list) -> Dimension:
 def _log_term(term: sympy.Expr):
     """``(c, a)`` for a term ``c·log(a)`` with ``c`` a number, else None."""
     c, rest = term.as_coeff_Mul()
-    if isinstance(rest, sympy.log) and c.is_Number:
+    if isinstance(rest, sympy.log) and (c.is_Rational or c.is_Float):
         return c, rest.args[0]
     return None
 
@@ -117,14 +117,13 @@ def _sum_dimension(expr: sympy.Add, dims: dict) -> Dimension:
         if logs:
             combined: Dimension = {}
             for c, arg in logs:
-                k = _exponent(c)
-                combined = _mul(combined, dimension_of(arg, dims), k if k is not None else Fraction(1))
+                combined = _mul(combined, dimension_of(arg, dims), _exponent(c))
             if combined:
                 raise Inconsistent(
                     f"the logarithms of {expr} do not combine into one of a dimensionless quantity "
                     f"(unit {format_dimension(combined)})"
                 )
-            pairs.append((sympy.Add(*[c * sympy.log(a) for c, a in logs]), {}))
+            pairs.append(("the logarithms", {}))
         return _agreeing(pairs)
     except Inconsistent:
         factored = sympy.factor_terms(expr)
