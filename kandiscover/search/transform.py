@@ -119,7 +119,7 @@ def transformed(ctx: Context, per_transform: int = 2, top: int = 4) -> list[symp
         if not np.all(np.isfinite(gy)) or np.ptp(gy) <= 1e-12 * (np.max(np.abs(gy)) + 1e-300):
             continue
         sub = ctx.sub(ctx.X, gy, ctx.names, deadline=time.monotonic() + max(ctx.remaining(), 0) / 3)
-        for search in (rational, terms, univariate) if ctx.X.shape[1] == 1 else (rational, terms):
+        for search in (rational, terms, _plain_univariate) if ctx.X.shape[1] == 1 else (rational, terms):
             for fit in search(sub)[:per_transform]:
                 expr = t.inverse(fit, y)
                 err = relative_error(expr, ctx)
@@ -140,7 +140,7 @@ def _over_inputs(ctx: Context, per_search: int) -> list[tuple[float, sympy.Expr]
     ``(relative MSE on all rows, expression)`` pairs."""
     out = []
     d = len(ctx.names)
-    searches = (terms, univariate) if d == 1 else (terms,) if d <= MAX_DIVIDED_INPUTS else ()
+    searches = (terms, _plain_univariate) if d == 1 else (terms,) if d <= MAX_DIVIDED_INPUTS else ()
     searches += (offset_monomial, exp_offset_monomial)
     for i, s in enumerate(ctx.symbols):
         if ctx.remaining() <= 0:
@@ -173,3 +173,8 @@ def ranking(error: float, expr: sympy.Expr, ctx: Context) -> float:
 def relative_error(expr: sympy.Expr, ctx: Context) -> float:
     """MSE of ``expr`` on the context's rows over ``Var(y)``; ``inf`` where it is not finite."""
     return formula_mse(expr, ctx.X, ctx.y, ctx.names) / (float(np.var(ctx.y)) or 1e-300)
+
+
+def _plain_univariate(ctx: Context) -> list:
+    """:func:`univariate` without its power-weighted fits (four transforms would pay for them four times)."""
+    return univariate(ctx, powers=())

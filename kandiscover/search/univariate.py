@@ -39,11 +39,14 @@ INNER = (
 function costs more than a power (``1/sqrt(1 − u²)`` and ``1/sqrt(a·cos u − b)`` fit a short range
 equally well)."""
 
+POWERS = (1, -1, 2, -2, 3, -3)
+"""Powers ``k`` of the one-variable fits of ``y / x^k`` (:func:`_power_weighted`)."""
+
 COMPLEXITY_WEIGHT = 0.3
 """Decades of ``1 − R²`` one unit of complexity is worth when ranking candidates."""
 
 
-def univariate(ctx, top: int = 12, max_rows: int = 200) -> list[sympy.Expr]:
+def univariate(ctx, top: int = 12, max_rows: int = 200, powers: tuple = POWERS) -> list[sympy.Expr]:
     """Best ``c·f(a·g(x) + b) + d`` for a one-variable context (``[]`` otherwise).
 
     Parameters
@@ -54,6 +57,8 @@ def univariate(ctx, top: int = 12, max_rows: int = 200) -> list[sympy.Expr]:
         Number of candidates returned, best first by ``log10(1 − R² + floor) + 0.3·complexity``.
     max_rows : int
         Rows used for the search (a seeded subset); the caller refits on all rows.
+    powers : tuple of int
+        Powers ``k`` of the fits of ``y / x^k`` (:func:`_power_weighted`); ``()`` for none.
     """
     if ctx.X.shape[1] != 1:
         return []
@@ -79,7 +84,47 @@ def univariate(ctx, top: int = 12, max_rows: int = 200) -> list[sympy.Expr]:
             if not np.isfinite(f.r2) or (f.name != "0" and degenerate(f, prim, zt, yt, spread)):
                 continue  # sin(0.02·x) posing as a line fits noise, not the law
             found.append((max(1 - f.r2, 1e-14), f.complexity + extra, affine_expression(prim, f.affine, g_sym(s))))
+    found += _power_weighted(ctx, x, y, s, spread, powers)
     # within the context's floor (data read off a surrogate is only that exact) simplicity decides
     found.sort(key=lambda t: float(np.log10(t[0] + ctx.floor)) + COMPLEXITY_WEIGHT * t[1])
     log.debug("univariate %s: best 1-R2 %.3g", ctx.names, found[0][0] if found else float("nan"))
     return [e for _, _, e in found[:top]]
+
+
+def _power_weighted(ctx, x: np.ndarray, y: np.ndarray, s: sympy.Symbol, spread: float, powers: tuple) -> list[tuple]:
+    """``x^k · (c·f(a·x + b) + d)`` for ``k`` in ``powers``: a power of the input times a
+    library function (``x/(exp(x/2π) − 1)``, ``x²·exp(−x)``, ``x·sin(2πx)``), fitted to ``y / x^k``
+    where the input has no zero on the rows and ranked by ``1 − R²`` on ``y`` itself.
+
+    Returns
+    -------
+    list of (1 − R², complexity, sympy.Expr)
+        As :func:`univariate` ranks its own fits.
+    """
+    if not powers or not np.all(np.abs(x) > 1e-9 * (np.abs(x).max() + 1e-300)):
+        return []
+    out = []
+    xt = torch.tensor(x, dtype=torch.float64)
+    var = float(np.var(y)) or 1e-300
+    for k in powers:
+        if ctx.remaining() <= 0:
+            break
+        w = x ** float(k)
+        with np.errstate(all="ignore"):
+            target = y / w
+        if not np.all(np.isfinite(target)):
+            continue
+        for f in fit_affine(xt, torch.tensor(target, dtype=torch.float64), ctx.lib)[:2]:
+            prim = ctx.lib[f.name]
+            if f.name in ("0", "x") or not np.isfinite(f.r2):
+                continue  # x^k times a constant or a line: the monomial and rational fits
+            if degenerate(f, prim, xt, torch.tensor(target, dtype=torch.float64), float(np.std(target)) or spread):
+                continue
+            with np.errstate(all="ignore"):
+                pred = w * (f.c * prim.numpy_fn(f.a * x + f.b) + f.d)
+            if not np.all(np.isfinite(pred)):
+                continue
+            loss = float(np.mean((y - pred) ** 2)) / var
+            expr = s**k * affine_expression(prim, f.affine, s)
+            out.append((max(loss, 1e-14), f.complexity + 1 + abs(k), expr))
+    return out
