@@ -11,7 +11,7 @@ name                      candidates
 ``linear``                ``a + Σ b_i·x_i`` (the baseline; ``discover`` always scores it)
 ``monomial``              ``C·Π x_i^{p_i}`` by log-space least squares
 ``offset-monomial``       ``c₀ + C·Π x_i^{p_i}``, the offset by a 1-D search
-``univariate``            ``c·f(a·g(x) + b) + d`` for one input (library ``f``, inner ``g``)
+``univariate``            ``c·f(a·g(x) + b) + d`` and ``x^k·(c·f(a·x + b) + d)`` for one input
 ``exp-monomial``          ``±exp(c₀ + C·Π x_i^{p_i})``
 ``multiplicative``        ``[d, 1]`` KAN on ``log|y|``: a product of one-variable factors
 ``additive``              ``[d, 1]`` KAN: a sum of one-variable terms

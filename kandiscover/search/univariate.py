@@ -5,7 +5,8 @@ Sub-problems of a split often have a single variable (``1/sqrt(1 − u²)`` with
 primitive ``f`` is fitted affinely (:func:`kandiscover.symbolic.fit.fit_affine`) to ``y`` against
 ``x`` and against a few fixed inner functions ``g(x)`` (``x²``, ``1/x``, ``√x``, ``exp x``, …), which
 covers the two-level compositions a ``[1, 1, 1]`` KAN would have to find through an ambiguous
-split of one curve into two.
+split of one curve into two. A power of the input times a library function (``x²·exp(−x)``,
+``sin(x)/x``) comes from the same fits of ``y / x^k`` (:data:`POWERS`).
 """
 
 from __future__ import annotations
