@@ -62,10 +62,6 @@ on a loaded machine. At 95 % whatever still runs is interrupted
 constants (a bootstrap of their intervals, the refits on a small table's folds) stops at
 ``1.05 × time_budget + 1 s``."""
 
-STOP_EXACT_NMSE = 1e-14
-"""Validation MSE / Var(y) at which a candidate stops the search where no noise is known (see
-:func:`_done`); ``EXACT_NMSE`` still decides exactness elsewhere."""
-
 
 @dataclass(frozen=True)
 class Settings:
@@ -432,13 +428,12 @@ def _done(pool: list, level, var_y: float) -> bool:
     rows to the noise level with at most one fitted constant left (an overall scale). A candidate within the noise that
     needs more unexplained floats is an approximation that fits as well as the law would (a
     polynomial for a Gaussian, a Taylor-regime ``c·sin(x/c)``), so the search goes on for one
-    whose constants snapped to simple values. Where no noise is known, exact means
-    :data:`STOP_EXACT_NMSE`: a law computed on exact rows reaches round-off, while a Padé or series
-    stand-in with its constants snapped to ``7/(6π²)`` stops near ``1e-11``."""
-    exact = STOP_EXACT_NMSE if level.nmse == 0 else EXACT_NMSE
+    whose constants snapped to simple values. Exact is ``level.exact_stop``
+    (:data:`kandiscover.selection.STOP_EXACT_NMSE` where no noise is known); "within the noise"
+    applies only where a noise level is known."""
     for entry in pool:
         nmse, floats = entry["loss"] / var_y, len(entry["formula"].atoms(sympy.Float))
-        if nmse <= exact and (floats < MANY_FLOATS or nmse <= ROUND_OFF_NMSE):
+        if nmse <= level.exact_stop and (floats < MANY_FLOATS or nmse <= ROUND_OFF_NMSE):
             return True
         if level.nmse > 0 and nmse <= level.stop and floats <= 1:
             return True

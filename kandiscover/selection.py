@@ -34,6 +34,11 @@ MANY_FLOATS = 4
 ROUND_OFF_NMSE = 1e-20
 """Validation MSE / Var(y) of a law computed exactly, up to round-off."""
 
+STOP_EXACT_NMSE = 1e-14
+"""Validation MSE / Var(y) at which the search stops where no noise is known: a law computed on
+exact rows reaches round-off, while a Padé or series stand-in with its constants snapped to
+``7/(6π²)`` reaches ``EXACT_NMSE`` (``6e-11`` for ``sinh`` on ``[−1, 1]``)."""
+
 
 @dataclass
 class NoiseLevel:
@@ -61,6 +66,12 @@ class NoiseLevel:
     def stop(self) -> float:
         """The validation MSE / Var(y) at which the search stops: 1.5 × the noise, or exactness."""
         return max(EXACT_NMSE, 1.5 * self.nmse)
+
+    @property
+    def exact_stop(self) -> float:
+        """The validation MSE / Var(y) at which an exact-looking candidate stops the search:
+        :data:`EXACT_NMSE` on noisy rows, :data:`STOP_EXACT_NMSE` where no noise is known."""
+        return EXACT_NMSE if self.nmse > 0 else STOP_EXACT_NMSE
 
 
 def given_noise(noise_hint: Optional[float], sigma_va: Optional[np.ndarray], y_va: np.ndarray) -> NoiseLevel:

@@ -85,14 +85,14 @@ def univariate(ctx, top: int = 12, max_rows: int = 200, powers: tuple = POWERS) 
             if not np.isfinite(f.r2) or (f.name != "0" and degenerate(f, prim, zt, yt, spread)):
                 continue  # sin(0.02·x) posing as a line fits noise, not the law
             found.append((max(1 - f.r2, 1e-14), f.complexity + extra, affine_expression(prim, f.affine, g_sym(s))))
-    found += _power_weighted(ctx, x, y, s, spread, powers)
+    found += _power_weighted(ctx, x, y, s, powers)
     # within the context's floor (data read off a surrogate is only that exact) simplicity decides
     found.sort(key=lambda t: float(np.log10(t[0] + ctx.floor)) + COMPLEXITY_WEIGHT * t[1])
     log.debug("univariate %s: best 1-R2 %.3g", ctx.names, found[0][0] if found else float("nan"))
     return [e for _, _, e in found[:top]]
 
 
-def _power_weighted(ctx, x: np.ndarray, y: np.ndarray, s: sympy.Symbol, spread: float, powers: tuple) -> list[tuple]:
+def _power_weighted(ctx, x: np.ndarray, y: np.ndarray, s: sympy.Symbol, powers: tuple) -> list[tuple]:
     """``x^k · (c·f(a·x + b) + d)`` for ``k`` in ``powers``: a power of the input times a
     library function (``x/(exp(x/2π) − 1)``, ``x²·exp(−x)``, ``x·sin(2πx)``), fitted to ``y / x^k``
     where the input has no zero on the rows and ranked by ``1 − R²`` on ``y`` itself.
@@ -115,11 +115,12 @@ def _power_weighted(ctx, x: np.ndarray, y: np.ndarray, s: sympy.Symbol, spread: 
             target = y / w
         if not np.all(np.isfinite(target)):
             continue
-        for f in fit_affine(xt, torch.tensor(target, dtype=torch.float64), ctx.lib)[:2]:
+        tt = torch.tensor(target, dtype=torch.float64)
+        for f in fit_affine(xt, tt, ctx.lib)[:2]:
             prim = ctx.lib[f.name]
             if f.name in ("0", "x") or not np.isfinite(f.r2):
                 continue  # x^k times a constant or a line: the monomial and rational fits
-            if degenerate(f, prim, xt, torch.tensor(target, dtype=torch.float64), float(np.std(target)) or spread):
+            if degenerate(f, prim, xt, tt, float(np.std(target)) or 1.0):
                 continue
             with np.errstate(all="ignore"):
                 pred = w * (f.c * prim.numpy_fn(f.a * x + f.b) + f.d)
