@@ -68,6 +68,18 @@ def test_argument_recovers_a_monomial_times_a_function_of_one_monomial(law, dire
     assert any(kd.is_equivalent(polish(e, cols, y), truth) for e in found[:4]), found[:4]
 
 
+def test_plancks_argument_is_read_where_the_surrogate_of_y_is_too_poor():
+    # y spans decades (ω³): the surrogate of y can miss by more than MAX_SURROGATE_ERROR, the one of
+    # log|y| against log|x| does not, and the law comes out whole
+    law = "x1*x2**3/(2*pi**3*x5**2*(exp(x1*x2/(2*pi*x3*x4)) - 1))"
+    X, y, names, truth = _rows(law, d=5, low=1.0, high=5.0)
+    ints, _ = read_argument(_ctx(X, y, names))
+    assert np.array_equal(np.abs(ints), [1, 1, 1, 1, 0]) and ints[0] == ints[1] == -ints[2] == -ints[3]
+    df = pd.DataFrame(X, columns=names).assign(y=y)
+    res = kd.discover(df, "y", plan=["argument"], time_budget=30, seed=0, progress=False)
+    assert kd.is_equivalent(res.formula, truth), res.formula
+
+
 @pytest.mark.parametrize("law", ["exp(x1) + x2*x3", "x1*sin(x2) + x3**2", "3*x1*x2**2/x3"])
 def test_argument_gives_nothing_for_two_arguments_or_none(law):
     X, y, names, _ = _rows(law)

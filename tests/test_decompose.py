@@ -141,3 +141,15 @@ def test_a_monomial_of_both_signs_takes_its_sign_from_odd_powers():
     # a sign no product of odd powers gives: nothing
     ctx = Context(X, np.sin(3 * X[:, 0]) * X[:, 2], ["a", "b", "c"], 0, time.monotonic() + 10)
     assert monomial(ctx) == []
+
+
+def test_two_input_part_read_off_a_surrogate_gets_its_sum_of_terms_not_a_quotient():
+    # a surrogate's rows are exact only to its floor: a polynomial quotient fits 1 + cos(θ)/w within
+    # it, and must not end the search before the two terms of the law are tried
+    rng = np.random.default_rng(8)
+    X = np.column_stack([rng.uniform(1, 3, 800), rng.uniform(1 / 9, 9, 800)])
+    y = 1 + np.cos(X[:, 0]) / X[:, 1]
+    ctx = _ctx(X, y + rng.normal(0, 1e-3, 800), ["theta", "w"], floor=0.01)
+    found = solve(ctx, depth=1)
+    truth = sympy.sympify("1 + cos(theta)/w")
+    assert kd.is_equivalent(polish(found[0], {"theta": X[:, 0], "w": X[:, 1]}, y), truth), found[:2]

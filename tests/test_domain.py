@@ -4,7 +4,7 @@ import numpy as np
 import sympy
 
 from kandiscover.symbolic.equivalence import is_equivalent
-from kandiscover.symbolic.domain import absolute_values, on_rows, pull_squares
+from kandiscover.symbolic.domain import absolute_values, inverse_pairs, on_rows, pull_squares
 from kandiscover.symbolic.refit import polish
 
 a, b, c, t, u, x = sympy.symbols("a b c t u x")
@@ -55,3 +55,14 @@ def test_polish_reads_signs_from_its_rows():
     found = sympy.sqrt(a**2 * c - 2 * a * b * c + b**2 * c)
     out = polish(found, rows, y)
     assert sympy.simplify(out - (b - a) * sympy.sqrt(c)) == 0
+
+
+def test_log_of_exp_and_exp_of_log_are_undone_where_the_rows_allow():
+    rows = _rows(x=(-2, 2), u=(1, 3), t=(-1, 1))
+    assert inverse_pairs(sympy.log(sympy.exp(x)) * sympy.log(sympy.exp(u)), rows) == x * u
+    assert inverse_pairs(sympy.exp(sympy.log(u)) + 1, rows) == u + 1
+    kept = sympy.exp(sympy.log(t))  # t takes both signs: exp(log t) is not t there
+    assert inverse_pairs(kept, rows) == kept
+    found = (sympy.Float(2.0) * u * sympy.sin(x) + sympy.log(sympy.exp(t))) * sympy.log(sympy.exp(u))
+    y = (2 * rows["u"] * np.sin(rows["x"]) + rows["t"]) * rows["u"]
+    assert polish(found, rows, y) == u * (2 * u * sympy.sin(x) + t)

@@ -41,6 +41,10 @@ def _context(f, box, n=600, seed=0):
             [(-5, 5), (-1, 1)],
         ),
         (sympy.sqrt(sympy.Abs(x)) / 4 + 1, lambda a: np.sqrt(np.abs(a)) / 4 + 1, [(-9, 9)]),
+        # one input (or its inverse) times a function of the other
+        (x2 * sympy.sin(x1) + 2, lambda a, b: b * np.sin(a) + 2, [(1, 5), (-2, 2)]),
+        (1 + sympy.cos(x1) / x2, lambda a, b: 1 + np.cos(a) / b, [(1, 3), (0.1, 9)]),
+        (x2 * sympy.exp(-x1) - x1, lambda a, b: b * np.exp(-a) - a, [(0, 3), (-1, 1)]),
     ],
 )
 def test_sparse_sums_of_unlike_terms_are_recovered_exactly(truth, f, box):
@@ -111,3 +115,13 @@ def test_quotients_of_inputs_are_terms():
     found = terms(ctx)
     cols = {"v": X[:, 0], "c": X[:, 1]}
     assert found and kd.is_equivalent(polish(found[0], cols, ctx.y), 1 - v**2 / c**2), found[:1]
+
+
+def test_products_with_functions_join_only_where_all_of_them_fit():
+    rng = np.random.default_rng(0)
+    for d, expected in ((2, True), (3, False)):
+        X = rng.uniform(1, 5, (300, d))
+        syms = sympy.symbols(f"x1:{d + 1}")
+        exprs = {t.expr for t in dictionary(X, list(syms))}
+        assert (syms[1] * sympy.sin(syms[0]) in exprs) is expected
+        assert (sympy.cos(syms[0]) / syms[1] in exprs) is expected

@@ -25,6 +25,13 @@ def _context(f, box, n=600, seed=0):
         (x * sympy.cos(3 * x), lambda a: a * np.cos(3 * a), (-2, 2)),
         (sympy.sin(x) / x, lambda a: np.sin(a) / a, (1, 10)),
         (x**3 * sympy.log(x), lambda a: a**3 * np.log(a), (0.5, 3)),
+        # a power over one: Bose–Einstein's and Planck's one-variable parts
+        (1 / (sympy.exp(x) - 1), lambda a: 1 / (np.exp(a) - 1), (0.1, 5)),
+        (
+            x / (2 * sympy.pi * (sympy.exp(x / (2 * sympy.pi)) - 1)),
+            lambda a: a / (2 * np.pi * np.expm1(a / 2 / np.pi)),
+            (0.1, 20),
+        ),
     ],
 )
 def test_a_power_times_a_library_function_is_the_first_candidate(truth, f, box):
@@ -48,3 +55,14 @@ def test_an_input_with_a_zero_gets_no_power_weighted_fit():
         return e.is_Mul and any(a == x or (a.is_Pow and a.base == x) for a in e.args)
 
     assert not any(power_times(e) for e in univariate(ctx))
+
+
+def test_a_fit_to_round_off_ranks_before_a_simpler_one_within_the_floor():
+    # on (0.1, 20) a Gaussian bump fits u/(2π(exp(u/2π) − 1)) to 2e-8, inside the exact-data floor
+    # (1e-7) and simpler than the law: it must not rank first
+    ctx = _context(lambda a: a / (2 * np.pi * np.expm1(a / 2 / np.pi)), (0.1, 20), n=1000)
+    assert ctx.floor > 2e-8
+    first = univariate(ctx)[0]
+    assert not first.has(sympy.exp(-sympy.Wild("w"))) and first.has(sympy.exp), first
+    pred = sympy.lambdify(x, first)(ctx.X[:, 0])
+    assert np.mean((pred - ctx.y) ** 2) / np.var(ctx.y) < 1e-20

@@ -8,8 +8,10 @@ symmetries from its network:
 
 * with ``g_i = ∂ log|y| / ∂ log|x_i| = x_i·(∂y/∂x_i)/y`` (autograd on the surrogate),
   ``y = M·F(u)`` gives ``g = m + a·G(u)`` on every row, ``G = u·F'/F``: the rows' gradients lie on
-  one line. The leading right singular vector of the centred gradients is ``a`` when it carries
-  nearly all their spread (:data:`MIN_SHARE`); it is snapped to small integers;
+  one line (read on the shared surrogate of ``y``, else on one of ``log|y|`` against ``log|x|``,
+  where the law is a plane plus a function of one direction). The leading right singular vector
+  of the centred gradients is ``a`` when it carries nearly all their spread (:data:`MIN_SHARE`);
+  it is snapped to small integers;
 * the mean gradient is ``m + a·mean(G)``; subtracting the multiple of ``a`` that zeroes one of
   its entries gives a prefactor ``M`` (rounded to halves) — one per input of the argument, the
   sparsest few kept (``F`` absorbs any power of ``u``, so they are equivalent laws);
@@ -128,38 +130,57 @@ def prefactors(mean: np.ndarray, a: np.ndarray, count: int = PREFACTORS) -> list
     return ranked[:count]
 
 
-def _gradient_rows(ctx: Context, sur: Surrogate) -> Optional[np.ndarray]:
-    """The log-gradients on the rows where the surrogate is not near zero and all are finite."""
+def log_log_gradients(sur: Surrogate, Z: np.ndarray) -> np.ndarray:
+    """``∂f/∂z_i`` of a surrogate ``f`` of ``log|y|`` on rows ``Z = log|X|`` of shape ``(n, d)``,
+    shape ``(n, d)``: the same log-gradients as :func:`log_gradients`, read without a division."""
+    zt = torch.tensor(Z, dtype=torch.float64, requires_grad=True)
+    (grad,) = torch.autograd.grad((sur.scale * sur.model(zt)[:, 0]).sum(), zt)
+    return grad.numpy()
+
+
+def _gradient_rows(ctx: Context, sur: Surrogate, log_log: bool = False) -> Optional[np.ndarray]:
+    """The log-gradients on the rows where the surrogate is not near zero and all are finite
+    (``log_log``: ``ctx`` holds ``log|x|`` and ``log|y|``, every row counts)."""
     rows = np.random.default_rng(ctx.seed).permutation(len(ctx.y))[:500]
     X = ctx.X[rows]
-    vals = sur(X)
-    keep = np.abs(vals) > 0.05 * float(np.median(np.abs(vals)))
-    G = log_gradients(sur, X[keep])
+    if log_log:
+        G = log_log_gradients(sur, X)
+    else:
+        vals = sur(X)
+        keep = np.abs(vals) > 0.05 * float(np.median(np.abs(vals)))
+        G = log_gradients(sur, X[keep])
     G = G[np.all(np.isfinite(G), axis=1)]
     return G if len(G) >= MIN_ROWS else None
 
 
 def _surrogates(ctx: Context):
-    """``(surrogate, its context, powers)``: the shared surrogate of ``y`` (powers zero), then one
-    of ``y / Π|x_i|^{p_i}`` with ``p`` the power-law fit (powers ``p``), whose values span far less
-    when a power factor dominates (``ω³`` in Planck's law). Each is trained only when needed."""
-    yield cached_surrogate(ctx), ctx, np.zeros(ctx.X.shape[1])
+    """``(surrogate, its context, powers, log_log)``: the shared surrogate of ``y`` (powers zero);
+    then one of ``log|y|`` against ``log|x|``, in which ``y = M·F(u)`` is a plane plus a function
+    of one direction, whatever decades ``y`` spans (``log_log``); then one of ``y / Π|x_i|^{p_i}``
+    with ``p`` the power-law fit (powers ``p``), whose values span far less when a power factor
+    dominates (``ω³`` in Planck's law). Each is trained only when needed."""
+    d = ctx.X.shape[1]
+    yield cached_surrogate(ctx), ctx, np.zeros(d), False
+    if ctx.remaining() > 2:
+        with np.errstate(all="ignore"):
+            sub = ctx.sub(np.log(np.abs(ctx.X)), np.log(np.abs(ctx.y)), ctx.names)
+        yield fit_surrogate(sub), sub, np.zeros(d), True
     p = power_law_fit(ctx.X, ctx.y)[:-1]
     ratio = ctx.y / np.prod(np.abs(ctx.X) ** p, axis=1)
     if np.all(np.isfinite(ratio)) and ctx.remaining() > 2:
         sub = ctx.sub(ctx.X, ratio, ctx.names)
-        yield fit_surrogate(sub), sub, p
+        yield fit_surrogate(sub), sub, p, False
 
 
 def read_argument(ctx: Context) -> Optional[tuple[np.ndarray, np.ndarray]]:
     """The argument's integer exponents (shape ``(d,)``) and the mean log-gradient of ``y`` (shape
     ``(d,)``), from the first surrogate of :func:`_surrogates` whose gradients lie on a line;
     ``None`` when neither's do."""
-    for sur, sub, powers in _surrogates(ctx):
-        log.debug("argument: surrogate error %.2g", sur.rel_rmse)
+    for sur, sub, powers, log_log in _surrogates(ctx):
+        log.debug("argument: surrogate%s error %.2g", " of log|y|" if log_log else "", sur.rel_rmse)
         if not math.isfinite(sur.rel_rmse) or sur.rel_rmse > MAX_SURROGATE_ERROR:
             continue
-        G = _gradient_rows(sub, sur)
+        G = _gradient_rows(sub, sur, log_log)
         if G is None:
             continue
         G = G + powers

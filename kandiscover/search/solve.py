@@ -42,14 +42,34 @@ def _stages(ctx: Context, depth: int) -> list[Callable[[Context], list]]:
         # curve better than its law does
         return [monomial, univariate, offset_monomial, lambda c: enumerate_strategy(c, share=0.3)]
     stages = [monomial, linear, offset_monomial, exp_offset_monomial, multiplicative, additive]
-    if d == 2:
-        stages += [rational, terms]
+    if d == 2:  # both (they are cheap): the simplest candidate within the floor is then chosen
+        stages.append(_together(rational, terms))
     if depth < MAX_DEPTH:
         stages.append(lambda c: split_strategy(c, solve, depth))
     if d <= 3:
         stages.append(lambda c: kan_strategy(c, [d, 1, 1]))
     stages.append(lambda c: kan_strategy(c, [d, [min(d, 2), 1], 1]))
     return stages
+
+
+_FAILURES = (ValueError, RuntimeError, np.linalg.LinAlgError)
+
+
+def _together(*stages: Callable[[Context], list]) -> Callable[[Context], list]:
+    """One stage of several: a polynomial quotient read off a surrogate fits within the floor as
+    well as the law's two terms do, and must not end the search before the sum of terms runs."""
+
+    def run(ctx: Context) -> list:
+        out = []
+        for stage in stages:
+            try:
+                out += stage(ctx)
+            except _FAILURES as exc:
+                log.debug("sub-strategy failed: %s", exc)
+        return out
+
+    run.__name__ = "+".join(getattr(s, "__name__", "stage") for s in stages)
+    return run
 
 
 def _scored(ctx: Context, raw: list) -> list[tuple[float, sympy.Expr]]:
@@ -76,7 +96,7 @@ def solve(ctx: Context, depth: int = 0, keep: int = 8) -> list[sympy.Expr]:
         t0 = time.monotonic()
         try:
             raw = stage(ctx)
-        except (ValueError, RuntimeError, np.linalg.LinAlgError) as exc:
+        except _FAILURES as exc:
             log.debug("sub-strategy failed: %s", exc)
             continue
         log.debug(

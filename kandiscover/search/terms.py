@@ -11,7 +11,10 @@ linear combination of a few *terms*. The dictionary holds, for the context's inp
   ``log``, ``sqrt``, ``1/·``, ``1/·²``) wherever it is finite and well scaled on the rows;
 * with several inputs, the same functions of products ``x_i·x_j`` and sums ``x_i + x_j`` of pairs
   (those of :data:`PAIR_FUNCTIONS`), and the quotients ``x_i/x_j`` with their squares
-  (:data:`RATIO_POWERS`).
+  (:data:`RATIO_POWERS`);
+* one input or its inverse times a function of another, ``x_j^{±1}·f(x_i)`` with ``f`` in
+  :data:`PRODUCT_FUNCTIONS` (``u·sin θ``, ``cos(θ)/u``, ``x₂·exp(−x₁)``: FFX's products of
+  one-variable bases), where all of them fit in :data:`MAX_COLUMNS` (two inputs, in practice).
 
 Columns that repeat another one (to round-off, after scaling) are dropped. The coefficients come from
 one least-squares fit of all columns, then columns are eliminated backward
@@ -39,7 +42,17 @@ from .rational import acceptable_error, backward_select, monomial_exponents, spa
 
 log = logging.getLogger("kandiscover")
 
-__all__ = ["Term", "dictionary", "terms", "max_degree", "MAX_COLUMNS", "INNER", "FUNCTIONS", "PAIR_FUNCTIONS"]
+__all__ = [
+    "Term",
+    "dictionary",
+    "terms",
+    "max_degree",
+    "MAX_COLUMNS",
+    "INNER",
+    "FUNCTIONS",
+    "PAIR_FUNCTIONS",
+    "PRODUCT_FUNCTIONS",
+]
 
 MAX_COLUMNS = 160
 """Most columns of a dictionary (monomials take at most half of them)."""
@@ -98,6 +111,9 @@ INNER: tuple[tuple[str, Callable, Callable], ...] = (
     ("x^2", lambda s: s**2, lambda x: x**2),
 )
 """Inner arguments ``g(x_i)`` of the one-input terms."""
+
+PRODUCT_FUNCTIONS = ("sin", "cos", "exp", "exp-", "log", "sqrt")
+"""Functions ``f`` of the products ``x_j·f(x_i)`` of two inputs."""
 
 RATIO_POWERS = (1, 2)
 """Powers of the quotients of pairs of inputs in the dictionary."""
@@ -164,7 +180,25 @@ def dictionary(X: np.ndarray, symbols: list) -> list[Term]:
         out += _functions_of(symbols[i] * symbols[j], X[:, i] * X[:, j], PAIR_FUNCTIONS)
         out += _functions_of(symbols[i] + symbols[j], X[:, i] + X[:, j], PAIR_FUNCTIONS)
     out += _ratios(X, symbols)
+    products = _products(X, symbols)
+    if len(out) + len(products) <= MAX_COLUMNS:
+        out += products
     return _distinct(out)[:MAX_COLUMNS]
+
+
+def _products(X: np.ndarray, symbols: list) -> list[Term]:
+    """``x_j·f(x_i)`` and ``f(x_i)/x_j`` (where ``x_j`` has no zero) for every ordered pair of
+    inputs and ``f`` in :data:`PRODUCT_FUNCTIONS`."""
+    out = []
+    for i, j in itertools.permutations(range(X.shape[1]), 2):
+        powers = (1, -1) if _nonzero(X[:, j]) else (1,)
+        for t in _functions_of(symbols[i], X[:, i], PRODUCT_FUNCTIONS):
+            for k in powers:
+                with np.errstate(all="ignore"):
+                    v = X[:, j] ** float(k) * t.values
+                if _usable(v):
+                    out.append(Term(symbols[j] ** k * t.expr, v))
+    return out
 
 
 def _ratios(X: np.ndarray, symbols: list) -> list[Term]:

@@ -6,7 +6,9 @@ primitive ``f`` is fitted affinely (:func:`kandiscover.symbolic.fit.fit_affine`)
 ``x`` and against a few fixed inner functions ``g(x)`` (``x²``, ``1/x``, ``√x``, ``exp x``, …), which
 covers the two-level compositions a ``[1, 1, 1]`` KAN would have to find through an ambiguous
 split of one curve into two. A power of the input times a library function (``x²·exp(−x)``,
-``sin(x)/x``) comes from the same fits of ``y / x^k`` (:data:`POWERS`).
+``sin(x)/x``) comes from the same fits of ``y / x^k`` (:data:`POWERS`), and a power over one
+(``1/(exp(x) − 1)``, ``x/(exp(x/2π) − 1)``, ``1/(1 + x²)``) from the fits of ``x^k / y`` where ``y``
+has no zero.
 """
 
 from __future__ import annotations
@@ -42,6 +44,9 @@ equally well)."""
 
 POWERS = (1, -1, 2, -2, 3, -3)
 """Powers ``k`` of the one-variable fits of ``y / x^k`` (:func:`_power_weighted`)."""
+
+ROUND_OFF = 1e-12
+"""``1 − R²`` at or below which a fit reproduces its rows to round-off and ranks before any other."""
 
 COMPLEXITY_WEIGHT = 0.3
 """Decades of ``1 − R²`` one unit of complexity is worth when ranking candidates."""
@@ -86,16 +91,19 @@ def univariate(ctx, top: int = 12, max_rows: int = 200, powers: tuple = POWERS) 
                 continue  # sin(0.02·x) posing as a line fits noise, not the law
             found.append((max(1 - f.r2, 1e-14), f.complexity + extra, affine_expression(prim, f.affine, g_sym(s))))
     found += _power_weighted(ctx, x, y, s, powers)
-    # within the context's floor (data read off a surrogate is only that exact) simplicity decides
-    found.sort(key=lambda t: float(np.log10(t[0] + ctx.floor)) + COMPLEXITY_WEIGHT * t[1])
+    # within the context's floor (data read off a surrogate is only that exact) simplicity decides;
+    # a fit to round-off comes first (a Gaussian bump within 1e-7 of u/(exp(u) − 1) is not the law)
+    found.sort(key=lambda t: (t[0] > ROUND_OFF, float(np.log10(t[0] + ctx.floor)) + COMPLEXITY_WEIGHT * t[1]))
     log.debug("univariate %s: best 1-R2 %.3g", ctx.names, found[0][0] if found else float("nan"))
     return [e for _, _, e in found[:top]]
 
 
 def _power_weighted(ctx, x: np.ndarray, y: np.ndarray, s: sympy.Symbol, powers: tuple) -> list[tuple]:
     """``x^k · (c·f(a·x + b) + d)`` for ``k`` in ``powers``: a power of the input times a
-    library function (``x/(exp(x/2π) − 1)``, ``x²·exp(−x)``, ``x·sin(2πx)``), fitted to ``y / x^k``
-    where the input has no zero on the rows and ranked by ``1 − R²`` on ``y`` itself.
+    library function (``x²·exp(−x)``, ``x·sin(2πx)``), fitted to ``y / x^k`` where the input has
+    no zero on the rows; and ``x^k / (c·f(a·x + b) + d)`` for ``k`` in ``(0,) + powers``
+    (``1/(exp(x) − 1)``, ``x/(exp(x/2π) − 1)``), fitted to ``x^k / y`` where ``y`` has no zero.
+    All are ranked by ``1 − R²`` on ``y`` itself.
 
     Returns
     -------
@@ -107,26 +115,31 @@ def _power_weighted(ctx, x: np.ndarray, y: np.ndarray, s: sympy.Symbol, powers: 
     out = []
     xt = torch.tensor(x, dtype=torch.float64)
     var = float(np.var(y)) or 1e-300
-    for k in powers:
+    forms = [(k, False) for k in powers]
+    if np.all(np.abs(y) > 1e-9 * (np.abs(y).max() + 1e-300)):
+        forms += [(k, True) for k in (0,) + tuple(powers)]
+    for k, over in forms:
         if ctx.remaining() <= 0:
             break
         w = x ** float(k)
         with np.errstate(all="ignore"):
-            target = y / w
+            target = w / y if over else y / w
         if not np.all(np.isfinite(target)):
             continue
         tt = torch.tensor(target, dtype=torch.float64)
         for f in fit_affine(xt, tt, ctx.lib)[:2]:
             prim = ctx.lib[f.name]
             if f.name in ("0", "x") or not np.isfinite(f.r2):
-                continue  # x^k times a constant or a line: the monomial and rational fits
+                continue  # x^k times or over a constant or a line: the monomial and rational fits
             if degenerate(f, prim, xt, tt, float(np.std(target)) or 1.0):
                 continue
             with np.errstate(all="ignore"):
-                pred = w * (f.c * prim.numpy_fn(f.a * x + f.b) + f.d)
+                inner = f.c * prim.numpy_fn(f.a * x + f.b) + f.d
+                pred = w / inner if over else w * inner
             if not np.all(np.isfinite(pred)):
                 continue
             loss = float(np.mean((y - pred) ** 2)) / var
-            expr = s**k * affine_expression(prim, f.affine, s)
-            out.append((max(loss, 1e-14), f.complexity + 1 + abs(k), expr))
+            fitted = affine_expression(prim, f.affine, s)
+            expr = s**k / fitted if over else s**k * fitted
+            out.append((max(loss, 1e-14), f.complexity + 1 + abs(k) + int(over), expr))
     return out

@@ -7,8 +7,10 @@ A fitted formula often carries a law inside a root as its square:
 ``±f`` on the whole sampled domain. :func:`pull_squares` factors the base of every square root
 (every power with a half-integer exponent), takes each squared factor out with the sign it has on
 the rows, and leaves inside what has no constant sign. :func:`absolute_values` does the same for
-``Abs``. Both change the formula only where it was ambiguous between the two branches — nowhere on
-the rows.
+``Abs``. :func:`inverse_pairs` writes ``log(exp(f))`` as ``f`` where ``f`` is real on the rows and
+``exp(log(f))`` as ``f`` where ``f`` is positive there (sympy does neither for symbols without
+assumptions). All of them change the formula only where it was ambiguous between the branches —
+nowhere on the rows.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from .evaluate import formula_predictions
 
 log = logging.getLogger("kandiscover")
 
-__all__ = ["one_sign", "pull_squares", "absolute_values", "on_rows"]
+__all__ = ["one_sign", "pull_squares", "absolute_values", "inverse_pairs", "on_rows"]
 
 
 def one_sign(y: np.ndarray) -> int:
@@ -108,10 +110,54 @@ def absolute_values(expr: sympy.Expr, data: Mapping[str, np.ndarray]) -> sympy.E
     return expr.replace(lambda a: isinstance(a, sympy.Abs), rewrite)
 
 
+def inverse_pairs(expr: sympy.Expr, data: Mapping[str, np.ndarray]) -> sympy.Expr:
+    """``expr`` with ``log(exp(f))`` written ``f`` where ``f`` is finite (so real) on every row, and
+    ``exp(log(f))`` written ``f`` where ``f`` is positive on every row.
+
+    Examples
+    --------
+    >>> import numpy as np, sympy
+    >>> x, q = sympy.symbols("x q")
+    >>> inverse_pairs(sympy.log(sympy.exp(x)) * sympy.log(sympy.exp(q)), {"x": np.array([-1.0, 2.0]), "q": np.ones(2)})
+    q*x
+    """
+
+    def is_pair(a) -> bool:
+        inner = a.args[0] if a.args else None
+        return (isinstance(a, sympy.log) and isinstance(inner, sympy.exp)) or (
+            isinstance(a, sympy.exp) and isinstance(inner, sympy.log)
+        )
+
+    def rewrite(a):
+        f = a.args[0].args[0]
+        if not f.free_symbols:
+            return a
+        if isinstance(a, sympy.log):
+            return f if _finite_on(f, data) else a
+        return f if _sign_on(f, data) == 1 else a
+
+    return expr.replace(is_pair, rewrite)
+
+
+def _finite_on(f: sympy.Expr, data: Mapping[str, np.ndarray]) -> bool:
+    """Whether ``f`` has a finite (real) value on every row of ``data``."""
+    names = sorted(s.name for s in f.free_symbols)
+    if any(n not in data for n in names):
+        return False
+    X = np.column_stack([np.asarray(data[n], dtype=float) for n in names])
+    try:
+        with np.errstate(all="ignore"):
+            v = formula_predictions(f, X, names)
+    except (ValueError, TypeError, ZeroDivisionError):
+        return False
+    return bool(np.all(np.isfinite(v)))
+
+
 def on_rows(expr: sympy.Expr, data: Mapping[str, np.ndarray]) -> sympy.Expr:
-    """:func:`absolute_values` and :func:`pull_squares`, then ``sympy.simplify`` when either changed
-    something; ``expr`` unless the result is shorter (``sympy.count_ops``)."""
-    out = pull_squares(absolute_values(expr, data), data)
+    """:func:`absolute_values`, :func:`pull_squares` and :func:`inverse_pairs`, then
+    ``sympy.simplify`` when any changed something; ``expr`` unless the result is shorter
+    (``sympy.count_ops``)."""
+    out = inverse_pairs(pull_squares(absolute_values(expr, data), data), data)
     if out == expr:
         return expr
     out = sympy.simplify(out)

@@ -138,6 +138,8 @@ _BASES = [
         1 / sympy.pi,
         sympy.pi**2,
         1 / sympy.pi**2,
+        sympy.pi**3,
+        1 / sympy.pi**3,
         sympy.sqrt(sympy.pi),
         1 / sympy.sqrt(sympy.pi),
         sympy.sqrt(2),
@@ -183,7 +185,7 @@ def _candidates(v: float, max_denominator: int = 12, rel: float = 0.01) -> list[
     then the nearby ones, simplest first.
 
     Nearby: integers within ``rel`` (relative) of ``v``; rationals ``p/q`` (``q ≤ max_denominator``)
-    times 1, π, 1/π, π², √π, √2, √(2π), e, √3 … (see ``_BASES``) within ``rel/2``.
+    times 1, π, 1/π, π², π³, √π, √2, √(2π), e, √3 … (see ``_BASES``) within ``rel/2``.
     """
     out: list[sympy.Expr] = [sympy.Integer(0)]
     if abs(v) < 1e-12:
