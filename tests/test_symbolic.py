@@ -81,6 +81,7 @@ def test_every_primitive_agrees_across_forms(name):
         (lambda t: 3 / (t + 2.5), "1/x"),
         (lambda t: torch.exp(-((2 * t - 1) ** 2)), "gaussian"),
         (lambda t: torch.tanh(2 * t - 1), "tanh"),
+        (lambda t: 0.5 * torch.cosh(1.5 * t - 0.5) - 1, "cosh"),
         (lambda t: torch.sqrt(t + 1.2), "sqrt"),
         (lambda t: 5 * t - 1, "x"),
         (lambda t: 40 + 50 * t, "x"),  # span far from [-1, 1]
@@ -94,6 +95,15 @@ def test_affine_fit_finds_the_function_and_its_parameters(fn, name):
     prim = default_library()[name]
     rebuilt = best.c * prim.torch_fn(best.a * t + best.b) + best.d
     assert torch.allclose(rebuilt, fn(t), atol=1e-6 * (1 + fn(t).abs().max()))
+
+
+def test_affine_fit_refines_distinct_basins_not_neighbouring_grid_points():
+    # the best coarse points of cosh on 2·cosh(x), x in [0.2, 6.1], are one α with adjacent shifts on
+    # the exp-like branch; refined, they all end there (1 − R² ≈ 1e-3). The law's basin is further on.
+    x = torch.tensor(np.random.default_rng(0).uniform(1, 3, (4, 400)), dtype=torch.float64)
+    u = x[0] * x[1] / (x[2] * x[3])
+    fit = fit_primitive(default_library()["cosh"], u, 2 * torch.cosh(u))
+    assert fit.r2 > 1 - 1e-12 and abs(abs(fit.a) - 1) < 1e-8 and abs(fit.c - 2) < 1e-8, fit
 
 
 def test_affine_fit_search_adapts_to_input_span():

@@ -125,3 +125,15 @@ def test_products_with_functions_join_only_where_all_of_them_fit():
         exprs = {t.expr for t in dictionary(X, list(syms))}
         assert (syms[1] * sympy.sin(syms[0]) in exprs) is expected
         assert (sympy.cos(syms[0]) / syms[1] in exprs) is expected
+
+
+def test_on_noisy_rows_the_cheapest_of_equally_good_subsets_comes_first():
+    # 12·sin x − 11x stands in for x − 2x³ on [−1, 1] and fits 1 % noise a little better
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-1, 1, (1000, 1))
+    y0 = X[:, 0] ** 5 - 2 * X[:, 0] ** 3 + X[:, 0]
+    y = y0 + rng.normal(0, 0.01 * np.sqrt(np.mean(y0**2)), 1000)
+    ctx = Context(X, y, ["x"], 0, time.monotonic() + 30, floor=1e-4)
+    found = terms(ctx)
+    assert found and not found[0].has(sympy.sin), found[0]
+    assert kd.is_equivalent(polish(found[0], {"x": X[:, 0]}, y, residual_is_noise=True), x**5 - 2 * x**3 + x), found[0]

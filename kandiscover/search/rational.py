@@ -319,12 +319,16 @@ def per_column(n: int, noisy: bool = True) -> float:
     return math.log(max(n, 2)) / max(n, 1) if noisy else 3.0 / max(n, 1)
 
 
-def sparsest(path: list, errors: dict, n: int, max_terms: int, noisy: bool = False) -> int:
+def sparsest(
+    path: list, errors: dict, n: int, max_terms: int, noisy: bool = False, cost: Optional[np.ndarray] = None
+) -> int:
     """Index in ``path`` of the smallest subset (at most ``max_terms`` columns) that predicts about
     as well as the best one: its error (``errors``, by index) may exceed the best's by
     :func:`per_column` per column fewer (about what fitting noise with a column buys), or by
-    ``1e-20`` of ``mean(y²)`` on exact rows; of several such of one size, the best fitting. ``-1``
-    when no subset qualifies."""
+    ``1e-20`` of ``mean(y²)`` on exact rows; of several such of one size, the best fitting — on
+    noisy rows, with ``cost`` (complexity per column of the design), the cheapest of those within
+    one column's price of the best fitting (``x⁵ − 2x³ + x`` rather than ``0.9x⁵ − 11x + 12·sin x``,
+    which fits the noise a little better). ``-1`` when no subset qualifies."""
     if not errors:
         return -1
     ref = min(errors, key=errors.get)
@@ -334,7 +338,12 @@ def sparsest(path: list, errors: dict, n: int, max_terms: int, noisy: bool = Fal
         if len(path[k][0]) <= max_terms
         and err <= errors[ref] * (1 + per_column(n, noisy) * max(len(path[ref][0]) - len(path[k][0]), 0)) + 1e-20
     ]
-    return min(qualified, key=lambda k: (len(path[k][0]), errors[k]), default=-1)
+    best = min(qualified, key=lambda k: (len(path[k][0]), errors[k]), default=-1)
+    if best < 0 or not noisy or cost is None:
+        return best
+    size, limit = len(path[best][0]), errors[best] * (1 + per_column(n, noisy))
+    ties = [k for k, err in errors.items() if len(path[k][0]) == size and err <= limit]
+    return min(ties, key=lambda k: (float(np.sum(cost[list(path[k][0])])), errors[k]))
 
 
 def rational(ctx, max_terms: int = 4, rows: Optional[int] = 1000) -> list[sympy.Expr]:

@@ -272,7 +272,7 @@ def terms(ctx: Context, max_terms: int = 6, rows: Optional[int] = 1000) -> list[
         for k, (cols, coef, err) in enumerate(path)
         if len(cols) <= 3 * max_terms
     }
-    k = sparsest(path, errors, len(y), max_terms + 1, ctx.noisy)
+    k = sparsest(path, errors, len(y), max_terms + 1, ctx.noisy, cost)
     if k < 0 or errors[k] > acceptable_error(X, y, ctx.seed, ctx.noisy):
         return []
     log.debug("terms: %d columns, %d kept, relative MSE %.2g", len(library), len(path[k][0]), errors[k])

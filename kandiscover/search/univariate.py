@@ -75,6 +75,7 @@ def univariate(ctx, top: int = 12, max_rows: int = 200, powers: tuple = POWERS) 
     # stricter than rank()'s max deviation: here a degenerate fit is dropped, not just pushed back
     # (with rank()'s measure G·m1·m2·(1/r2 − 1/r1) loses its exact 1/r parts to Taylor-regime fits)
     spread = float(np.std(y)) or 1.0
+    var = spread**2
     found = []
     for name, g_sym, g_np, extra in INNER:
         if ctx.remaining() <= 0 and found:
@@ -89,13 +90,24 @@ def univariate(ctx, top: int = 12, max_rows: int = 200, powers: tuple = POWERS) 
             prim = ctx.lib[f.name]
             if not np.isfinite(f.r2) or (f.name != "0" and degenerate(f, prim, zt, yt, spread)):
                 continue  # sin(0.02·x) posing as a line fits noise, not the law
-            found.append((max(1 - f.r2, 1e-14), f.complexity + extra, affine_expression(prim, f.affine, g_sym(s))))
+            with np.errstate(all="ignore"):  # the fit's own R² is not exact where f underflows
+                loss = float(np.mean((y - (f.c * prim.numpy_fn(f.a * z + f.b) + f.d)) ** 2)) / var
+            if np.isfinite(loss):
+                found.append((max(loss, 1e-14), f.complexity + extra, affine_expression(prim, f.affine, g_sym(s))))
     found += _power_weighted(ctx, x, y, s, powers)
     # within the context's floor (data read off a surrogate is only that exact) simplicity decides;
     # a fit to round-off comes first (a Gaussian bump within 1e-7 of u/(exp(u) − 1) is not the law)
     found.sort(key=lambda t: (t[0] > ROUND_OFF, float(np.log10(t[0] + ctx.floor)) + COMPLEXITY_WEIGHT * t[1]))
     log.debug("univariate %s: best 1-R2 %.3g", ctx.names, found[0][0] if found else float("nan"))
     return [e for _, _, e in found[:top]]
+
+
+def _leading(fits: list) -> list:
+    """The two best-scored fits and the one of highest R² if it is not among them: the ranking's
+    floor on ``1 − R²`` lets a simpler near-fit (``exp``) outrank an exact one (``cosh``)."""
+    out = fits[:2]
+    exact = max(fits, key=lambda f: f.r2 if np.isfinite(f.r2) else -np.inf, default=None)
+    return out + [exact] if exact is not None and exact not in out else out
 
 
 def _power_weighted(ctx, x: np.ndarray, y: np.ndarray, s: sympy.Symbol, powers: tuple) -> list[tuple]:
@@ -127,7 +139,7 @@ def _power_weighted(ctx, x: np.ndarray, y: np.ndarray, s: sympy.Symbol, powers: 
         if not np.all(np.isfinite(target)):
             continue
         tt = torch.tensor(target, dtype=torch.float64)
-        for f in fit_affine(xt, tt, ctx.lib)[:2]:
+        for f in _leading(fit_affine(xt, tt, ctx.lib)):
             prim = ctx.lib[f.name]
             if f.name in ("0", "x") or not np.isfinite(f.r2):
                 continue  # x^k times or over a constant or a line: the monomial and rational fits

@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 
 from .library import Library, Primitive
@@ -171,9 +172,35 @@ def _coarse(prim: Primitive, xn, y, coarse_rows: int, chunk_elems: int, keep: in
         [_sse(prim.torch_fn, alpha[s : s + step], beta[s : s + step], xs, ys)[0] for s in range(0, len(alpha), step)]
     )
     r2 = torch.nan_to_num(r2, nan=-math.inf)
-    top = torch.topk(r2, min(keep, len(r2))).indices
-    top = top[torch.isfinite(r2[top])]
+    top = _distinct_top(alpha, beta, r2, keep)
     return alpha[top], beta[top], (float(r2[top[0]]) if len(top) else -math.inf)
+
+
+_NEIGHBOUR = 0.3
+"""Grid points closer than this in ``log|α|`` and in ``β/α`` (with the sign of ``α`` equal) are
+neighbours: one basin of the fit, refined once."""
+
+
+def _distinct_top(alpha: torch.Tensor, beta: torch.Tensor, r2: torch.Tensor, keep: int) -> torch.Tensor:
+    """Indices of the ``keep`` best finite grid points by ``r2``, skipping the neighbours of those
+    already taken: the best few of a cosh fit to ``2·cosh(x)`` on ``[0.2, 6]`` are one ``α`` with
+    adjacent shifts (the exp-like branch), and the basin of the law lies two shifts further."""
+    r = r2.numpy()
+    order = np.argsort(-r, kind="stable")
+    order = order[np.isfinite(r[order])][: 50 * keep]
+    a = alpha.numpy()[order]
+    la = np.log(np.maximum(np.abs(a), 1e-300))
+    shift = beta.numpy()[order] / np.where(a != 0, a, 1.0)
+    taken: list[int] = []
+    for m in range(len(order)):
+        if len(taken) == keep:
+            break
+        t = np.asarray(taken, dtype=int)
+        near = (a[m] * a[t] > 0) & (np.abs(la[m] - la[t]) < _NEIGHBOUR) & (np.abs(shift[m] - shift[t]) < _NEIGHBOUR)
+        if not np.any(near):
+            taken.append(m)
+    taken = order[taken].tolist()
+    return torch.tensor(taken, dtype=torch.long)
 
 
 _KEEP = 3
@@ -273,7 +300,7 @@ def fit_affine(
     lib: Library,
     *,
     weight_simple: float = 1.0,
-    refine_top: int = 6,
+    refine_top: int = 8,
     coarse_rows: int = 500,
     chunk_elems: int = 4_000_000,
 ) -> list[EdgeFit]:

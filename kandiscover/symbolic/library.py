@@ -128,6 +128,7 @@ def _transcendental() -> list[Primitive]:
             "tan", sympy.tan, 3, torch.tan, np.tan, torch_safe=lambda z: torch.sin(z) / _sign_clamp(torch.cos(z))
         ),
         Primitive("tanh", sympy.tanh, 3, torch.tanh, np.tanh),
+        Primitive("cosh", sympy.cosh, 3, torch.cosh, np.cosh, torch_safe=lambda z: torch.cosh(z.clamp(-50, 50))),
         Primitive("sgn", sympy.sign, 3, torch.sign, np.sign, search="b"),
         Primitive(
             "arcsin",
@@ -211,10 +212,11 @@ class Library(Mapping):
 
 
 def default_library() -> Library:
-    """The default primitives: pykan's 29 plus ``cos``.
+    """The default primitives: pykan's 29 plus ``cos`` and ``cosh`` (``1/cosh``, ``cosh`` of a
+    shifted argument: ``n₀/(e^u + e^{−u})``, ``cosh((x − x₀)/a)``, which one ``exp`` cannot fit).
 
     Complexities: ``0``: 0; ``x``: 1; ``x^2``, ``1/x``, ``1/x^2``, ``sqrt``, ``1/sqrt(x)``,
-    ``exp``, ``log``, ``sin``, ``cos``: 2; ``x^3``–``x^5``, ``1/x^3``, ``abs``, ``tan``, ``tanh``,
+    ``exp``, ``log``, ``sin``, ``cos``: 2; ``x^3``–``x^5``, ``1/x^3``, ``abs``, ``tan``, ``tanh``, ``cosh``,
     ``sgn``, ``gaussian``: 3; ``1/x^4``, ``x^1.5``, ``arcsin``, ``arccos``, ``arctan``,
     ``arctanh``: 4; ``1/x^5``: 5.
     """

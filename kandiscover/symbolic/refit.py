@@ -22,6 +22,7 @@ from scipy import stats
 from ..support.timeout import call_with_timeout
 from .domain import on_rows
 from .evaluate import ConstantFit, formula_mse
+from .phases import reduced_phases
 from .uncertainty import LEVEL, Estimate, linearised, significant_digits, t_quantile
 
 log = logging.getLogger("kandiscover")
@@ -463,6 +464,10 @@ def polish(
 ) -> sympy.Expr:
     """Refit, snap, simplify, then snap and round again: the formula a person reads.
 
+    Before the first snapping the phases of periodic functions are brought into one period
+    (:func:`kandiscover.symbolic.phases.reduced_phases`: ``sin(x − 6.2841)`` → ``sin(x − 0.0009)``,
+    whose phase then snaps to 0).
+
     The simplification also takes squares out of roots with the sign they have on the rows of
     ``data`` (:func:`kandiscover.symbolic.domain.on_rows`): ``sqrt((x − tu)²/(c² − u²))`` becomes
     ``(x − tu)/sqrt(c² − u²)`` where ``x > tu`` on every row.
@@ -485,7 +490,7 @@ def polish(
         rtol=rtol, deadline=deadline, noise=noise, window=window, residual_is_noise=residual_is_noise, weights=weights
     )
     expr = refit_with_loss(expr, data, y, deadline=deadline, weights=weights)[0] if expr.atoms(sympy.Float) else expr
-    expr = snap_timed(expr, data, y, record=record, **opts)
+    expr = snap_timed(reduced_phases(expr), data, y, record=record, **opts)
     expr = simplify_timed(expr, simplify_timeout, data)
     if expr.atoms(sympy.Float):
         expr = refit_with_loss(expr, data, y, deadline=deadline, weights=weights)[0]
