@@ -54,6 +54,11 @@ log = logging.getLogger("kandiscover")
 __all__ = ["discover", "Settings", "MAX_TRAIN_ROWS", "SMALL_TABLE_ROWS"]
 
 STRATEGY_SHARE, POLISH_SHARE, HARD_SHARE, LAST_SHARE = 0.8, 0.9, 0.95, 1.05
+
+ONE_POLISH_SHARE, ONE_POLISH_MIN = 0.25, 1.0
+"""A strategy's candidates are polished for at most this part of the polishing time left (or this
+many seconds, if more): snapping the two dozen floats of a strategy's stand-in can take the whole
+budget, and the strategies after it would never run."""
 """Strategies stop at 80 % of the budget, refits and polishing of their candidates at 90 %: the
 pieces of work between deadline checks (a KAN fit step, a refit, a simplification) take seconds
 on a loaded machine. At 95 % whatever still runs is interrupted
@@ -474,9 +479,10 @@ def _run(name: str, strategy, ctx: Context) -> list:
 def _candidates(name: str, raw: list, rows: Rows, finish: float, noise_nmse: float, out: list) -> None:
     """Add pool entries from a strategy's raw candidates to ``out``: the best two of the first six,
     refitted on the fitting rows and scored on the choosing rows (:meth:`Rows.loss`), each also
-    polished (until ``finish``); each entry is added as soon as it is scored. A polished entry keeps
-    the record of the constants it snapped (``snaps``, see
-    :func:`kandiscover.symbolic.refit.snap_constants`); a small table's residual counts as noise."""
+    polished (all of them for at most :data:`ONE_POLISH_SHARE` of the time left until ``finish``);
+    each entry is added as soon as it is scored. A polished entry keeps the record of the
+    constants it snapped (``snaps``, see :func:`kandiscover.symbolic.refit.snap_constants`); a small
+    table's residual counts as noise."""
     _, y_tr = rows.part("tr")
     cols = rows.train_columns
     quick = []
@@ -489,12 +495,14 @@ def _candidates(name: str, raw: list, rows: Rows, finish: float, noise_nmse: flo
         )
         quick.append((rows.loss(refit), refit))
     quick.sort(key=lambda t: t[0])
+    now = time.monotonic()
+    until = min(finish, now + max(ONE_POLISH_MIN, ONE_POLISH_SHARE * (finish - now)))
     for loss0, expr in quick[:2]:
         if not math.isfinite(loss0):
             continue
         out.append(dict(formula=expr, loss=loss0, complexity=complexity(expr), strategy=name + " (raw)", snaps=()))
-        if time.monotonic() < finish - 0.5:
-            _polish_into(out, name, expr, rows, finish, noise_nmse)
+        if time.monotonic() < until - 0.5:
+            _polish_into(out, name, expr, rows, until, noise_nmse)
 
 
 def _polish_into(

@@ -45,6 +45,11 @@ def _context(f, box, n=600, seed=0):
         (x2 * sympy.sin(x1) + 2, lambda a, b: b * np.sin(a) + 2, [(1, 5), (-2, 2)]),
         (1 + sympy.cos(x1) / x2, lambda a, b: 1 + np.cos(a) / b, [(1, 3), (0.1, 9)]),
         (x2 * sympy.exp(-x1) - x1, lambda a, b: b * np.exp(-a) - a, [(0, 3), (-1, 1)]),
+        (
+            x1 + 1 + 2 * sympy.sqrt(x1) * sympy.cos(x2),
+            lambda a, b: a + 1 + 2 * np.sqrt(a) * np.cos(b),
+            [(0.2, 5), (1, 5)],
+        ),
     ],
 )
 def test_sparse_sums_of_unlike_terms_are_recovered_exactly(truth, f, box):

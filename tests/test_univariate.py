@@ -25,7 +25,8 @@ def _context(f, box, n=600, seed=0):
         (x * sympy.cos(3 * x), lambda a: a * np.cos(3 * a), (-2, 2)),
         (sympy.sin(x) / x, lambda a: np.sin(a) / a, (1, 10)),
         (x**3 * sympy.log(x), lambda a: a**3 * np.log(a), (0.5, 3)),
-        # a power over one: Bose–Einstein's and Planck's one-variable parts
+        # a power over one: Bose–Einstein's and Planck's one-variable parts, a population n₀/(2·cosh u)
+        (1 / (2 * sympy.cosh(x)), lambda a: 1 / (np.exp(a) + np.exp(-a)), (0.1, 9)),
         (1 / (sympy.exp(x) - 1), lambda a: 1 / (np.exp(a) - 1), (0.1, 5)),
         (
             x / (2 * sympy.pi * (sympy.exp(x / (2 * sympy.pi)) - 1)),

@@ -12,9 +12,10 @@ linear combination of a few *terms*. The dictionary holds, for the context's inp
 * with several inputs, the same functions of products ``x_i·x_j`` and sums ``x_i + x_j`` of pairs
   (those of :data:`PAIR_FUNCTIONS`), and the quotients ``x_i/x_j`` with their squares
   (:data:`RATIO_POWERS`);
-* one input or its inverse times a function of another, ``x_j^{±1}·f(x_i)`` with ``f`` in
-  :data:`PRODUCT_FUNCTIONS` (``u·sin θ``, ``cos(θ)/u``, ``x₂·exp(−x₁)``: FFX's products of
-  one-variable bases), where all of them fit in :data:`MAX_COLUMNS` (two inputs, in practice).
+* one input, its inverse or its root times a function of another, ``x_j^k·f(x_i)`` with ``k`` in
+  :data:`PRODUCT_POWERS` and ``f`` in :data:`PRODUCT_FUNCTIONS` (``u·sin θ``, ``cos(θ)/u``,
+  ``√r·cos δ``, ``x₂·exp(−x₁)``: FFX's products of one-variable bases), where all of them fit in
+  :data:`MAX_COLUMNS` (two inputs, in practice).
 
 Columns that repeat another one (to round-off, after scaling) are dropped. The coefficients come from
 one least-squares fit of all columns, then columns are eliminated backward
@@ -64,7 +65,7 @@ over the rows) cancel to fit it and are left out."""
 EXACT_SUBSET = 1e-20
 """Relative MSE (over ``Var(y)``) an exhaustively found subset must reach to be a candidate."""
 
-MAX_TRIPLES_COLUMNS = 120
+MAX_TRIPLES_COLUMNS = 130
 """Dictionaries of at most this many columns have all their three-term subsets searched
 (:func:`best_subsets`); larger ones only pairs."""
 
@@ -113,7 +114,11 @@ INNER: tuple[tuple[str, Callable, Callable], ...] = (
 """Inner arguments ``g(x_i)`` of the one-input terms."""
 
 PRODUCT_FUNCTIONS = ("sin", "cos", "exp", "exp-", "log", "sqrt")
-"""Functions ``f`` of the products ``x_j·f(x_i)`` of two inputs."""
+"""Functions ``f`` of the products ``x_j^k·f(x_i)`` of two inputs."""
+
+PRODUCT_POWERS = (sympy.Integer(1), sympy.Integer(-1), sympy.Rational(1, 2))
+"""Powers ``k`` of the products ``x_j^k·f(x_i)`` (``1/x_j`` where ``x_j`` has no zero, ``√x_j``
+where it is positive): ``r + 1 + 2√r·cos δ``."""
 
 RATIO_POWERS = (1, 2)
 """Powers of the quotients of pairs of inputs in the dictionary."""
@@ -187,11 +192,11 @@ def dictionary(X: np.ndarray, symbols: list) -> list[Term]:
 
 
 def _products(X: np.ndarray, symbols: list) -> list[Term]:
-    """``x_j·f(x_i)`` and ``f(x_i)/x_j`` (where ``x_j`` has no zero) for every ordered pair of
-    inputs and ``f`` in :data:`PRODUCT_FUNCTIONS`."""
+    """``x_j^k·f(x_i)`` for every ordered pair of inputs, ``k`` in :data:`PRODUCT_POWERS` and ``f``
+    in :data:`PRODUCT_FUNCTIONS`."""
     out = []
     for i, j in itertools.permutations(range(X.shape[1]), 2):
-        powers = (1, -1) if _nonzero(X[:, j]) else (1,)
+        powers = [k for k in PRODUCT_POWERS if (k > 0 or _nonzero(X[:, j])) and (k.q == 1 or _positive(X[:, j]))]
         for t in _functions_of(symbols[i], X[:, i], PRODUCT_FUNCTIONS):
             for k in powers:
                 with np.errstate(all="ignore"):
