@@ -75,7 +75,6 @@ def univariate(ctx, top: int = 12, max_rows: int = 200, powers: tuple = POWERS) 
     # stricter than rank()'s max deviation: here a degenerate fit is dropped, not just pushed back
     # (with rank()'s measure G·m1·m2·(1/r2 − 1/r1) loses its exact 1/r parts to Taylor-regime fits)
     spread = float(np.std(y)) or 1.0
-    var = spread**2
     found = []
     for name, g_sym, g_np, extra in INNER:
         if ctx.remaining() <= 0 and found:
@@ -91,7 +90,7 @@ def univariate(ctx, top: int = 12, max_rows: int = 200, powers: tuple = POWERS) 
             if not np.isfinite(f.r2) or (f.name != "0" and degenerate(f, prim, zt, yt, spread)):
                 continue  # sin(0.02·x) posing as a line fits noise, not the law
             with np.errstate(all="ignore"):  # the fit's own R² is not exact where f underflows
-                loss = float(np.mean((y - (f.c * prim.numpy_fn(f.a * z + f.b) + f.d)) ** 2)) / var
+                loss = _relative_loss(y, f.c * prim.numpy_fn(f.a * z + f.b) + f.d)
             if np.isfinite(loss):
                 found.append((max(loss, 1e-14), f.complexity + extra, affine_expression(prim, f.affine, g_sym(s))))
     found += _power_weighted(ctx, x, y, s, powers)
@@ -100,6 +99,12 @@ def univariate(ctx, top: int = 12, max_rows: int = 200, powers: tuple = POWERS) 
     found.sort(key=lambda t: (t[0] > ROUND_OFF, float(np.log10(t[0] + ctx.floor)) + COMPLEXITY_WEIGHT * t[1]))
     log.debug("univariate %s: best 1-R2 %.3g", ctx.names, found[0][0] if found else float("nan"))
     return [e for _, _, e in found[:top]]
+
+
+def _relative_loss(y: np.ndarray, pred: np.ndarray) -> float:
+    """Mean squared error of ``pred`` over ``Var(y)`` (both shape ``(n,)``); ``nan`` or ``inf``
+    where ``pred`` is not finite."""
+    return float(np.mean((y - pred) ** 2)) / (float(np.var(y)) or 1e-300)
 
 
 def _leading(fits: list) -> list:
@@ -126,7 +131,6 @@ def _power_weighted(ctx, x: np.ndarray, y: np.ndarray, s: sympy.Symbol, powers: 
         return []
     out = []
     xt = torch.tensor(x, dtype=torch.float64)
-    var = float(np.var(y)) or 1e-300
     forms = [(k, False) for k in powers]
     if np.all(np.abs(y) > 1e-9 * (np.abs(y).max() + 1e-300)):
         forms += [(k, True) for k in (0,) + tuple(powers)]
@@ -150,7 +154,7 @@ def _power_weighted(ctx, x: np.ndarray, y: np.ndarray, s: sympy.Symbol, powers: 
                 pred = w / inner if over else w * inner
             if not np.all(np.isfinite(pred)):
                 continue
-            loss = float(np.mean((y - pred) ** 2)) / var
+            loss = _relative_loss(y, pred)
             fitted = affine_expression(prim, f.affine, s)
             expr = s**k / fitted if over else s**k * fitted
             out.append((max(loss, 1e-14), f.complexity + 1 + abs(k) + int(over), expr))

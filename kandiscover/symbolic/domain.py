@@ -16,7 +16,7 @@ nowhere on the rows.
 from __future__ import annotations
 
 import logging
-from typing import Mapping
+from typing import Mapping, Optional
 
 import numpy as np
 import sympy
@@ -37,17 +37,25 @@ def one_sign(y: np.ndarray) -> int:
     return 0
 
 
-def _sign_on(f: sympy.Expr, data: Mapping[str, np.ndarray]) -> int:
-    """:func:`one_sign` of ``f``'s values on the rows; 0 where ``f`` is not finite on every row."""
+def _values_on(f: sympy.Expr, data: Mapping[str, np.ndarray]) -> Optional[np.ndarray]:
+    """``f``'s values on the rows, shape ``(n,)``; ``None`` where ``f`` has no variable, reads a
+    column ``data`` lacks, or is not finite (so not real) on every row."""
     names = sorted(s.name for s in f.free_symbols)
     if not names or any(n not in data for n in names):
-        return 0
+        return None
     X = np.column_stack([np.asarray(data[n], dtype=float) for n in names])
     try:
-        v = formula_predictions(f, X, names)
+        with np.errstate(all="ignore"):
+            v = formula_predictions(f, X, names)
     except (ValueError, TypeError, ZeroDivisionError):
-        return 0
-    return one_sign(v) if np.all(np.isfinite(v)) else 0
+        return None
+    return v if np.all(np.isfinite(v)) else None
+
+
+def _sign_on(f: sympy.Expr, data: Mapping[str, np.ndarray]) -> int:
+    """:func:`one_sign` of ``f``'s values on the rows; 0 where ``f`` is not finite on every row."""
+    v = _values_on(f, data)
+    return 0 if v is None else one_sign(v)
 
 
 def _root_rewritten(p: sympy.Pow, data: Mapping[str, np.ndarray]) -> sympy.Expr:
@@ -130,27 +138,11 @@ def inverse_pairs(expr: sympy.Expr, data: Mapping[str, np.ndarray]) -> sympy.Exp
 
     def rewrite(a):
         f = a.args[0].args[0]
-        if not f.free_symbols:
-            return a
         if isinstance(a, sympy.log):
-            return f if _finite_on(f, data) else a
+            return f if _values_on(f, data) is not None else a
         return f if _sign_on(f, data) == 1 else a
 
     return expr.replace(is_pair, rewrite)
-
-
-def _finite_on(f: sympy.Expr, data: Mapping[str, np.ndarray]) -> bool:
-    """Whether ``f`` has a finite (real) value on every row of ``data``."""
-    names = sorted(s.name for s in f.free_symbols)
-    if any(n not in data for n in names):
-        return False
-    X = np.column_stack([np.asarray(data[n], dtype=float) for n in names])
-    try:
-        with np.errstate(all="ignore"):
-            v = formula_predictions(f, X, names)
-    except (ValueError, TypeError, ZeroDivisionError):
-        return False
-    return bool(np.all(np.isfinite(v)))
 
 
 def on_rows(expr: sympy.Expr, data: Mapping[str, np.ndarray]) -> sympy.Expr:
