@@ -21,7 +21,7 @@ import logging
 import math
 import time
 from dataclasses import dataclass, replace
-from typing import Optional, Sequence
+from typing import Callable, Optional, Sequence
 
 import numpy as np
 import pandas as pd
@@ -36,7 +36,16 @@ from .search.closed_form import linear
 from .search.context import EXACT_FLOOR, Context
 from .search.dimensional import units_plan
 from .search.plan import Step, build_plan, resolve
-from .selection import EXACT_NMSE, MANY_FLOATS, ROUND_OFF_NMSE, choose, estimate_noise, given_noise, reweigh
+from .selection import (
+    EXACT_NMSE,
+    MANY_FLOATS,
+    ROUND_OFF_NMSE,
+    choose,
+    estimate_noise,
+    given_noise,
+    information,
+    reweigh,
+)
 from .support.deadline import run_until
 from .support.params import ParameterError, check_int, check_number
 from .support.progress import progress_bar
@@ -494,15 +503,61 @@ def _candidates(name: str, raw: list, rows: Rows, finish: float, noise_nmse: flo
             refit_with_loss(expr, cols, y_tr, deadline=finish, weights=fit_w)[0] if time.monotonic() < finish else expr
         )
         quick.append((rows.loss(refit), refit))
-    quick.sort(key=lambda t: t[0])
+    quick.sort(key=_ranking(rows, noise_nmse))
     now = time.monotonic()
     until = min(finish, now + max(ONE_POLISH_MIN, ONE_POLISH_SHARE * (finish - now)))
     for loss0, expr in quick[:2]:
         if not math.isfinite(loss0):
             continue
+        polished = _polished_shapes(out)
         out.append(dict(formula=expr, loss=loss0, complexity=complexity(expr), strategy=name + " (raw)", snaps=()))
-        if time.monotonic() < until - 0.5:
+        if time.monotonic() < until - 0.5 and polished.get(_shape(expr), math.inf) > loss0 * (1 - SAME_SHAPE_GAIN):
             _polish_into(out, name, expr, rows, until, noise_nmse)
+
+
+SAME_SHAPE_GAIN = 0.01
+"""A refitted candidate of the same shape as one polished before (its floats aside) is polished
+again only when it fits at least this share better: with units, the monomial of the reduced
+problem lifted, the monomial of the original inputs, ``exp-monomial``'s and ``offset-monomial``'s
+are often one formula, and snapping five exponents takes seconds each time."""
+
+
+def _shape(expr: sympy.Expr) -> sympy.Expr:
+    """``expr`` with every float replaced by one placeholder symbol."""
+    return expr.xreplace({f: _PLACEHOLDER for f in expr.atoms(sympy.Float)})
+
+
+_PLACEHOLDER = sympy.Symbol("_float_")
+
+
+def _polished_shapes(pool: list) -> dict:
+    """Shape -> least loss of the raw candidates of ``pool`` that were polished (each raw entry
+    is followed by its polished one when there was time)."""
+    shapes: dict = {}
+    for k, entry in enumerate(pool[:-1]):
+        if entry["strategy"].endswith(" (raw)") and not pool[k + 1]["strategy"].endswith(" (raw)"):
+            key = _shape(entry["formula"])
+            shapes[key] = min(shapes.get(key, math.inf), entry["loss"])
+    return shapes
+
+
+def _ranking(rows: Rows, noise_nmse: float) -> Callable[[tuple], float]:
+    """How a strategy's refitted ``(loss, formula)`` pairs are ranked for polishing: by loss on
+    exact rows; on noisy ones by the criterion the choice uses (BIC on the choosing rows, see
+    :func:`kandiscover.selection.choose`), so that a formula a term simpler that fits the noise a
+    hair worse is not left out before the choice can weigh it."""
+    if noise_nmse <= 0:
+        return lambda t: t[0]
+    _, y_va = rows.part("va")
+    n, var_y = len(y_va), float(np.var(y_va))
+
+    def key(t):
+        loss, expr = t
+        if not math.isfinite(loss):
+            return math.inf
+        return float(information(loss, complexity(expr) + len(expr.atoms(sympy.Float)), n, math.log(n), var_y))
+
+    return key
 
 
 def _polish_into(

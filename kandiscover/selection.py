@@ -210,13 +210,21 @@ def _consistent(frame: pd.DataFrame, dims: dict, target: str, var_y: float, note
     return frame[consistent]
 
 
+def information(loss, parameters, n: int, per_parameter: float, var_y: float):
+    """``n·log(loss) + per_parameter·parameters`` (AIC with ``per_parameter = 2``, BIC with
+    ``log n``), the loss floored at ``1e-24·var_y`` (exact fits differ only by round-off); scalars
+    or arrays of one shape."""
+    floor = 1e-24 * var_y + 1e-300
+    return n * np.log(np.maximum(loss, floor)) + per_parameter * np.asarray(parameters, dtype=float)
+
+
 def _by_criterion(frame: pd.DataFrame, front: pd.DataFrame, var_y: float, n: int, per_parameter: float) -> tuple:
     """The front (with the pick added when it is not on it) and the index of the entry of ``frame``
     with the least ``n·log(loss) + per_parameter·(complexity + floats)``."""
-    floor = 1e-24 * var_y + 1e-300  # exact fits differ only by round-off
     floats = frame["formula"].map(lambda e: len(e.atoms(sympy.Float))).to_numpy(dtype=float)
-    loss = np.maximum(frame["loss"].to_numpy(dtype=float), floor)
-    crit = n * np.log(loss) + per_parameter * (frame["complexity"].to_numpy(dtype=float) + floats)
+    crit = information(
+        frame["loss"].to_numpy(dtype=float), frame["complexity"].to_numpy(dtype=float) + floats, n, per_parameter, var_y
+    )
     pick = frame.iloc[int(np.argmin(crit))]
     hit = front.index[(front["formula"] == pick["formula"]) & (front["loss"] == pick["loss"])]
     if len(hit):

@@ -72,3 +72,18 @@ def test_snapping_with_a_deadline_snaps_like_without():
         == snap_constants(expr, data, y)
         == 2 * sympy.Symbol("x") + sympy.Rational(1, 2)
     )
+
+
+def test_a_polynomial_in_an_overparametrised_form_is_refitted_in_its_monomials():
+    # x·(c·(a·x + b)² + d), five constants for the three of 3.39x³ + 2.12x² + 1.78x
+    from kandiscover.symbolic.refit import polish
+    from kandiscover.symbolic.polynomials import expanded_polynomial
+
+    x = sympy.Symbol("x")
+    xs = np.linspace(-2, 2, 400)
+    y = 3.39 * xs**3 + 2.12 * xs**2 + 1.78 * xs
+    found = x * (3.35693 * (1.00491 * x + 0.314221) ** 2 + 1.44855)
+    coeffs = [float(c) for c in sympy.Poly(polish(found, {"x": xs}, y), x).all_coeffs()]
+    assert np.allclose(coeffs, [3.39, 2.12, 1.78, 0.0], rtol=0, atol=1e-6), coeffs
+    # an expansion that needs more constants is not taken
+    assert expanded_polynomial(1.0 * (x - 1.5) ** 2) == 1.0 * (x - 1.5) ** 2

@@ -3,13 +3,14 @@
 import time
 
 import numpy as np
+import pandas as pd
 import pytest
 import sympy
 
 import kandiscover as kd
 from kandiscover.search.context import Context
 from kandiscover.search.rational import backward_select
-from kandiscover.search.terms import MAX_COLUMNS, dictionary, max_degree, swapped, terms
+from kandiscover.search.terms import MAX_COLUMNS, cheapened, dictionary, max_degree, swapped, terms
 from kandiscover.symbolic.refit import polish
 
 x, x1, x2 = sympy.symbols("x x1 x2")
@@ -142,3 +143,34 @@ def test_on_noisy_rows_the_cheapest_of_equally_good_subsets_comes_first():
     found = terms(ctx)
     assert found and not found[0].has(sympy.sin), found[0]
     assert kd.is_equivalent(polish(found[0], {"x": X[:, 0]}, y, residual_is_noise=True), x**5 - 2 * x**3 + x), found[0]
+
+
+def _noisy_quartic(seed: int = 0):
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(-1, 1, (1000, 1))
+    y0 = 4 * X[:, 0] ** 4 + 3 * X[:, 0] ** 3 + 2 * X[:, 0] ** 2 + X[:, 0]
+    return X, y0 + rng.normal(0, 0.01 * np.sqrt(np.mean(y0**2)), 1000)
+
+
+def test_a_function_standing_in_for_a_power_is_exchanged_for_it():
+    # on [−1, 1] with 1 % noise, 1 − exp(−x) beside x², x³, x⁴ fits a hair better than x itself
+    X, y = _noisy_quartic()
+    x = X[:, 0]
+    A = np.column_stack([np.ones(1000), x, x**2, x**3, x**4, np.exp(-x), np.sin(x)])
+    cost = np.array([0, 1, 3, 3, 3, 4, 2], dtype=float)
+    power = np.array([True, True, True, True, True, False, False])
+    stand_in = [0, 5, 2, 3, 4]
+    coef, *_ = np.linalg.lstsq(A[:, stand_in], y, rcond=None)
+    err = float(np.sum((y - A[:, stand_in] @ coef) ** 2) / (y @ y))
+    cols, _, new_err = cheapened(A, y, stand_in, cost, err * 1.007, power)
+    assert sorted(cols) == [0, 1, 2, 3, 4] and new_err <= err * 1.007
+    # a power is never given up for a function, although sin x counts fewer nodes than x³
+    assert sorted(cheapened(A, y, [0, 1, 2, 3, 4], cost, 1.0, power)[0]) == [0, 1, 2, 3, 4]
+
+
+def test_a_noisy_quartic_is_found_in_its_own_terms():
+    X, y = _noisy_quartic()
+    res = kd.discover(
+        pd.DataFrame({"x": X[:, 0], "y": y}), "y", time_budget=30, seed=0, progress=False, noise_hint=0.01
+    )
+    assert kd.is_equivalent(res.formula, 4 * x**4 + 3 * x**3 + 2 * x**2 + x, domain={"x": (-1, 1)}), res.formula

@@ -23,6 +23,7 @@ from ..support.timeout import call_with_timeout
 from .domain import on_rows
 from .evaluate import ConstantFit, formula_mse
 from .phases import reduced_phases
+from .polynomials import expanded_polynomial
 from .uncertainty import LEVEL, Estimate, linearised, significant_digits, t_quantile
 
 log = logging.getLogger("kandiscover")
@@ -464,7 +465,9 @@ def polish(
 ) -> sympy.Expr:
     """Refit, snap, simplify, then snap and round again: the formula a person reads.
 
-    Before the first snapping the phases of periodic functions are brought into one period
+    A polynomial is first written in its monomial basis where that takes no more constants
+    (:func:`kandiscover.symbolic.polynomials.expanded_polynomial`). Before the first snapping the
+    phases of periodic functions are brought into one period
     (:func:`kandiscover.symbolic.phases.reduced_phases`: ``sin(x − 6.2841)`` → ``sin(x − 0.0009)``,
     whose phase then snaps to 0).
 
@@ -489,6 +492,7 @@ def polish(
     opts = dict(
         rtol=rtol, deadline=deadline, noise=noise, window=window, residual_is_noise=residual_is_noise, weights=weights
     )
+    expr = expanded_polynomial(expr)
     expr = refit_with_loss(expr, data, y, deadline=deadline, weights=weights)[0] if expr.atoms(sympy.Float) else expr
     expr = snap_timed(reduced_phases(expr), data, y, record=record, **opts)
     expr = simplify_timed(expr, simplify_timeout, data)
