@@ -370,16 +370,11 @@ def swapped(A: np.ndarray, b: np.ndarray, cols: list, rounds: int = 6) -> tuple[
     for _ in range(rounds):
         best = (ssr * (1 - 1e-9), None, None)
         for pos in range(1 if cols and cols[0] == 0 else 0, len(cols)):
-            rest = cols[:pos] + cols[pos + 1 :]
-            Q, _ = np.linalg.qr(An[:, rest])
-            r = b - Q @ (Q.T @ b)
-            C = An - Q @ (Q.T @ An)
-            size = np.einsum("ij,ij->j", C, C)
-            gain = np.where(size > 1e-12, (r @ C) ** 2 / np.where(size > 1e-12, size, 1.0), 0.0)
-            gain[cols] = 0.0
-            j = int(np.argmax(gain))
-            if float(r @ r) - gain[j] < best[0]:
-                best = (float(r @ r) - gain[j], pos, j)
+            ssr_with, size = _exchanged(An, b, cols, pos)
+            ssr_with[cols] = np.inf
+            j = int(np.argmin(ssr_with))
+            if ssr_with[j] < best[0]:
+                best = (float(ssr_with[j]), pos, j)
         if best[1] is None:
             break
         ssr, cols[best[1]] = best[0], best[2]
@@ -435,13 +430,7 @@ def cheapened(
         for pos in range(1 if cols and cols[0] == 0 else 0, len(cols)):
             if power[cols[pos]]:
                 continue
-            rest = cols[:pos] + cols[pos + 1 :]
-            Q, _ = np.linalg.qr(An[:, rest])
-            r = b - Q @ (Q.T @ b)
-            C = An - Q @ (Q.T @ An)
-            size = np.einsum("ij,ij->j", C, C)
-            gain = np.where(size > 1e-12, (r @ C) ** 2 / np.where(size > 1e-12, size, 1.0), 0.0)
-            ssr = float(r @ r) - gain
+            ssr, size = _exchanged(An, b, cols, pos)
             saved = cost[cols[pos]] - cost
             ok = power & (ssr <= limit * scale) & (saved > 0) & (size > 1e-12)
             ok[cols] = False
@@ -453,6 +442,19 @@ def cheapened(
         cols[best[2]] = best[3]
     coef, *_ = np.linalg.lstsq(A[:, cols], b, rcond=None)
     return cols, coef, float(np.sum((b - A[:, cols] @ coef) ** 2)) / scale
+
+
+def _exchanged(An: np.ndarray, b: np.ndarray, cols: list, pos: int) -> tuple[np.ndarray, np.ndarray]:
+    """The residual sum of squares of ``cols`` with ``cols[pos]`` exchanged for each column of the
+    normalised design ``An`` (shape ``(m,)``; a column inside the others' span keeps their
+    residual), and each column's squared norm once projected off the others (shape ``(m,)``)."""
+    rest = cols[:pos] + cols[pos + 1 :]
+    Q, _ = np.linalg.qr(An[:, rest])
+    r = b - Q @ (Q.T @ b)
+    C = An - Q @ (Q.T @ An)
+    size = np.einsum("ij,ij->j", C, C)
+    gain = np.where(size > 1e-12, (r @ C) ** 2 / np.where(size > 1e-12, size, 1.0), 0.0)
+    return float(r @ r) - gain, size
 
 
 def _is_power(expr: sympy.Expr) -> bool:
