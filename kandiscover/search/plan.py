@@ -16,6 +16,8 @@ name                      candidates
 ``multiplicative``        ``[d, 1]`` KAN on ``log|y|``: a product of one-variable factors
 ``additive``              ``[d, 1]`` KAN: a sum of one-variable terms
 ``rational``              sparse ``P(x)/Q(x)`` by linear least squares
+``terms``                 sparse sums of library terms (FFX / SINDy)
+``quotient``              sparse quotients of sums of library terms, for up to three inputs
 ``transformed``           ``g⁻¹(R(x))``: rational and terms fits of ``exp y``, ``log y``, ``y²``, ``1/y``
 ``relevant``              the problem without the inputs the target does not depend on
 ``argument``              ``M(x)·F(Π x_i^{a_i})``: the argument read off a surrogate KAN's gradients, ``F`` solved
@@ -41,6 +43,8 @@ from .closed_form import exp_offset_monomial, linear, monomial, offset_monomial
 from .context import Context
 from .enumerate import enumerate_strategy
 from .kan_strategies import additive, kan_strategy, multiplicative
+from .quotient import MAX_INPUTS as QUOTIENT_INPUTS
+from .quotient import quotient
 from .rational import rational
 from .solve import split
 from .relevance import factored, relevant
@@ -89,6 +93,7 @@ REGISTRY: tuple[Strategy, ...] = (
     Strategy("additive", _fixed(additive), trains_kan=True),
     Strategy("rational", _fixed(rational)),
     Strategy("terms", _fixed(terms)),
+    Strategy("quotient", _fixed(quotient), max_inputs=QUOTIENT_INPUTS),
     Strategy("argument", _fixed(argument), min_inputs=2, trains_kan=True),
     Strategy("factored", _fixed(factored), min_inputs=2),
     Strategy("transformed", _fixed(transformed)),

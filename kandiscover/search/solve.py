@@ -22,6 +22,8 @@ from .context import Context
 from .decompose import split_strategy
 from .enumerate import enumerate_strategy
 from .kan_strategies import additive, kan_strategy, multiplicative
+from .quotient import MAX_INPUTS as QUOTIENT_INPUTS
+from .quotient import quotient
 from .rational import rational
 from .terms import terms
 from .univariate import univariate
@@ -43,7 +45,9 @@ def _stages(ctx: Context, depth: int) -> list[Callable[[Context], list]]:
         return [monomial, univariate, offset_monomial, lambda c: enumerate_strategy(c, share=0.3)]
     stages = [monomial, linear, offset_monomial, exp_offset_monomial, multiplicative, additive]
     if d == 2:  # both (they are cheap): the simplest candidate within the floor is then chosen
-        stages.append(_together(rational, terms))
+        stages.append(_together(rational, terms, quotient))
+    elif d <= QUOTIENT_INPUTS:
+        stages.append(quotient)
     if depth < MAX_DEPTH:
         stages.append(lambda c: split_strategy(c, solve, depth))
     if d <= 3:

@@ -46,6 +46,11 @@ log = logging.getLogger("kandiscover")
 __all__ = [
     "Term",
     "dictionary",
+    "distinct",
+    "functions_of",
+    "nonzero",
+    "sampled",
+    "usable",
     "terms",
     "max_degree",
     "MAX_COLUMNS",
@@ -86,7 +91,20 @@ def _positive(v: np.ndarray) -> bool:
     return bool(np.all(v > 0))
 
 
-def _nonzero(v: np.ndarray) -> bool:
+def sampled(ctx: Context, rows: Optional[int]) -> tuple:
+    """``(X, y)`` of the context, a seeded subset of ``rows`` of them where there are more;
+    ``(None, None)`` when a value is not finite."""
+    X, y = ctx.X, ctx.y
+    if rows is not None and len(y) > rows:
+        idx = np.random.default_rng(ctx.seed).choice(len(y), rows, replace=False)
+        X, y = X[idx], y[idx]
+    if not (np.all(np.isfinite(X)) and np.all(np.isfinite(y))):
+        return None, None
+    return X, y
+
+
+def nonzero(v: np.ndarray) -> bool:
+    """Whether no value of ``v`` (shape ``(n,)``) is within ``1e-6`` of its largest magnitude of zero."""
     scale = float(np.max(np.abs(v))) or 1.0
     return bool(np.all(np.abs(v) > 1e-6 * scale))
 
@@ -98,8 +116,8 @@ FUNCTIONS: tuple[tuple[str, Callable, Callable, Optional[Callable]], ...] = (
     ("exp-", lambda u: sympy.exp(-u), lambda u: np.exp(-u), None),
     ("log", sympy.log, np.log, _positive),
     ("sqrt", sympy.sqrt, np.sqrt, _positive),
-    ("inv", lambda u: 1 / u, lambda u: 1 / u, _nonzero),
-    ("inv2", lambda u: u**-2, lambda u: u**-2.0, _nonzero),
+    ("inv", lambda u: 1 / u, lambda u: 1 / u, nonzero),
+    ("inv2", lambda u: u**-2, lambda u: u**-2.0, nonzero),
 )
 """``(name, sympy form, numpy form, domain check or None)`` of the functions applied to inner
 arguments; a term is kept only where the check holds on every row."""
@@ -148,21 +166,25 @@ def max_degree(d: int) -> int:
     return degree
 
 
-def _usable(v: np.ndarray) -> bool:
+def usable(v: np.ndarray) -> bool:
+    """Whether a column ``v`` (shape ``(n,)``) can enter a least-squares design: finite, not
+    constant, and no value more than :data:`MAX_RANGE` times its median magnitude."""
     if not np.all(np.isfinite(v)) or np.ptp(v) <= 1e-12 * (float(np.max(np.abs(v))) + 1e-300):
         return False
     mag = np.abs(v)
     return float(mag.max()) <= MAX_RANGE * (float(np.median(mag)) + 1e-300)
 
 
-def _functions_of(arg_sym: sympy.Expr, arg: np.ndarray, names) -> list[Term]:
+def functions_of(arg_sym: sympy.Expr, arg: np.ndarray, names) -> list[Term]:
+    """The terms ``f(arg)`` for the :data:`FUNCTIONS` named in ``names`` that are defined and
+    :func:`usable` on the rows (``arg`` of shape ``(n,)``, ``arg_sym`` its sympy form)."""
     out = []
     for name, f_sym, f_np, check in FUNCTIONS:
         if name not in names or (check is not None and not check(arg)):
             continue
         with np.errstate(all="ignore"):
             v = f_np(arg)
-        if _usable(v):
+        if usable(v):
             out.append(Term(f_sym(arg_sym), v))
     return out
 
@@ -173,22 +195,22 @@ def dictionary(X: np.ndarray, symbols: list) -> list[Term]:
     out = []
     for e in monomial_exponents(d, max_degree(d), constant=False):
         v = np.prod(X ** np.asarray(e, dtype=float), axis=1)
-        if _usable(v):
+        if usable(v):
             out.append(Term(sympy.Mul(*(s**k for s, k in zip(symbols, e) if k)), v))
     every = {f[0] for f in FUNCTIONS}
     for i, s in enumerate(symbols):
         if np.any(X[:, i] > 0) and np.any(X[:, i] < 0):
-            out += _functions_of(ABS[1](s), ABS[2](X[:, i]), ABS_FUNCTIONS)
+            out += functions_of(ABS[1](s), ABS[2](X[:, i]), ABS_FUNCTIONS)
         for _, g_sym, g_np in INNER:
-            out += _functions_of(g_sym(s), g_np(X[:, i]), every)
+            out += functions_of(g_sym(s), g_np(X[:, i]), every)
     for i, j in itertools.combinations(range(d), 2):
-        out += _functions_of(symbols[i] * symbols[j], X[:, i] * X[:, j], PAIR_FUNCTIONS)
-        out += _functions_of(symbols[i] + symbols[j], X[:, i] + X[:, j], PAIR_FUNCTIONS)
+        out += functions_of(symbols[i] * symbols[j], X[:, i] * X[:, j], PAIR_FUNCTIONS)
+        out += functions_of(symbols[i] + symbols[j], X[:, i] + X[:, j], PAIR_FUNCTIONS)
     out += _ratios(X, symbols)
     products = _products(X, symbols)
     if len(out) + len(products) <= MAX_COLUMNS:
         out += products
-    return _distinct(out)[:MAX_COLUMNS]
+    return distinct(out)[:MAX_COLUMNS]
 
 
 def _products(X: np.ndarray, symbols: list) -> list[Term]:
@@ -196,12 +218,12 @@ def _products(X: np.ndarray, symbols: list) -> list[Term]:
     in :data:`PRODUCT_FUNCTIONS`."""
     out = []
     for i, j in itertools.permutations(range(X.shape[1]), 2):
-        powers = [k for k in PRODUCT_POWERS if (k > 0 or _nonzero(X[:, j])) and (k.q == 1 or _positive(X[:, j]))]
-        for t in _functions_of(symbols[i], X[:, i], PRODUCT_FUNCTIONS):
+        powers = [k for k in PRODUCT_POWERS if (k > 0 or nonzero(X[:, j])) and (k.q == 1 or _positive(X[:, j]))]
+        for t in functions_of(symbols[i], X[:, i], PRODUCT_FUNCTIONS):
             for k in powers:
                 with np.errstate(all="ignore"):
                     v = X[:, j] ** float(k) * t.values
-                if _usable(v):
+                if usable(v):
                     out.append(Term(symbols[j] ** k * t.expr, v))
     return out
 
@@ -212,16 +234,16 @@ def _ratios(X: np.ndarray, symbols: list) -> list[Term]:
     polynomial part lacks, wherever the divisor has no zero on the rows."""
     out = []
     for i, j in itertools.permutations(range(X.shape[1]), 2):
-        if not _nonzero(X[:, j]):
+        if not nonzero(X[:, j]):
             continue
         q = X[:, i] / X[:, j]
         for k in RATIO_POWERS:
-            if _usable(q**k):
+            if usable(q**k):
                 out.append(Term((symbols[i] / symbols[j]) ** k, q**k))
     return out
 
 
-def _distinct(found: list[Term]) -> list[Term]:
+def distinct(found: list[Term]) -> list[Term]:
     """The terms whose scaled values differ from every earlier one's (``log(x²)`` repeats
     ``log x``, ``sqrt(x²)`` repeats ``x`` on positive rows)."""
     seen, out = set(), []
@@ -253,11 +275,8 @@ def terms(ctx: Context, max_terms: int = 6, rows: Optional[int] = 1000) -> list[
         :func:`kandiscover.search.rational.acceptable_error` allows (1 % of the variance, or on noisy rows
         three times their noise variance where that is more).
     """
-    X, y = ctx.X, ctx.y
-    if rows is not None and len(y) > rows:
-        idx = np.random.default_rng(ctx.seed).choice(len(y), rows, replace=False)
-        X, y = X[idx], y[idx]
-    if not (np.all(np.isfinite(X)) and np.all(np.isfinite(y))):
+    X, y = sampled(ctx, rows)
+    if X is None:
         return []
     library = dictionary(X, ctx.symbols)
     if not library or len(library) + 1 > len(y) // 2:
