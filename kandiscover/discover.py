@@ -509,9 +509,11 @@ def _candidates(name: str, raw: list, rows: Rows, finish: float, noise_nmse: flo
     for loss0, expr in quick[:2]:
         if not math.isfinite(loss0):
             continue
-        polished = _polished_shapes(out)
-        out.append(dict(formula=expr, loss=loss0, complexity=complexity(expr), strategy=name + " (raw)", snaps=()))
-        if time.monotonic() < until - 0.5 and polished.get(_shape(expr), math.inf) > loss0 * (1 - SAME_SHAPE_GAIN):
+        entry = dict(formula=expr, loss=loss0, complexity=complexity(expr), strategy=name + " (raw)", snaps=())
+        shape, polished = _shape(expr), _polished_losses(out)
+        out.append(entry)
+        if time.monotonic() < until - 0.5 and polished.get(shape, math.inf) > loss0 * (1 - SAME_SHAPE_GAIN):
+            entry["shape"] = shape  # polished: later candidates of this shape compare with it
             _polish_into(out, name, expr, rows, until, noise_nmse)
 
 
@@ -530,15 +532,14 @@ def _shape(expr: sympy.Expr) -> sympy.Expr:
 _PLACEHOLDER = sympy.Symbol("_float_")
 
 
-def _polished_shapes(pool: list) -> dict:
-    """Shape -> least loss of the raw candidates of ``pool`` that were polished (each raw entry
-    is followed by its polished one when there was time)."""
-    shapes: dict = {}
-    for k, entry in enumerate(pool[:-1]):
-        if entry["strategy"].endswith(" (raw)") and not pool[k + 1]["strategy"].endswith(" (raw)"):
-            key = _shape(entry["formula"])
-            shapes[key] = min(shapes.get(key, math.inf), entry["loss"])
-    return shapes
+def _polished_losses(pool: list) -> dict:
+    """Shape -> least loss of the raw candidates of ``pool`` that were polished (those carrying
+    their ``shape``)."""
+    losses: dict = {}
+    for entry in pool:
+        if "shape" in entry:
+            losses[entry["shape"]] = min(losses.get(entry["shape"], math.inf), entry["loss"])
+    return losses
 
 
 def _ranking(rows: Rows, noise_nmse: float) -> Callable[[tuple], float]:

@@ -30,8 +30,8 @@ import sympy
 
 from ..symbolic.complexity import complexity
 from .context import Context
-from .rational import acceptable_error, backward_select, monomial_exponents, sparsest
-from .terms import TIE, Term, distinct, functions_of, nonzero, sampled, usable
+from .rational import acceptable_error, backward_select, sparsest
+from .terms import TIE, Term, distinct, functions_of, monomials, nonzero, sampled, usable
 
 log = logging.getLogger("kandiscover")
 
@@ -118,11 +118,7 @@ def quotient_dictionary(X: np.ndarray, symbols: list) -> list[Term]:
     ``x_j·cos x_i``. Fewer than :mod:`~kandiscover.search.terms`' dictionary holds: each term
     enters twice, and the elimination's cost grows with the cube of the columns."""
     n, d = X.shape
-    out = []
-    for e in monomial_exponents(d, 2, constant=False):
-        v = np.prod(X ** np.asarray(e, dtype=float), axis=1)
-        if usable(v):
-            out.append(Term(sympy.Mul(*(s**k for s, k in zip(symbols, e) if k)), v))
+    out = monomials(X, symbols, 2)
     for i, s in enumerate(symbols):
         out += functions_of(s, X[:, i], SINGLE_FUNCTIONS)
     for i, j in itertools.combinations(range(d), 2):

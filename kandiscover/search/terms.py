@@ -48,6 +48,7 @@ __all__ = [
     "dictionary",
     "distinct",
     "functions_of",
+    "monomials",
     "nonzero",
     "sampled",
     "usable",
@@ -189,14 +190,21 @@ def functions_of(arg_sym: sympy.Expr, arg: np.ndarray, names) -> list[Term]:
     return out
 
 
-def dictionary(X: np.ndarray, symbols: list) -> list[Term]:
-    """The terms of the module doc for inputs ``X`` of shape ``(n, d)`` named by ``symbols``."""
-    n, d = X.shape
+def monomials(X: np.ndarray, symbols: list, degree: int) -> list[Term]:
+    """The usable monomial terms ``Π x_i^{k_i}`` of total degree 1 to ``degree`` (``X`` of shape
+    ``(n, d)``)."""
     out = []
-    for e in monomial_exponents(d, max_degree(d), constant=False):
+    for e in monomial_exponents(X.shape[1], degree, constant=False):
         v = np.prod(X ** np.asarray(e, dtype=float), axis=1)
         if usable(v):
             out.append(Term(sympy.Mul(*(s**k for s, k in zip(symbols, e) if k)), v))
+    return out
+
+
+def dictionary(X: np.ndarray, symbols: list) -> list[Term]:
+    """The terms of the module doc for inputs ``X`` of shape ``(n, d)`` named by ``symbols``."""
+    n, d = X.shape
+    out = monomials(X, symbols, max_degree(d))
     every = {f[0] for f in FUNCTIONS}
     for i, s in enumerate(symbols):
         if np.any(X[:, i] > 0) and np.any(X[:, i] < 0):
