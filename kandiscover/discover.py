@@ -506,15 +506,38 @@ def _candidates(name: str, raw: list, rows: Rows, finish: float, noise_nmse: flo
     quick.sort(key=_ranking(rows, noise_nmse))
     now = time.monotonic()
     until = min(finish, now + max(ONE_POLISH_MIN, ONE_POLISH_SHARE * (finish - now)))
+    worth = _worth_polishing(rows, noise_nmse, out)
     for loss0, expr in quick[:2]:
         if not math.isfinite(loss0):
             continue
         entry = dict(formula=expr, loss=loss0, complexity=complexity(expr), strategy=name + " (raw)", snaps=())
         shape, polished = _shape(expr), _polished_losses(out)
         out.append(entry)
+        if not worth(loss0):
+            continue
         if time.monotonic() < until - 0.5 and polished.get(shape, math.inf) > loss0 * (1 - SAME_SHAPE_GAIN):
             entry["shape"] = shape  # polished: later candidates of this shape compare with it
             _polish_into(out, name, expr, rows, until, noise_nmse)
+
+
+POLISH_NMSE = 1e-3
+"""A raw candidate whose validation NMSE is above this (and above :data:`POLISH_NOISE` times the
+noise level) is polished only when it is the best in the pool so far: snapping the exponents of a
+poor fit of many inputs takes a second or more and cannot make it the law, while the best one may
+still be the answer and should read well. Where the noise level is estimated during the search,
+the best raw candidates are polished again at that level
+(:func:`_repolish`)."""
+
+POLISH_NOISE = 100.0
+
+
+def _worth_polishing(rows: Rows, noise_nmse: float, pool: list) -> Callable[[float], bool]:
+    """Whether a raw candidate of validation loss ``loss`` is polished (see :data:`POLISH_NMSE`);
+    ``pool`` as it was before the strategy's candidates came."""
+    _, y_va = rows.part("va")
+    good = max(POLISH_NMSE, POLISH_NOISE * noise_nmse) * (float(np.var(y_va)) or 1e-300)
+    best = min((e["loss"] for e in pool), default=math.inf)
+    return lambda loss: loss <= good or loss < best
 
 
 SAME_SHAPE_GAIN = 0.01

@@ -26,6 +26,7 @@ from ..symbolic.assemble import affine_expression
 from ..symbolic.compose import compose_candidates
 from ..symbolic.fit import fit_affine
 from .context import Context, one_sign, stop_at
+from .univariate import COMPLEXITY_WEIGHT
 
 __all__ = ["additive", "multiplicative", "kan_strategy", "fit_kan", "composed_edges", "STRUCTURE_RTOL"]
 
@@ -96,19 +97,63 @@ def multiplicative(ctx: Context, topk: int = 2, max_combos: int = 8) -> list[sym
     x = torch.tensor(ctx.X, dtype=torch.float64)
     with torch.no_grad():
         edges = model.edge_activations(x)[0][:, 0, :]  # (n, d)
-    per_factor = []
-    for i in range(len(ctx.names)):
-        fits = fit_affine(x[:, i], torch.exp(edges[:, i] - edges[:, i].mean()), ctx.lib)
-        per_factor.append([f for f in fits[:topk] if f.r2 > 0.99] or fits[:1])
+    rows = np.random.default_rng(ctx.seed).permutation(len(ctx.y))[:FACTOR_ROWS]
+    per_factor = [
+        factor_matches(x[:, i], torch.exp(edges[:, i] - edges[:, i].mean()), ctx, s, rows, topk)
+        for i, s in enumerate(ctx.symbols)
+    ]
     out = []
     for combo in itertools.islice(itertools.product(*per_factor), max_combos):
         expr = sympy.Float(sign * math.exp(float(edges.mean(0).sum() + model.layers[0].bias[0].detach())))
-        for s, f in zip(ctx.symbols, combo):
-            expr *= affine_expression(ctx.lib[f.name], f.affine, s)
+        for factor in combo:
+            expr *= factor
         out.append(expr)
         if time.monotonic() > ctx.deadline:
             break
     return out
+
+
+FACTOR_POWERS = (-1, 2, -2, 3, -3, 4, -4)
+"""Powers ``p`` of a factor ``(c·f(a·x + b) + d)^p`` tried when no plain library match reproduces
+it (Rutherford's ``1/sin⁴(θ/2)``)."""
+
+FACTOR_ROWS = 300
+"""Rows (a seeded subset) on which the powered matches are fitted."""
+
+PLAIN_ENOUGH = 1e-5
+"""``1 − R²`` of a factor's best plain match below which no power is tried."""
+
+
+def factor_matches(x: torch.Tensor, g: torch.Tensor, ctx: Context, s: sympy.Symbol, rows, topk: int) -> list:
+    """Library matches of one positive factor ``g(x)`` (both of shape ``(n,)``): the plain fits
+    ``c·f(a·x + b) + d`` and, when none reproduces ``g`` to :data:`PLAIN_ENOUGH`, powers of a match
+    fitted to ``g^(1/p)`` on ``rows``; at most ``topk`` of them, best first by relative error on
+    ``g`` plus :data:`kandiscover.search.univariate.COMPLEXITY_WEIGHT` decades per unit of
+    complexity (a power costs one)."""
+    fits = fit_affine(x, g, ctx.lib)
+    plain = [f for f in fits[:topk] if f.r2 > 0.99] or fits[:1]
+    if not plain or 1 - plain[0].r2 <= PLAIN_ENOUGH:
+        return [affine_expression(ctx.lib[f.name], f.affine, s) for f in plain]
+    xs, gs = x[rows], g[rows]
+    scored = [(_factor_error(ctx, f, 1, xs, gs), f.complexity, f, 1) for f in plain]
+    for p in FACTOR_POWERS:
+        if ctx.remaining() <= 0:
+            break
+        for f in fit_affine(xs, gs ** (1.0 / p), ctx.lib, refine_top=3)[:2]:
+            if f.name not in ("0", "x") and np.isfinite(f.r2):
+                scored.append((_factor_error(ctx, f, p, xs, gs), f.complexity + 1, f, p))
+    scored.sort(key=lambda t: float(np.log10(t[0] + ctx.floor)) + COMPLEXITY_WEIGHT * t[1])
+    return [affine_expression(ctx.lib[f.name], f.affine, s) ** p for _, _, f, p in scored[:topk]]
+
+
+def _factor_error(ctx: Context, f, p: int, x: torch.Tensor, g: torch.Tensor) -> float:
+    """Mean squared relative error of the match ``(c·f(a·x + b) + d)^p`` on ``g`` (``inf`` where
+    it is not finite)."""
+    prim = ctx.lib[f.name]
+    with np.errstate(all="ignore"):
+        pred = (f.c * prim.numpy_fn(f.a * x.numpy() + f.b) + f.d) ** float(p)
+        err = float(np.mean((pred / g.numpy() - 1.0) ** 2))
+    return err if np.isfinite(err) else math.inf
 
 
 def kan_strategy(

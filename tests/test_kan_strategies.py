@@ -1,0 +1,51 @@
+"""The KAN strategies' edge matches (kandiscover.search.kan_strategies)."""
+
+import time
+
+import numpy as np
+import pandas as pd
+import sympy
+import torch
+
+import kandiscover as kd
+from kandiscover.search.context import Context
+from kandiscover.search.kan_strategies import factor_matches
+
+theta, z = sympy.symbols("theta z")
+
+
+def _context(X, y, names):
+    return Context(X, y, names, 0, time.monotonic() + 30)
+
+
+def test_a_factor_that_is_a_power_of_a_library_function_is_matched_as_that_power():
+    # 1/sin⁴(θ/2) on [1, 3]: no plain c·f(a·θ + b) + d of the library reproduces it
+    rng = np.random.default_rng(0)
+    x = rng.uniform(1, 3, 1000)
+    g = 1 / np.sin(x / 2) ** 4
+    ctx = _context(x[:, None], g, ["theta"])
+    rows = rng.permutation(1000)[:300]
+    found = factor_matches(torch.tensor(x), torch.tensor(g), ctx, theta, rows, topk=2)
+    f = sympy.lambdify(theta, found[0], "numpy")
+    rel = float(np.max(np.abs(f(x) / g - 1)))
+    assert rel < 1e-6 and (found[0].has(sympy.sin) or found[0].has(sympy.cos)), (found[0], rel)
+    assert isinstance(found[0], sympy.Pow) and found[0].exp < 0, found[0]
+
+
+def test_a_factor_matched_plainly_gets_no_power():
+    rng = np.random.default_rng(1)
+    x = rng.uniform(1, 3, 500)
+    g = np.exp(-0.5 * x)
+    ctx = _context(x[:, None], g, ["z"])
+    found = factor_matches(torch.tensor(x), torch.tensor(g), ctx, z, np.arange(300), topk=2)
+    assert found[0].has(sympy.exp) and not isinstance(found[0], sympy.Pow), found[0]
+
+
+def test_rutherford_shape_through_the_multiplicative_kan_is_exact():
+    # z²/sin⁴(θ/2): the product KAN's θ edge is a negative power of a sine
+    rng = np.random.default_rng(2)
+    df = pd.DataFrame({"z": rng.uniform(1, 5, 1000), "theta": rng.uniform(1, 3, 1000)})
+    df["y"] = df.z**2 / np.sin(df.theta / 2) ** 4
+    res = kd.discover(df, "y", plan=["multiplicative"], time_budget=30, seed=0, progress=False)
+    truth = z**2 / sympy.sin(theta / 2) ** 4
+    assert kd.is_equivalent(res.formula, truth, domain={"z": (1, 5), "theta": (1, 3)}), res.formula
