@@ -49,3 +49,13 @@ def test_rutherford_shape_through_the_multiplicative_kan_is_exact():
     res = kd.discover(df, "y", plan=["multiplicative"], time_budget=30, seed=0, progress=False)
     truth = z**2 / sympy.sin(theta / 2) ** 4
     assert kd.is_equivalent(res.formula, truth, domain={"z": (1, 5), "theta": (1, 3)}), res.formula
+
+
+def test_a_factor_no_power_of_a_library_function_reproduces_gets_no_power():
+    # exp(sin 3x) on [0, 3]: powers of a match only bend it closer; none is kept
+    rng = np.random.default_rng(4)
+    x = rng.uniform(0, 3, 1000)
+    g = np.exp(np.sin(3 * x))
+    ctx = _context(x[:, None], g, ["z"])
+    found = factor_matches(torch.tensor(x), torch.tensor(g), ctx, z, np.arange(300), topk=2)
+    assert found and not any(isinstance(f, sympy.Pow) and f.exp not in (1, -1) for f in found), found

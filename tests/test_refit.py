@@ -87,3 +87,17 @@ def test_a_polynomial_in_an_overparametrised_form_is_refitted_in_its_monomials()
     assert np.allclose(coeffs, [3.39, 2.12, 1.78, 0.0], rtol=0, atol=1e-6), coeffs
     # an expansion that needs more constants is not taken
     assert expanded_polynomial(1.0 * (x - 1.5) ** 2) == 1.0 * (x - 1.5) ** 2
+
+
+def test_a_constant_common_to_a_sums_terms_is_taken_out_and_snapped():
+    # the product KAN's match of ω⁴/(ω² − ω₀²)²: one constant 4π/3 spread over three floats
+    from kandiscover import is_equivalent
+    from kandiscover.symbolic.refit import polish
+
+    rng = np.random.default_rng(3)
+    u = rng.uniform(1.5, 4, 500)
+    y = 4 * np.pi / 3 / (1 - u**-2) ** 2
+    raw = sympy.sympify("0.114815/(-0.16556 + 3.35183/(-4.49949*u + 1.9e-15)**2)**2")
+    nice = polish(raw, {"u": u}, y)
+    truth = 4 * sympy.pi / (3 * (1 - sympy.Symbol("u") ** -2) ** 2)
+    assert is_equivalent(nice, truth, domain={"u": (1.5, 4)}) and not nice.atoms(sympy.Float), nice

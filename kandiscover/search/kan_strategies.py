@@ -120,16 +120,23 @@ it (Rutherford's ``1/sin⁴(θ/2)``)."""
 FACTOR_ROWS = 300
 """Rows (a seeded subset) on which the powered matches are fitted."""
 
+POWERED_ERROR = 1e-7
+"""Largest mean squared relative error on the factor of a powered match (on noisy rows, a
+hundredth of the context's floor if more): the law's power reproduces the KAN's factor to
+``1e-10`` on exact rows, while a power of the wrong function merely bends the factor closer
+(``1e-5``) — in a law that is not a product, such fits lead the refit astray."""
+
 PLAIN_ENOUGH = 1e-5
 """``1 − R²`` of a factor's best plain match below which no power is tried."""
 
 
 def factor_matches(x: torch.Tensor, g: torch.Tensor, ctx: Context, s: sympy.Symbol, rows, topk: int) -> list:
     """Library matches of one positive factor ``g(x)`` (both of shape ``(n,)``): the plain fits
-    ``c·f(a·x + b) + d`` and, when none reproduces ``g`` to :data:`PLAIN_ENOUGH`, powers of a match
-    fitted to ``g^(1/p)`` on ``rows``; at most ``topk`` of them, best first by relative error on
-    ``g`` plus :data:`kandiscover.search.univariate.COMPLEXITY_WEIGHT` decades per unit of
-    complexity (a power costs one)."""
+    ``c·f(a·x + b) + d`` and, when none reproduces ``g`` to :data:`PLAIN_ENOUGH`, powers of a
+    match fitted to ``g^(1/p)`` on ``rows`` that reproduce ``g`` to :data:`POWERED_ERROR`; at most
+    ``topk`` of them, best first by relative error on ``g`` plus
+    :data:`kandiscover.search.univariate.COMPLEXITY_WEIGHT` decades per unit of complexity (a
+    power costs one)."""
     fits = fit_affine(x, g, ctx.lib)
     plain = [f for f in fits[:topk] if f.r2 > 0.99] or fits[:1]
     if not plain or 1 - plain[0].r2 <= PLAIN_ENOUGH:
@@ -140,8 +147,9 @@ def factor_matches(x: torch.Tensor, g: torch.Tensor, ctx: Context, s: sympy.Symb
         if ctx.remaining() <= 0:
             break
         for f in fit_affine(xs, gs ** (1.0 / p), ctx.lib, refine_top=3)[:2]:
-            if f.name not in ("0", "x") and np.isfinite(f.r2):
-                scored.append((_factor_error(ctx, f, p, xs, gs), f.complexity + 1, f, p))
+            err = _factor_error(ctx, f, p, xs, gs) if f.name not in ("0", "x") and np.isfinite(f.r2) else math.inf
+            if err <= max(POWERED_ERROR, ctx.floor / 100):
+                scored.append((err, f.complexity + 1, f, p))
     scored.sort(key=lambda t: float(np.log10(t[0] + ctx.floor)) + COMPLEXITY_WEIGHT * t[1])
     return [affine_expression(ctx.lib[f.name], f.affine, s) ** p for _, _, f, p in scored[:topk]]
 

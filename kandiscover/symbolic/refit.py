@@ -469,7 +469,9 @@ def polish(
     (:func:`kandiscover.symbolic.polynomials.expanded_polynomial`). Before the first snapping the
     phases of periodic functions are brought into one period
     (:func:`kandiscover.symbolic.phases.reduced_phases`: ``sin(x − 6.2841)`` → ``sin(x − 0.0009)``,
-    whose phase then snaps to 0).
+    whose phase then snaps to 0). After the simplification a constant common to the terms of a
+    sum is taken out of it (``sympy.factor_terms``), so that ``(0.4886 − 0.4886·u)⁻²`` snaps as
+    ``4.1888·(1 − u)⁻² = 4π/3·(1 − u)⁻²``.
 
     The simplification also takes squares out of roots with the sign they have on the rows of
     ``data`` (:func:`kandiscover.symbolic.domain.on_rows`): ``sqrt((x − tu)²/(c² − u²))`` becomes
@@ -497,6 +499,7 @@ def polish(
     expr = snap_timed(reduced_phases(expr), data, y, record=record, **opts)
     expr = simplify_timed(expr, simplify_timeout, data)
     if expr.atoms(sympy.Float):
+        expr = sympy.factor_terms(expr)  # (0.4886 − 0.4886·u)⁻² → 4.1888·(1 − u)⁻²: one constant to snap
         expr = refit_with_loss(expr, data, y, deadline=deadline, weights=weights)[0]
         expr = snap_timed(expr, data, y, record=record, **opts)
     return round_floats(expr, digits)
