@@ -511,10 +511,10 @@ def _candidates(name: str, raw: list, rows: Rows, finish: float, noise_nmse: flo
         if not math.isfinite(loss0):
             continue
         entry = dict(formula=expr, loss=loss0, complexity=complexity(expr), strategy=name + " (raw)", snaps=())
-        shape, polished = _shape(expr), _polished_losses(out)
         out.append(entry)
         if not worth(loss0):
             continue
+        shape, polished = _shape(expr), _polished_losses(out)
         if time.monotonic() < until - 0.5 and polished.get(shape, math.inf) > loss0 * (1 - SAME_SHAPE_GAIN):
             entry["shape"] = shape  # polished: later candidates of this shape compare with it
             _polish_into(out, name, expr, rows, until, noise_nmse)
