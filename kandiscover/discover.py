@@ -506,38 +506,53 @@ def _candidates(name: str, raw: list, rows: Rows, finish: float, noise_nmse: flo
     quick.sort(key=_ranking(rows, noise_nmse))
     now = time.monotonic()
     until = min(finish, now + max(ONE_POLISH_MIN, ONE_POLISH_SHARE * (finish - now)))
-    worth = _worth_polishing(rows, noise_nmse, out)
+    window = _polish_window(rows, noise_nmse, out, until)
     for loss0, expr in quick[:2]:
         if not math.isfinite(loss0):
             continue
         entry = dict(formula=expr, loss=loss0, complexity=complexity(expr), strategy=name + " (raw)", snaps=())
         out.append(entry)
-        if not worth(loss0):
+        deadline = window(loss0)
+        if deadline is None:
             continue
         shape, polished = _shape(expr), _polished_losses(out)
-        if time.monotonic() < until - 0.5 and polished.get(shape, math.inf) > loss0 * (1 - SAME_SHAPE_GAIN):
+        if time.monotonic() < deadline - 0.5 and polished.get(shape, math.inf) > loss0 * (1 - SAME_SHAPE_GAIN):
             entry["shape"] = shape  # polished: later candidates of this shape compare with it
-            _polish_into(out, name, expr, rows, until, noise_nmse)
+            _polish_into(out, name, expr, rows, deadline, noise_nmse)
 
 
 POLISH_NMSE = 1e-3
 """A raw candidate whose validation NMSE is above this (and above :data:`POLISH_NOISE` times the
-noise level) is polished only when it is the best in the pool so far: snapping the exponents of a
-poor fit of many inputs takes a second or more and cannot make it the law, while the best one may
-still be the answer and should read well. Where the noise level is estimated during the search,
-the best raw candidates are polished again at that level
+noise level) is *poor*: it is polished only when it is the best in the pool so far, and then for at
+most :data:`POOR_POLISH_SECONDS`. Snapping constants can only raise a fit's loss, so it cannot turn
+a poor fit into the law; snapping the five exponents of a poor monomial of nine inputs took 5 s of
+a 30 s budget while the strategy that finds the law waited. The best poor candidate is still
+polished briefly, since it may be the answer and should read well. Where the noise level is
+estimated during the search, the best raw candidates are polished again at that level
 (:func:`_repolish`)."""
 
 POLISH_NOISE = 100.0
 
+POOR_POLISH_SECONDS = 1.0
 
-def _worth_polishing(rows: Rows, noise_nmse: float, pool: list) -> Callable[[float], bool]:
-    """Whether a raw candidate of validation loss ``loss`` is polished (see :data:`POLISH_NMSE`);
-    ``pool`` as it was before the strategy's candidates came."""
+
+def _polish_window(rows: Rows, noise_nmse: float, pool: list, until: float) -> Callable[[float], Optional[float]]:
+    """The deadline for polishing a raw candidate of validation loss ``loss`` (see
+    :data:`POLISH_NMSE`): ``until`` for a good one, at most :data:`POOR_POLISH_SECONDS` from now for
+    a poor one that beats ``pool`` (as it was before the strategy's candidates came), ``None`` for
+    a poor one that does not (not polished)."""
     _, y_va = rows.part("va")
     good = max(POLISH_NMSE, POLISH_NOISE * noise_nmse) * (float(np.var(y_va)) or 1e-300)
     best = min((e["loss"] for e in pool), default=math.inf)
-    return lambda loss: loss <= good or loss < best
+
+    def window(loss: float) -> Optional[float]:
+        if loss <= good:
+            return until
+        if loss < best:
+            return min(until, time.monotonic() + POOR_POLISH_SECONDS)
+        return None
+
+    return window
 
 
 SAME_SHAPE_GAIN = 0.01

@@ -147,3 +147,20 @@ def test_the_neighbour_estimate_is_the_row_by_row_definition():
         gram = np.linalg.pinv(A.T @ A)
         quotients.append((y[i] - a @ gram @ A.T @ y[near]) ** 2 / (1.0 + a @ gram @ a))
     assert noise_variance(X, y) == pytest.approx(np.mean(quotients), rel=1e-6)
+
+
+def test_a_poor_candidate_is_polished_briefly_and_only_when_it_is_the_best_so_far():
+    import time
+
+    from kandiscover.discover import POOR_POLISH_SECONDS, _polish_window
+
+    rows = Rows(prepare(_table(0.0), "z"), seed=0)
+    var_va = float(np.var(rows.part("va")[1]))
+    pool = [_entry(rows, x * y)]  # a poor fit: NMSE far above POLISH_NMSE
+    assert pool[0]["loss"] > 1e-2 * var_va
+    until = time.monotonic() + 20.0
+    window = _polish_window(rows, 0.0, pool, until)
+    assert window(1e-6 * var_va) == until  # a good candidate: the whole window
+    brief = window(pool[0]["loss"] / 2)  # poor, but better than the pool: a short polish
+    assert brief is not None and brief <= time.monotonic() + POOR_POLISH_SECONDS
+    assert window(pool[0]["loss"] * 2) is None  # poor and no better: not polished

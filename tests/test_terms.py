@@ -13,7 +13,7 @@ from kandiscover.search.rational import backward_select
 from kandiscover.search.terms import MAX_COLUMNS, cheapened, dictionary, max_degree, swapped, terms
 from kandiscover.symbolic.refit import polish
 
-x, x1, x2 = sympy.symbols("x x1 x2")
+x, x1, x2, x3 = sympy.symbols("x x1 x2 x3")
 
 
 def _context(f, box, n=600, seed=0):
@@ -50,6 +50,18 @@ def _context(f, box, n=600, seed=0):
             x1 + 1 + 2 * sympy.sqrt(x1) * sympy.cos(x2),
             lambda a, b: a + 1 + 2 * np.sqrt(a) * np.cos(b),
             [(0.2, 5), (1, 5)],
+        ),
+        # a phase difference, and a third input (or its inverse) times one: the law of cosines
+        (sympy.cos(x1 - x2) + x1 / 4, lambda a, b: np.cos(a - b) + a / 4, [(1, 5), (1, 5)]),
+        (
+            1 + x1**2 - 2 * x1 * sympy.cos(x2 - x3),
+            lambda a, b, c: 1 + a**2 - 2 * a * np.cos(b - c),
+            [(0.2, 5), (1, 5), (1, 5)],
+        ),
+        (
+            1 + x1**-2 - 2 * sympy.cos(x2 - x3) / x1,
+            lambda a, b, c: 1 + a**-2.0 - 2 * np.cos(b - c) / a,
+            [(0.2, 5), (1, 5), (1, 5)],
         ),
     ],
 )

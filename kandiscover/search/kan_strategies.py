@@ -127,19 +127,23 @@ hundredth of the context's floor if more): the law's power reproduces the KAN's 
 (``1e-5``) — in a law that is not a product, such fits lead the refit astray."""
 
 PLAIN_ENOUGH = 1e-5
-"""``1 − R²`` of a factor's best plain match below which no power is tried."""
+"""``1 − R²`` of a factor's best plain match below which no power is tried. On noisy rows
+(:attr:`Context.noisy`) no power is tried at all: no plain match reaches this there, so the seven
+powers were fitted for every factor of every product KAN (about 2 s a factor; a Feynman run at
+1 % noise lost nine laws to the time), and the KAN's factor of a noisy law is not close enough to
+the law's for :data:`POWERED_ERROR` to tell a law's power from a wrong function bent closer."""
 
 
 def factor_matches(x: torch.Tensor, g: torch.Tensor, ctx: Context, s: sympy.Symbol, rows, topk: int) -> list:
     """Library matches of one positive factor ``g(x)`` (both of shape ``(n,)``): the plain fits
-    ``c·f(a·x + b) + d`` and, when none reproduces ``g`` to :data:`PLAIN_ENOUGH`, powers of a
+    ``c·f(a·x + b) + d`` and, when none reproduces ``g`` to :data:`PLAIN_ENOUGH` on exact rows, powers of a
     match fitted to ``g^(1/p)`` on ``rows`` that reproduce ``g`` to :data:`POWERED_ERROR`; at most
     ``topk`` of them, best first by relative error on ``g`` plus
     :data:`kandiscover.search.univariate.COMPLEXITY_WEIGHT` decades per unit of complexity (a
     power costs one)."""
     fits = fit_affine(x, g, ctx.lib)
     plain = [f for f in fits[:topk] if f.r2 > 0.99] or fits[:1]
-    if not plain or 1 - plain[0].r2 <= PLAIN_ENOUGH:
+    if not plain or 1 - plain[0].r2 <= PLAIN_ENOUGH or ctx.noisy:
         return [affine_expression(ctx.lib[f.name], f.affine, s) for f in plain]
     xs, gs = x[rows], g[rows]
     scored = [(_factor_error(ctx, f, 1, xs, gs), f.complexity, f, 1) for f in plain]

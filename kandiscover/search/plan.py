@@ -18,10 +18,10 @@ name                      candidates
 ``rational``              sparse ``P(x)/Q(x)`` by linear least squares
 ``terms``                 sparse sums of library terms (FFX / SINDy)
 ``quotient``              sparse quotients of sums of library terms, for up to three inputs
+``factored``              ``M(x)·g(x_S)``: the integer-power part of a power-law fit divided out, the rest solved
+``argument``              ``M(x)·F(Π x_i^{a_i})``: the argument read off a surrogate KAN's gradients, ``F`` solved
 ``transformed``           ``g⁻¹(R(x))``: rational and terms fits of ``exp y``, ``log y``, ``y²``, ``1/y``
 ``relevant``              the problem without the inputs the target does not depend on
-``argument``              ``M(x)·F(Π x_i^{a_i})``: the argument read off a surrogate KAN's gradients, ``F`` solved
-``factored``              ``M(x)·g(x_S)``: the integer-power part of a power-law fit divided out, the rest solved
 ``split``                 symmetries and separability on a surrogate KAN, parts solved recursively
 ``enumerate``             ``a·g + b`` over small expressions ``g`` of one or two inputs
 ``kan-1``                 ``[d, 1, 1]`` KAN, sparse fit, pruned, edges composed
@@ -94,8 +94,8 @@ REGISTRY: tuple[Strategy, ...] = (
     Strategy("rational", _fixed(rational)),
     Strategy("terms", _fixed(terms)),
     Strategy("quotient", _fixed(quotient), max_inputs=QUOTIENT_INPUTS),
-    Strategy("argument", _fixed(argument), min_inputs=2, trains_kan=True),
     Strategy("factored", _fixed(factored), min_inputs=2),
+    Strategy("argument", _fixed(argument), min_inputs=2, trains_kan=True),
     Strategy("transformed", _fixed(transformed)),
     Strategy("relevant", _fixed(relevant), min_inputs=2),
     Strategy("split", _fixed(split), min_inputs=2, trains_kan=True),

@@ -10,12 +10,16 @@ linear combination of a few *terms*. The dictionary holds, for the context's inp
   :data:`FUNCTIONS` (``sin``, ``cos``, ``exp``, ``exp(−·)``,
   ``log``, ``sqrt``, ``1/·``, ``1/·²``) wherever it is finite and well scaled on the rows;
 * with several inputs, the same functions of products ``x_i·x_j`` and sums ``x_i + x_j`` of pairs
-  (those of :data:`PAIR_FUNCTIONS`), and the quotients ``x_i/x_j`` with their squares
-  (:data:`RATIO_POWERS`);
+  (those of :data:`PAIR_FUNCTIONS`), the periodic ones of differences ``x_i − x_j``
+  (:data:`DIFFERENCE_FUNCTIONS`: a phase difference), and the quotients ``x_i/x_j`` with their
+  squares (:data:`RATIO_POWERS`);
 * one input, its inverse or its root times a function of another, ``x_j^k·f(x_i)`` with ``k`` in
   :data:`PRODUCT_POWERS` and ``f`` in :data:`PRODUCT_FUNCTIONS` (``u·sin θ``, ``cos(θ)/u``,
   ``√r·cos δ``, ``x₂·exp(−x₁)``: FFX's products of one-variable bases), where all of them fit in
-  :data:`MAX_COLUMNS` (two inputs, in practice).
+  :data:`MAX_COLUMNS` (two inputs, in practice);
+* a third input or its inverse times a periodic function of the sum or difference of two others,
+  ``x_k^{±1}·cos(x_i − x_j)`` (the cross term of the law of cosines, ``1 + u² − 2u·cos(θ₁ − θ₂)``),
+  where they fit in :data:`MAX_COLUMNS` (three inputs, in practice).
 
 Columns that repeat another one (to round-off, after scaling) are dropped. The coefficients come from
 one least-squares fit of all columns, then columns are eliminated backward
@@ -61,8 +65,11 @@ __all__ = [
     "PRODUCT_FUNCTIONS",
 ]
 
-MAX_COLUMNS = 160
-"""Most columns of a dictionary (monomials take at most half of them)."""
+MAX_COLUMNS = 180
+"""Most columns of a dictionary."""
+
+MAX_MONOMIALS = 80
+"""Most monomial columns of a dictionary (:func:`max_degree`)."""
 
 MAX_CANCELLATION = 30.0
 """A candidate whose terms, added in magnitude, exceed the target by more than this factor (medians
@@ -126,6 +133,9 @@ arguments; a term is kept only where the check holds on every row."""
 PAIR_FUNCTIONS = ("sin", "cos", "exp", "exp-", "log", "sqrt", "inv")
 """Functions also applied to products and sums of two inputs."""
 
+DIFFERENCE_FUNCTIONS = ("sin", "cos")
+"""Functions applied to differences of two inputs, and in the products ``x_k·f(x_i ± x_j)``."""
+
 INNER: tuple[tuple[str, Callable, Callable], ...] = (
     ("x", lambda s: s, lambda x: x),
     ("x^2", lambda s: s**2, lambda x: x**2),
@@ -160,9 +170,9 @@ class Term:
 
 
 def max_degree(d: int) -> int:
-    """The highest total degree of monomials in ``d`` variables that fits half of :data:`MAX_COLUMNS`."""
+    """The highest total degree of monomials in ``d`` variables that fits :data:`MAX_MONOMIALS`."""
     degree = 1
-    while degree < MAX_MONOMIAL_DEGREE and len(monomial_exponents(d, degree + 1, constant=False)) <= MAX_COLUMNS // 2:
+    while degree < MAX_MONOMIAL_DEGREE and len(monomial_exponents(d, degree + 1, constant=False)) <= MAX_MONOMIALS:
         degree += 1
     return degree
 
@@ -214,11 +224,12 @@ def dictionary(X: np.ndarray, symbols: list) -> list[Term]:
     for i, j in itertools.combinations(range(d), 2):
         out += functions_of(symbols[i] * symbols[j], X[:, i] * X[:, j], PAIR_FUNCTIONS)
         out += functions_of(symbols[i] + symbols[j], X[:, i] + X[:, j], PAIR_FUNCTIONS)
-    out += _ratios(X, symbols)
-    products = _products(X, symbols)
-    if len(out) + len(products) <= MAX_COLUMNS:
-        out += products
-    return distinct(out)[:MAX_COLUMNS]
+        out += functions_of(symbols[i] - symbols[j], X[:, i] - X[:, j], DIFFERENCE_FUNCTIONS)
+    out = distinct(out + _ratios(X, symbols))
+    for extra in (_products(X, symbols), _pair_products(X, symbols)):
+        if len(out) + len(extra) <= MAX_COLUMNS:
+            out = distinct(out + extra)
+    return out[:MAX_COLUMNS]
 
 
 def _products(X: np.ndarray, symbols: list) -> list[Term]:
@@ -233,6 +244,21 @@ def _products(X: np.ndarray, symbols: list) -> list[Term]:
                     v = X[:, j] ** float(k) * t.values
                 if usable(v):
                     out.append(Term(symbols[j] ** k * t.expr, v))
+    return out
+
+
+def _pair_products(X: np.ndarray, symbols: list) -> list[Term]:
+    """``x_k^p·f(x_i ± x_j)`` for every pair ``i < j``, every other input ``k``, ``p = ±1`` (``−1``
+    where ``x_k`` has no zero) and ``f`` in :data:`DIFFERENCE_FUNCTIONS`."""
+    out = []
+    for i, j in itertools.combinations(range(X.shape[1]), 2):
+        inner = functions_of(symbols[i] + symbols[j], X[:, i] + X[:, j], DIFFERENCE_FUNCTIONS)
+        inner += functions_of(symbols[i] - symbols[j], X[:, i] - X[:, j], DIFFERENCE_FUNCTIONS)
+        for k in (k for k in range(X.shape[1]) if k not in (i, j)):
+            for p in (1, -1) if nonzero(X[:, k]) else (1,):
+                with np.errstate(all="ignore"):
+                    scale = X[:, k] ** float(p)
+                out += [Term(symbols[k] ** p * t.expr, scale * t.values) for t in inner if usable(scale * t.values)]
     return out
 
 
