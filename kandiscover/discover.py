@@ -524,10 +524,11 @@ def _candidates(name: str, raw: list, rows: Rows, finish: float, noise_nmse: flo
 POLISH_NMSE = 1e-3
 """A raw candidate whose validation NMSE is above this (and above :data:`POLISH_NOISE` times the
 noise level) is *poor*: it is polished only when it is the best in the pool so far, and then for at
-most :data:`POOR_POLISH_SECONDS`. Snapping constants can only raise a fit's loss, so it cannot turn
-a poor fit into the law; snapping the five exponents of a poor monomial of nine inputs took 5 s of
-a 30 s budget while the strategy that finds the law waited. The best poor candidate is still
-polished briefly, since it may be the answer and should read well. Where the noise level is
+most :data:`POOR_POLISH_SECONDS`. Snapping a constant only raises a fit's loss; the refits and the
+simplification in between can still improve a poor fit, but they take a fraction of the time the
+snapping does, while snapping the five exponents of a poor monomial of nine inputs took 5 s of a
+30 s budget and the strategy that finds the law waited. The best poor candidate is still polished
+briefly, since it may be the answer and should read well. Where the noise level is
 estimated during the search, the best raw candidates are polished again at that level
 (:func:`_repolish`)."""
 
