@@ -59,3 +59,14 @@ def test_a_factor_no_power_of_a_library_function_reproduces_gets_no_power():
     ctx = _context(x[:, None], g, ["z"])
     found = factor_matches(torch.tensor(x), torch.tensor(g), ctx, z, np.arange(300), topk=2)
     assert found and not any(isinstance(f, sympy.Pow) and f.exp not in (1, -1) for f in found), found
+
+
+def test_on_noisy_rows_a_factor_gets_no_power():
+    # the same 1/sin⁴(θ/2) factor, from a context whose floor was raised to a noise level
+    rng = np.random.default_rng(0)
+    x = rng.uniform(1, 3, 1000)
+    g = 1 / np.sin(x / 2) ** 4
+    ctx = Context(x[:, None], g, ["theta"], 0, time.monotonic() + 30, floor=1e-4)
+    assert ctx.noisy
+    found = factor_matches(torch.tensor(x), torch.tensor(g), ctx, theta, np.arange(300), topk=2)
+    assert found and not any(isinstance(f, sympy.Pow) and f.exp.is_integer for f in found), found
