@@ -24,6 +24,7 @@ from .domain import on_rows
 from .evaluate import ConstantFit, formula_mse
 from .phases import reduced_phases
 from .polynomials import expanded_polynomial
+from .ties import tied_coefficients
 from .uncertainty import LEVEL, Estimate, linearised, significant_digits, t_quantile
 
 log = logging.getLogger("kandiscover")
@@ -449,6 +450,28 @@ def snap_timed(
     return expr
 
 
+def _tied(expr: sympy.Expr, data, y, opts: dict) -> sympy.Expr:
+    """``expr`` with the coefficients of its sums that stand in a simple ratio tied
+    (:func:`kandiscover.symbolic.ties.tied_coefficients`) and refitted, where that keeps the fit:
+    on exact rows the error stays below ``max(mse₀·(1 + rtol), 1e-10·var(y))``; on noisy ones
+    (``opts["noise"]`` or ``opts["residual_is_noise"]``) the sum of squares rises by at most
+    ``t²·s²`` (as one snapped constant, :func:`_within_noise`). Else ``expr``."""
+    tied = tied_coefficients(expr)
+    if tied == expr:
+        return expr
+    weights, deadline = opts.get("weights"), opts.get("deadline")
+    untied, base = refit_with_loss(expr, data, y, deadline=deadline, weights=weights)
+    tied, err = refit_with_loss(tied, data, y, deadline=deadline, weights=weights)
+    n, p = len(y), len(untied.atoms(sympy.Float))
+    if opts.get("noise", 0) > 0 or opts.get("residual_is_noise"):
+        dof = n - p
+        ok = dof > 0 and _within_noise(err, base, base, 1, n, base * n / dof, dof)
+    else:
+        ok = err <= max(base * (1 + opts.get("rtol", 0.1)), 1e-10 * float(np.var(y)))
+    log.debug("tying the coefficients of %s: mse %.3g -> %.3g (%s)", expr, base, err, "kept" if ok else "not kept")
+    return tied if ok else expr
+
+
 def polish(
     expr: sympy.Expr,
     data: Mapping[str, np.ndarray],
@@ -469,9 +492,10 @@ def polish(
     (:func:`kandiscover.symbolic.polynomials.expanded_polynomial`). Before the first snapping the
     phases of periodic functions are brought into one period
     (:func:`kandiscover.symbolic.phases.reduced_phases`: ``sin(x − 6.2841)`` → ``sin(x − 0.0009)``,
-    whose phase then snaps to 0). After the simplification a constant common to the terms of a
-    sum is taken out of it (``sympy.factor_terms``), so that ``(0.4886 − 0.4886·u)⁻²`` snaps as
-    ``4.1888·(1 − u)⁻² = 4π/3·(1 − u)⁻²``.
+    whose phase then snaps to 0). After the simplification the float coefficients of a
+    sum that stand in a simple ratio are tied to one constant where the fit allows (:func:`_tied`),
+    and a constant common to the terms of a sum is taken out of it (``sympy.factor_terms``), so
+    that ``(0.488603 − 0.488604·u)⁻²`` snaps as ``4.1888·(1 − u)⁻² = 4π/3·(1 − u)⁻²``.
 
     The simplification also takes squares out of roots with the sign they have on the rows of
     ``data`` (:func:`kandiscover.symbolic.domain.on_rows`): ``sqrt((x − tu)²/(c² − u²))`` becomes
@@ -499,6 +523,7 @@ def polish(
     expr = snap_timed(reduced_phases(expr), data, y, record=record, **opts)
     expr = simplify_timed(expr, simplify_timeout, data)
     if expr.atoms(sympy.Float):
+        expr = _tied(expr, data, y, opts)
         expr = sympy.factor_terms(expr)  # (0.4886 − 0.4886·u)⁻² → 4.1888·(1 − u)⁻²: one constant to snap
         expr = refit_with_loss(expr, data, y, deadline=deadline, weights=weights)[0]
         expr = snap_timed(expr, data, y, record=record, **opts)
