@@ -112,3 +112,20 @@ def test_the_kan_based_group_names_every_strategy_that_trains_a_kan_and_the_summ
     lines = _by_strategy(runs)
     assert "Strategies that train a KAN produced 2 of the 3 exact recoveries (66.7 %)." in lines
     assert "| argument | yes | 1 | 1 |" in lines and "| monomial |  | 1 | 1 |" in lines
+
+
+def test_the_one_variable_problems_get_time_where_the_surrogates_took_the_share(monkeypatch):
+    import kandiscover.search.argument as argument_module
+
+    X, y, names, truth = _rows("x2*exp(x1*x2)", d=2)
+    found = read_argument(_ctx(X, y, names))
+    assert found is not None
+
+    def slow_read(ctx):  # surrogates that take all of argument's share (half the 12 s left)
+        time.sleep(6.1)
+        return found
+
+    monkeypatch.setattr(argument_module, "read_argument", slow_read)
+    out = argument(_ctx(X, y, names, seconds=12.0))  # ≥ 1.5 s for the one-variable problems
+    cols = {n: X[:, k] for k, n in enumerate(names)}
+    assert any(kd.is_equivalent(polish(e, cols, y), truth) for e in out[:4]), out[:4]

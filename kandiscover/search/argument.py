@@ -198,7 +198,8 @@ def read_argument(ctx: Context) -> Optional[tuple[np.ndarray, np.ndarray]]:
 
 def argument(ctx: Context, share: float = 0.5) -> list[sympy.Expr]:
     """Candidates ``M(x)·F(u)`` (module doc) for the context's rows, within ``share`` of the time
-    left.
+    left, or, where the surrogates took most of that, within :data:`AFTER_SURROGATES` of
+    ``share`` of the time left after them.
 
     Parameters
     ----------
@@ -216,6 +217,7 @@ def argument(ctx: Context, share: float = 0.5) -> list[sympy.Expr]:
     found = read_argument(ctx)
     if found is None:
         return []
+    end = max(end, time.monotonic() + AFTER_SURROGATES * share * ctx.remaining())
     ints, mean = found
     problems = []
     for powers, sense in _pairs(mean, ints):
@@ -237,6 +239,13 @@ def argument(ctx: Context, share: float = 0.5) -> list[sympy.Expr]:
             if any(_exact(sub, f) for f in fits[:2]):
                 return out
     return out
+
+
+AFTER_SURROGATES = 0.5
+"""The share of :func:`argument`'s own share of the time left after the surrogates are read that
+its one-variable problems get at least. Its surrogates (shared with the other strategies) can take
+most of the share: 13 s of Planck's law's 30 s on a slow machine, which left the one-variable
+problems about 1 s."""
 
 
 def _pairs(mean: np.ndarray, ints: np.ndarray) -> list[tuple[np.ndarray, int]]:
