@@ -51,6 +51,11 @@ def _context(f, box, n=600, seed=0):
             lambda a, b: a + 1 + 2 * np.sqrt(a) * np.cos(b),
             [(0.2, 5), (1, 5)],
         ),
+        (  # the same law in the inverse ratio (a dimensionless group can come out either way)
+            1 + 1 / x1 + 2 * sympy.cos(x2) / sympy.sqrt(x1),
+            lambda a, b: 1 + 1 / a + 2 * np.cos(b) / np.sqrt(a),
+            [(0.2, 5), (1, 5)],
+        ),
         # a phase difference, and a third input (or its inverse) times one: the law of cosines
         (sympy.cos(x1 - x2) + x1 / 4, lambda a, b: np.cos(a - b) + a / 4, [(1, 5), (1, 5)]),
         (

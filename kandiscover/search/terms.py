@@ -13,7 +13,7 @@ linear combination of a few *terms*. The dictionary holds, for the context's inp
   (those of :data:`PAIR_FUNCTIONS`), the periodic ones of differences ``x_i − x_j``
   (:data:`DIFFERENCE_FUNCTIONS`: a phase difference), and the quotients ``x_i/x_j`` with their
   squares (:data:`RATIO_POWERS`);
-* one input, its inverse or its root times a function of another, ``x_j^k·f(x_i)`` with ``k`` in
+* one input, its inverse, its root or the root's inverse times a function of another, ``x_j^k·f(x_i)`` with ``k`` in
   :data:`PRODUCT_POWERS` and ``f`` in :data:`PRODUCT_FUNCTIONS` (``u·sin θ``, ``cos(θ)/u``,
   ``√r·cos δ``, ``x₂·exp(−x₁)``: FFX's products of one-variable bases), where all of them fit in
   :data:`MAX_COLUMNS` (two inputs, in practice);
@@ -145,9 +145,11 @@ INNER: tuple[tuple[str, Callable, Callable], ...] = (
 PRODUCT_FUNCTIONS = ("sin", "cos", "exp", "exp-", "log", "sqrt")
 """Functions ``f`` of the products ``x_j^k·f(x_i)`` of two inputs."""
 
-PRODUCT_POWERS = (sympy.Integer(1), sympy.Integer(-1), sympy.Rational(1, 2))
+PRODUCT_POWERS = (sympy.Integer(1), sympy.Integer(-1), sympy.Rational(1, 2), sympy.Rational(-1, 2))
 """Powers ``k`` of the products ``x_j^k·f(x_i)`` (``1/x_j`` where ``x_j`` has no zero, ``√x_j``
-where it is positive): ``r + 1 + 2√r·cos δ``."""
+and ``1/√x_j`` where it is positive): ``r + 1 + 2√r·cos δ``, and ``1 + 1/s + 2·cos(δ)/√s`` for the
+same law in ``s = 1/r`` (which of a ratio and its inverse a dimensionless group is depends on the
+units' basis)."""
 
 RATIO_POWERS = (1, 2)
 """Powers of the quotients of pairs of inputs in the dictionary."""
