@@ -56,6 +56,11 @@ def _context(f, box, n=600, seed=0):
             lambda a, b: 1 + 1 / a + 2 * np.cos(b) / np.sqrt(a),
             [(0.2, 5), (1, 5)],
         ),
+        (  # a squared periodic factor (α·cos² is α − α·sin²)
+            x2 * sympy.cos(x1) ** 2 + sympy.cos(x1),
+            lambda a, b: b * np.cos(a) ** 2 + np.cos(a),
+            [(0, 6), (1, 3)],
+        ),
         # a phase difference, and a third input (or its inverse) times one: the law of cosines
         (sympy.cos(x1 - x2) + x1 / 4, lambda a, b: np.cos(a - b) + a / 4, [(1, 5), (1, 5)]),
         (

@@ -7,7 +7,7 @@ linear combination of a few *terms*. The dictionary holds, for the context's inp
   the dictionary within :data:`MAX_COLUMNS` columns);
 * the library's functions of each input and of simple inner arguments: ``f(g(x_i))`` with ``g`` in
   :data:`INNER` (``x``, ``x²``; ``|x|`` too for an input of both signs) and ``f`` in
-  :data:`FUNCTIONS` (``sin``, ``cos``, ``exp``, ``exp(−·)``,
+  :data:`FUNCTIONS` (``sin``, ``cos``, ``sin²``, ``exp``, ``exp(−·)``,
   ``log``, ``sqrt``, ``1/·``, ``1/·²``) wherever it is finite and well scaled on the rows;
 * with several inputs, the same functions of products ``x_i·x_j`` and sums ``x_i + x_j`` of pairs
   (those of :data:`PAIR_FUNCTIONS`), the periodic ones of differences ``x_i − x_j``
@@ -65,8 +65,9 @@ __all__ = [
     "PRODUCT_FUNCTIONS",
 ]
 
-MAX_COLUMNS = 180
-"""Most columns of a dictionary."""
+MAX_COLUMNS = 190
+"""Most columns of a dictionary (three positive inputs take 181 with the law of cosines' cross
+terms)."""
 
 MAX_MONOMIALS = 80
 """Most monomial columns of a dictionary (:func:`max_degree`)."""
@@ -120,6 +121,7 @@ def nonzero(v: np.ndarray) -> bool:
 FUNCTIONS: tuple[tuple[str, Callable, Callable, Optional[Callable]], ...] = (
     ("sin", sympy.sin, np.sin, None),
     ("cos", sympy.cos, np.cos, None),
+    ("sin2", lambda u: sympy.sin(u) ** 2, lambda u: np.sin(u) ** 2, None),
     ("exp", sympy.exp, np.exp, None),
     ("exp-", lambda u: sympy.exp(-u), lambda u: np.exp(-u), None),
     ("log", sympy.log, np.log, _positive),
@@ -128,7 +130,9 @@ FUNCTIONS: tuple[tuple[str, Callable, Callable, Optional[Callable]], ...] = (
     ("inv2", lambda u: u**-2, lambda u: u**-2.0, nonzero),
 )
 """``(name, sympy form, numpy form, domain check or None)`` of the functions applied to inner
-arguments; a term is kept only where the check holds on every row."""
+arguments; a term is kept only where the check holds on every row. ``sin2`` is ``sin²``
+(``α·cos²(ωt)`` is ``α − α·sin²(ωt)``; ``cos²`` would only repeat ``sin²`` and the constant), of
+an input itself only (not of its square)."""
 
 PAIR_FUNCTIONS = ("sin", "cos", "exp", "exp-", "log", "sqrt", "inv")
 """Functions also applied to products and sums of two inputs."""
@@ -142,7 +146,7 @@ INNER: tuple[tuple[str, Callable, Callable], ...] = (
 )
 """Inner arguments ``g(x_i)`` of the one-input terms."""
 
-PRODUCT_FUNCTIONS = ("sin", "cos", "exp", "exp-", "log", "sqrt")
+PRODUCT_FUNCTIONS = ("sin", "cos", "sin2", "exp", "exp-", "log", "sqrt")
 """Functions ``f`` of the products ``x_j^k·f(x_i)`` of two inputs."""
 
 PRODUCT_POWERS = (sympy.Integer(1), sympy.Integer(-1), sympy.Rational(1, 2), sympy.Rational(-1, 2))
@@ -221,8 +225,8 @@ def dictionary(X: np.ndarray, symbols: list) -> list[Term]:
     for i, s in enumerate(symbols):
         if np.any(X[:, i] > 0) and np.any(X[:, i] < 0):
             out += functions_of(ABS[1](s), ABS[2](X[:, i]), ABS_FUNCTIONS)
-        for _, g_sym, g_np in INNER:
-            out += functions_of(g_sym(s), g_np(X[:, i]), every)
+        for name, g_sym, g_np in INNER:
+            out += functions_of(g_sym(s), g_np(X[:, i]), every if name == "x" else every - {"sin2"})
     for i, j in itertools.combinations(range(d), 2):
         out += functions_of(symbols[i] * symbols[j], X[:, i] * X[:, j], PAIR_FUNCTIONS)
         out += functions_of(symbols[i] + symbols[j], X[:, i] + X[:, j], PAIR_FUNCTIONS)
