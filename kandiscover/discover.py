@@ -242,7 +242,7 @@ def _discover(table: Table, settings: Settings, start: float) -> Discovery:
     _, y_va = rows.part("va")
     var_y = float(np.var(y_va)) or 1e-300
     known = rows.sigma is not None and settings.known_sigma
-    level = given_noise(settings.noise_hint, rows.sigma["va"] if known else None, y_va)
+    level = given_noise(settings.noise_hint, rows.sigma["va"] if known else None, y_va, table.y)
     X_tr, y_tr = rows.part("tr")
     # below the noise, sub-problems cannot tell candidates apart: simplicity decides there
     ctx = Context(

@@ -74,11 +74,18 @@ class NoiseLevel:
         return EXACT_NMSE if self.nmse > 0 else STOP_EXACT_NMSE
 
 
-def given_noise(noise_hint: Optional[float], sigma_va: Optional[np.ndarray], y_va: np.ndarray) -> NoiseLevel:
-    """The noise stated by the caller: ``noise_hint`` (std / RMS of the target), else the RMS of
-    the given standard deviations of the choosing rows, else unknown."""
+def given_noise(
+    noise_hint: Optional[float], sigma_va: Optional[np.ndarray], y_va: np.ndarray, y_all: Optional[np.ndarray] = None
+) -> NoiseLevel:
+    """The noise stated by the caller: ``noise_hint`` (std / RMS of the target over all rows,
+    ``y_all``, shape ``(n,)``; the choosing rows' ``y_va`` where not given), else the RMS of the
+    given standard deviations of the choosing rows, else unknown. As a relative MSE it is over the
+    choosing rows' variance. The RMS is the whole target's: that is what the hint is relative to
+    (the SRBench convention), and where the target spans decades the choosing rows' own RMS can be
+    half of it, so that the noise level would come out four times too low and the search would
+    never stop at the noise."""
     var_y = float(np.var(y_va)) or 1e-300
-    rms2 = float(np.mean(y_va**2)) or 1e-300
+    rms2 = float(np.mean((y_va if y_all is None else y_all) ** 2)) or 1e-300
     if noise_hint:
         return NoiseLevel(noise_hint**2 * rms2 / var_y, float(noise_hint), "hint", f"noise_hint={noise_hint:g}")
     if sigma_va is not None:

@@ -153,3 +153,24 @@ def test_two_input_part_read_off_a_surrogate_gets_its_sum_of_terms_not_a_quotien
     found = solve(ctx, depth=1)
     truth = sympy.sympify("1 + cos(theta)/w")
     assert kd.is_equivalent(polish(found[0], {"theta": X[:, 0], "w": X[:, 1]}, y), truth), found[:2]
+
+
+def test_log_based_fits_use_the_rows_clear_of_the_noise_where_noise_crosses_zero():
+    rng = np.random.default_rng(2)
+    X = rng.uniform(1, 5, (1000, 3))
+    law = X[:, 0] ** 2 * X[:, 1] ** 2 / X[:, 2] ** 3  # one sign, values over three decades
+    noise = 0.01 * np.sqrt(np.mean(law**2))
+    y = law + rng.normal(0, noise, 1000)
+    assert np.any(y < 0)
+    floor = 1.5 * noise**2 / np.var(y)  # as the search sets it from a noise hint
+    ctx = Context(X, y, ["a", "b", "c"], 0, time.monotonic() + 10, floor=floor)
+    clear = ctx.clear_of_noise()
+    assert len(clear.y) >= 500 and np.all(clear.y > 0)
+    a, b, c = sympy.symbols("a b c")
+    cols = {"a": X[:, 0], "b": X[:, 1], "c": X[:, 2]}
+    found = monomial(ctx)
+    assert any(kd.is_equivalent(polish(e, cols, y, noise=floor / 1.5), a**2 * b**2 / c**3) for e in found), found
+    # exact rows of both signs, or values of the other sign far beyond the noise: the rows as given
+    assert Context(X, y, ["a", "b", "c"], 0, time.monotonic() + 10).clear_of_noise().y is y
+    y_far = np.where(np.arange(1000) < 30, -law, y)
+    assert Context(X, y_far, ["a", "b", "c"], 0, time.monotonic() + 10, floor=floor).clear_of_noise().y is y_far

@@ -58,6 +58,13 @@ def test_given_noise_states_its_source():
     assert unknown.source == "unknown" and unknown.nmse == 0 and unknown.stop == pytest.approx(1e-10)
 
 
+def test_a_noise_hint_is_relative_to_the_whole_targets_rms():
+    y_va = np.array([1.0, 2.0, 3.0, 4.0])  # RMS² 7.5, variance 1.25
+    y_all = np.concatenate([y_va, [40.0, 1.0, 2.0, 3.0]])  # a heavy tail outside the choosing rows
+    assert given_noise(0.01, None, y_va).nmse == pytest.approx(1e-4 * 7.5 / 1.25)
+    assert given_noise(0.01, None, y_va, y_all).nmse == pytest.approx(1e-4 * np.mean(y_all**2) / 1.25)
+
+
 def _pool(rows: Rows) -> list:
     """The law, a simpler formula 30 % worse, and a longer one that fits the noise a little."""
     law = x**2 * y

@@ -38,7 +38,10 @@ def monomial(ctx: Context) -> list[sympy.Expr]:
 
     Inputs of either sign are allowed (``k·x²/2`` with ``x`` in ``[-1, 1]``); a power that is not
     an integer then leaves a formula that is not real on part of the data and loses on validation.
+    On noisy rows whose target has one sign but for values within the noise of zero, the fit uses
+    the rows clear of the noise (:meth:`Context.clear_of_noise`).
     """
+    ctx = ctx.clear_of_noise()
     sign = one_sign(ctx.y)
     if np.any(ctx.X == 0) or np.any(ctx.y == 0):
         return []
@@ -160,7 +163,9 @@ def linear(ctx: Context) -> list[sympy.Expr]:
 
 def exp_offset_monomial(ctx: Context) -> list[sympy.Expr]:
     """``y = ±exp(c₀ + C·Π x_i^{p_i})``: :func:`offset_monomial` on ``log|y|`` (Boltzmann factors
-    such as ``n₀·exp(−m·g·x/(k·T))``, decays ``a·exp(−b·t)``)."""
+    such as ``n₀·exp(−m·g·x/(k·T))``, decays ``a·exp(−b·t)``), on the rows clear of the noise
+    (:meth:`Context.clear_of_noise`)."""
+    ctx = ctx.clear_of_noise()
     sign = one_sign(ctx.y)
     if not sign:
         return []

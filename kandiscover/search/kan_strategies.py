@@ -85,7 +85,9 @@ def additive(ctx: Context) -> list[sympy.Expr]:
 
 
 def multiplicative(ctx: Context, topk: int = 2, max_combos: int = 8) -> list[sympy.Expr]:
-    """``y = s·Π g_i(x_i)``: a ``[d, 1]`` KAN on ``log|y|``; each factor matched to the library."""
+    """``y = s·Π g_i(x_i)``: a ``[d, 1]`` KAN on ``log|y|``; each factor matched to the library.
+    On noisy rows the KAN learns from the rows clear of the noise (:meth:`Context.clear_of_noise`)."""
+    ctx = ctx.clear_of_noise()
     sign = one_sign(ctx.y)
     if not sign or len(ctx.names) < 2:
         return []
