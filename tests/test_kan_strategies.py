@@ -9,7 +9,8 @@ import torch
 
 import kandiscover as kd
 from kandiscover.search.context import Context
-from kandiscover.search.kan_strategies import factor_matches
+from kandiscover.search.kan_strategies import factor_matches, multiplicative
+from kandiscover.symbolic.refit import polish
 
 theta, z = sympy.symbols("theta z")
 
@@ -70,3 +71,15 @@ def test_on_noisy_rows_a_factor_gets_no_power():
     assert ctx.noisy
     found = factor_matches(torch.tensor(x), torch.tensor(g), ctx, theta, np.arange(300), topk=2)
     assert found and not any(isinstance(f, sympy.Pow) and f.exp.is_integer for f in found), found
+
+
+def test_a_factor_a_library_function_only_stands_in_for_comes_from_the_one_variable_search():
+    # (1 − a)/√(1 − b²): cosh(3.7·b) matches the b factor to a relative 2e-4, the law's form exactly
+    rng = np.random.default_rng(0)
+    a, b = rng.uniform(0.1, 0.6, 1000), rng.uniform(0.05, 0.6, 1000)
+    y = (1 - a) / np.sqrt(1 - b**2)
+    found = multiplicative(_context(np.column_stack([a, b]), y, ["a", "b"]))
+    sa, sb = sympy.symbols("a b")
+    cols = {"a": a, "b": b}
+    truth = (1 - sa) / sympy.sqrt(1 - sb**2)
+    assert any(kd.is_equivalent(polish(e, cols, y), truth) for e in found[:2]), found[:2]

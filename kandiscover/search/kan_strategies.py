@@ -26,7 +26,8 @@ from ..symbolic.assemble import affine_expression
 from ..symbolic.compose import compose_candidates
 from ..symbolic.fit import fit_affine
 from .context import Context, one_sign, stop_at
-from .univariate import COMPLEXITY_WEIGHT
+from ..symbolic.export import to_numpy
+from .univariate import COMPLEXITY_WEIGHT, univariate
 
 __all__ = ["additive", "multiplicative", "kan_strategy", "fit_kan", "composed_edges", "STRUCTURE_RTOL"]
 
@@ -142,12 +143,20 @@ def factor_matches(x: torch.Tensor, g: torch.Tensor, ctx: Context, s: sympy.Symb
     powers of a match fitted to ``g^(1/p)`` on ``rows`` that reproduce ``g`` to :data:`POWERED_ERROR`; at most
     ``topk`` of them, best first by relative error on ``g`` plus
     :data:`kandiscover.search.univariate.COMPLEXITY_WEIGHT` decades per unit of complexity (a
-    power costs one)."""
+    power costs one). Where neither reproduces ``g`` so on exact rows (a plain match within
+    :data:`PLAIN_ENOUGH` whose error is above :data:`STAND_IN_ERROR` is a stand-in, ``cosh`` for
+    ``1/√(1 − u²)``), the one-variable search's fits that do (:func:`_searched_matches`) come
+    first."""
     fits = fit_affine(x, g, ctx.lib)
     plain = [f for f in fits[:topk] if f.r2 > 0.99] or fits[:1]
-    if not plain or 1 - plain[0].r2 <= PLAIN_ENOUGH or ctx.noisy:
-        return [affine_expression(ctx.lib[f.name], f.affine, s) for f in plain]
+    plain_matches = [affine_expression(ctx.lib[f.name], f.affine, s) for f in plain]
+    if not plain or ctx.noisy:
+        return plain_matches
     xs, gs = x[rows], g[rows]
+    if 1 - plain[0].r2 <= PLAIN_ENOUGH:
+        if _factor_error(ctx, plain[0], 1, xs, gs) <= STAND_IN_ERROR:
+            return plain_matches
+        return (_searched_matches(ctx, xs, gs, s) + plain_matches)[:topk]  # a stand-in (cosh for 1/√(1 − u²))
     scored = [(_factor_error(ctx, f, 1, xs, gs), f.complexity, f, 1) for f in plain]
     for p in FACTOR_POWERS:
         if ctx.remaining() <= 0:
@@ -157,7 +166,40 @@ def factor_matches(x: torch.Tensor, g: torch.Tensor, ctx: Context, s: sympy.Symb
             if err <= POWERED_ERROR:
                 scored.append((err, f.complexity + 1, f, p))
     scored.sort(key=lambda t: float(np.log10(t[0] + ctx.floor)) + COMPLEXITY_WEIGHT * t[1])
-    return [affine_expression(ctx.lib[f.name], f.affine, s) ** p for _, _, f, p in scored[:topk]]
+    matches = [affine_expression(ctx.lib[f.name], f.affine, s) ** p for _, _, f, p in scored[:topk]]
+    if scored[0][0] > STAND_IN_ERROR:  # no library function nor power of one: the one-variable search
+        matches = (_searched_matches(ctx, xs, gs, s) + matches)[:topk]
+    return matches
+
+
+STAND_IN_ERROR = 1e-9
+"""Largest mean squared relative error of a plain match on a factor (within :data:`PLAIN_ENOUGH`)
+that is taken for the law's function without asking the one-variable search: the law's function
+reproduces a product KAN's factor to about ``1e-10`` and better (``1e-13`` for ``1 − a``), while
+``0.058·cosh(3.69·b + 0.081) + 0.872`` stands in for ``1/√(1 − b²)`` on ``[0.05, 0.6]`` to
+``3.5e-8``."""
+
+SEARCH_SECONDS = 2.0
+"""Most seconds the one-variable search may take on one factor (:func:`_searched_matches`)."""
+
+
+def _searched_matches(ctx: Context, x: torch.Tensor, g: torch.Tensor, s: sympy.Symbol) -> list:
+    """The one-variable search's fits of a factor ``g(x)`` (both of shape ``(m,)``) that reproduce
+    it to :data:`POWERED_ERROR`, best first: forms with an inner function under a library function
+    or a power, which no affine match has (``1/√(1 − u²)`` of ``(x − u·t)/√(1 − u²/c²)`` with units),
+    for at most :data:`SEARCH_SECONDS`."""
+    if ctx.remaining() <= 0.5:
+        return []
+    xv, gv = x.numpy(), g.numpy()
+    sub = ctx.sub(xv[:, None], gv, [s.name], deadline=time.monotonic() + SEARCH_SECONDS)
+    out = []
+    for expr in univariate(sub, top=4):
+        with np.errstate(all="ignore"):
+            pred = np.broadcast_to(np.asarray(to_numpy(expr, [s.name])(xv[:, None]), dtype=float), gv.shape)
+            err = float(np.mean((pred / gv - 1.0) ** 2))
+        if np.isfinite(err) and err <= POWERED_ERROR:
+            out.append(expr)
+    return out
 
 
 def _factor_error(ctx: Context, f, p: int, x: torch.Tensor, g: torch.Tensor) -> float:
