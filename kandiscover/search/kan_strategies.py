@@ -25,8 +25,8 @@ from ..model import KAN
 from ..symbolic.assemble import affine_expression
 from ..symbolic.compose import compose_candidates
 from ..symbolic.fit import fit_affine
-from .context import Context, one_sign, stop_at
 from ..symbolic.export import to_numpy
+from .context import Context, one_sign, stop_at
 from .univariate import COMPLEXITY_WEIGHT, univariate
 
 __all__ = ["additive", "multiplicative", "kan_strategy", "fit_kan", "composed_edges", "STRUCTURE_RTOL"]
