@@ -83,3 +83,17 @@ def test_a_factor_a_library_function_only_stands_in_for_comes_from_the_one_varia
     cols = {"a": a, "b": b}
     truth = (1 - sa) / sympy.sqrt(1 - sb**2)
     assert any(kd.is_equivalent(polish(e, cols, y), truth) for e in found[:2]), found[:2]
+
+
+def test_a_spent_search_budget_leaves_a_stand_in_factor_to_the_library():
+    # 1/√(1 − b²): the library's plain matches have no inner b², the one-variable search's fits do
+    rng = np.random.default_rng(0)
+    b = rng.uniform(0.05, 0.6, 1000)
+    g = 1 / np.sqrt(1 - b**2)
+    ctx = _context(b[:, None], g, ["z"])
+    spent = [0.0]
+    found = factor_matches(torch.tensor(b), torch.tensor(g), ctx, z, np.arange(300), topk=2, search_budget=spent)
+    assert found and not any(f.has(z**2) for f in found), found
+    budget = [1.5]
+    found = factor_matches(torch.tensor(b), torch.tensor(g), ctx, z, np.arange(300), topk=2, search_budget=budget)
+    assert budget[0] < 1.5 and found[0].has(z**2), (budget, found)

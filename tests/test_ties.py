@@ -44,3 +44,23 @@ def test_polish_does_not_tie_coefficients_whose_ratio_the_noisy_rows_reject():
     out = polish(sympy.Float(1.3) * u - sympy.Float(1.30065) * v, {"u": a, "v": b}, y, residual_is_noise=True)
     cu, cv = sympy.expand(out).coeff(u), sympy.expand(out).coeff(v)
     assert abs(float(-cv / cu) - 1.0005) < 5e-5, out
+
+
+def test_exact_numbers_beside_a_float_are_folded_into_it_and_the_value_kept():
+    from kandiscover.symbolic.ties import folded_numbers
+
+    e = sympy.Float(0.408248) * sympy.sqrt(6) * u * (v - 1) + sympy.pi * sympy.Float(2.0) * v
+    out = folded_numbers(e)
+    assert not out.has(sympy.pi) and not out.has(sympy.sqrt(6)), out
+    t = np.linspace(0.5, 2.0, 5)
+    np.testing.assert_allclose(sympy.lambdify((u, v), out)(t, t), sympy.lambdify((u, v), e)(t, t), rtol=1e-12)
+    assert folded_numbers(sympy.sqrt(2) * u) == sympy.sqrt(2) * u  # no float: left exact
+
+
+def test_polish_snaps_a_float_that_stands_beside_an_exact_root():
+    rng = np.random.default_rng(3)
+    a, b = rng.uniform(1, 2, 300), rng.uniform(0.1, 0.9, 300)
+    y = a / np.sqrt(1 - b**2)
+    fitted = sympy.Float(0.4082483) * sympy.sqrt(6) * u / sympy.sqrt(1 - v**2)
+    out = polish(fitted, {"u": a, "v": b}, y)
+    assert not out.atoms(sympy.Float) and sympy.simplify(out - u / sympy.sqrt(1 - v**2)) == 0, out

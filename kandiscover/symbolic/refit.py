@@ -24,7 +24,7 @@ from .domain import on_rows
 from .evaluate import ConstantFit, formula_mse
 from .phases import reduced_phases
 from .polynomials import expanded_polynomial
-from .ties import tied_coefficients
+from .ties import folded_numbers, tied_coefficients
 from .uncertainty import LEVEL, Estimate, linearised, significant_digits, t_quantile
 
 log = logging.getLogger("kandiscover")
@@ -495,7 +495,9 @@ def polish(
     whose phase then snaps to 0). After the simplification the float coefficients of a
     sum that stand in a simple ratio are tied to one constant where the fit allows (:func:`_tied`),
     and a constant common to the terms of a sum is taken out of it (``sympy.factor_terms``), so
-    that ``(0.488603 − 0.488604·u)⁻²`` snaps as ``4.1888·(1 − u)⁻² = 4π/3·(1 − u)⁻²``.
+    that ``(0.488603 − 0.488604·u)⁻²`` snaps as ``4.1888·(1 − u)⁻² = 4π/3·(1 − u)⁻²``; exact
+    numbers beside a float in a product are folded into it (``0.408248·√6`` is ``1.0``:
+    :func:`kandiscover.symbolic.ties.folded_numbers`).
 
     The simplification also takes squares out of roots with the sign they have on the rows of
     ``data`` (:func:`kandiscover.symbolic.domain.on_rows`): ``sqrt((x − tu)²/(c² − u²))`` becomes
@@ -525,6 +527,7 @@ def polish(
     if expr.atoms(sympy.Float):
         expr = _tied(expr, data, y, opts)
         expr = sympy.factor_terms(expr)  # (0.4886 − 0.4886·u)⁻² → 4.1888·(1 − u)⁻²: one constant to snap
+        expr = folded_numbers(expr)  # 0.408248·√6 → 0.9999997: one constant to snap
         expr = refit_with_loss(expr, data, y, deadline=deadline, weights=weights)[0]
         expr = snap_timed(expr, data, y, record=record, **opts)
     return round_floats(expr, digits)

@@ -15,7 +15,7 @@ from fractions import Fraction
 
 import sympy
 
-__all__ = ["tied_coefficients"]
+__all__ = ["tied_coefficients", "folded_numbers"]
 
 RATIOS = tuple(sorted({Fraction(p, q) for q in range(1, 5) for p in range(1, q + 1)}))
 """The ratios ``|c/c_ref|`` a coefficient may be tied at: ``p/q ≤ 1`` with ``q ≤ 4`` (the
@@ -74,3 +74,29 @@ def _simple_ratio(r: float, rtol: float):
         if abs(abs(r) - float(q)) <= rtol * abs(r):
             return q if r > 0 else -q
     return None
+
+
+def folded_numbers(expr: sympy.Expr) -> sympy.Expr:
+    """``expr`` with every product's exact numbers that stand beside a float folded into it:
+    ``0.408248·√6·c·(x − tu)`` is ``1.0·c·(x − tu)``, whose float then snaps, where ``0.408248``
+    (``1/√6``) alone is no simple value. The value is unchanged.
+
+    Examples
+    --------
+    >>> c = sympy.Symbol("c")
+    >>> folded_numbers(sympy.Float(0.408248) * sympy.sqrt(6) * c)
+    0.999999288511747*c
+    """
+
+    def has_float_factor(a) -> bool:
+        if not isinstance(a, sympy.Mul):
+            return False
+        numbers = [f for f in a.args if f.is_number]
+        return len(numbers) >= 2 and any(isinstance(f, sympy.Float) for f in numbers)
+
+    def fold(a: sympy.Mul) -> sympy.Expr:
+        numbers = [f for f in a.args if f.is_number]
+        rest = [f for f in a.args if not f.is_number]
+        return sympy.Float(float(sympy.Mul(*numbers).evalf())) * sympy.Mul(*rest)
+
+    return expr.replace(has_float_factor, fold)
