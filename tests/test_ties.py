@@ -64,3 +64,10 @@ def test_polish_snaps_a_float_that_stands_beside_an_exact_root():
     fitted = sympy.Float(0.4082483) * sympy.sqrt(6) * u / sympy.sqrt(1 - v**2)
     out = polish(fitted, {"u": a, "v": b}, y)
     assert not out.atoms(sympy.Float) and sympy.simplify(out - u / sympy.sqrt(1 - v**2)) == 0, out
+
+
+def test_a_product_whose_numbers_are_not_real_is_left_unfolded():
+    from kandiscover.symbolic.ties import folded_numbers
+
+    e = sympy.Mul(sympy.Float(0.5), sympy.I, u, evaluate=False)
+    assert folded_numbers(e) == e

@@ -184,8 +184,9 @@ def factor_matches(
 
 
 STAND_IN_ERROR = 1e-8
-"""Largest mean squared relative error of a plain match on a factor (within :data:`PLAIN_ENOUGH`)
-that is taken for the law's function without asking the one-variable search: the law's function
+"""Largest mean squared relative error of a factor's best match (plain, or powered where no plain
+one is within :data:`PLAIN_ENOUGH`) that is taken for the law's function without asking the
+one-variable search: the law's function
 reproduces a product KAN's factor to about ``1e-10`` and better (``1e-13`` for ``1 − a``; ``2e-9``
 for ``1 − t·u/x`` in I.15.3x with units), while ``0.058·cosh(3.69·b + 0.081) + 0.872`` stands in
 for ``1/√(1 − b²)`` on ``[0.05, 0.6]`` to ``3.5e-8``."""

@@ -96,7 +96,9 @@ def folded_numbers(expr: sympy.Expr) -> sympy.Expr:
 
     def fold(a: sympy.Mul) -> sympy.Expr:
         numbers = [f for f in a.args if f.is_number]
-        rest = [f for f in a.args if not f.is_number]
-        return sympy.Float(float(sympy.Mul(*numbers).evalf())) * sympy.Mul(*rest)
+        value = sympy.Mul(*numbers).evalf()
+        if not (value.is_real and value.is_finite):  # I·0.5, zoo: left as they are
+            return a
+        return sympy.Float(float(value)) * sympy.Mul(*[f for f in a.args if not f.is_number])
 
     return expr.replace(has_float_factor, fold)
