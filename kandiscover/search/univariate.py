@@ -114,18 +114,19 @@ def _jobs(x: np.ndarray, y: np.ndarray, s: sympy.Symbol, lib, powers: tuple) -> 
     functions of :data:`INNER` and the power forms of :func:`_power_jobs`. Under a deadline the
     simplest forms are the ones tried (``1/(c·exp(a·x + b) + d)`` before ``c·f(a·x³ + b) + d``); at
     equal cost the power forms come first."""
-    inner = [(extra, partial(_inner_fits, x, y, s, lib, g_sym, g_np, extra)) for _, g_sym, g_np, extra in INNER]
+    yt = torch.tensor(y, dtype=torch.float64)  # shared by the inner functions' fits
+    inner = [(extra, partial(_inner_fits, x, y, yt, s, lib, g_sym, g_np, extra)) for _, g_sym, g_np, extra in INNER]
     return sorted(_power_jobs(x, y, s, lib, powers) + inner, key=lambda job: job[0])
 
 
-def _inner_fits(x, y, s, lib, g_sym, g_np, extra: int) -> list[tuple]:
+def _inner_fits(x, y, yt: torch.Tensor, s, lib, g_sym, g_np, extra: int) -> list[tuple]:
     """``c·f(a·g(x) + b) + d`` for every library primitive ``f`` and one inner function ``g``:
-    the best three non-degenerate fits."""
+    the best three non-degenerate fits (``yt`` is ``y`` as a float64 tensor, shape ``(n,)``)."""
     with np.errstate(all="ignore"):
         z = g_np(x)
     if not np.all(np.isfinite(z)) or np.ptp(z) <= 1e-12 * (np.abs(z).max() + 1e-300):
         return []
-    zt, yt = torch.tensor(z, dtype=torch.float64), torch.tensor(y, dtype=torch.float64)
+    zt = torch.tensor(z, dtype=torch.float64)
     # stricter than rank()'s max deviation: here a degenerate fit is dropped, not just pushed back
     # (with rank()'s measure G·m1·m2·(1/r2 − 1/r1) loses its exact 1/r parts to Taylor-regime fits)
     spread = float(np.std(y)) or 1.0
